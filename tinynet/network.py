@@ -1,0 +1,202 @@
+"""The network: layers of sigmoid neurons, feedforward, backpropagation, gradient descent.
+
+Everything here is lists of floats and explicit loops, so that you can watch it work.
+Notation (3Blue1Brown's and Nielsen's), with L the number of weight layers:
+
+    a⁽⁰⁾ = x                          the input: 784 pixels, 0 = paper, 1 = ink
+    z⁽ˡ⁾ᵢ = Σⱼ w⁽ˡ⁾ᵢⱼ a⁽ˡ⁻¹⁾ⱼ + b⁽ˡ⁾ᵢ   weighted input of neuron i in layer l
+    a⁽ˡ⁾ᵢ = σ(z⁽ˡ⁾ᵢ)                   its activation
+    a⁽ᴸ⁾                               the output: ten numbers, one per digit
+
+Python counts from 0, so the list `w[l]` holds the matrix the maths calls w⁽ˡ⁺¹⁾:
+`w[l][i][j]` is the weight from neuron j of layer l to neuron i of layer l+1, and `b[l][i]`
+is the bias of neuron i of layer l+1. In the same way `z[l]` and `delta[l]` belong to layer
+l+1, while `a[l]` is layer l's activation (so `a[0]` is the input and `a[L]` the output).
+
+Backpropagation is Nielsen's four equations (chapter 2), with ⊙ the element-wise product:
+
+    (BP1)  δ⁽ᴸ⁾ᵢ = ∂C/∂a⁽ᴸ⁾ᵢ · σ'(z⁽ᴸ⁾ᵢ)
+    (BP2)  δ⁽ˡ⁾ⱼ = σ'(z⁽ˡ⁾ⱼ) · Σᵢ w⁽ˡ⁺¹⁾ᵢⱼ δ⁽ˡ⁺¹⁾ᵢ
+    (BP3)  ∂C/∂b⁽ˡ⁾ᵢ = δ⁽ˡ⁾ᵢ
+    (BP4)  ∂C/∂w⁽ˡ⁾ᵢⱼ = δ⁽ˡ⁾ᵢ · a⁽ˡ⁻¹⁾ⱼ
+
+This module is the reference: slow and plain. `tinynet/fast.py` does the same arithmetic
+faster for training, and the tests check that the two agree.
+"""
+
+import math
+import random
+
+COSTS = ("quadratic", "cross-entropy")
+
+
+class Network:
+    """Layer sizes, weights w[l][i][j] and biases b[l][i]. Nothing else."""
+
+    def __init__(self, sizes, w, b):
+        self.sizes = list(sizes)
+        self.w = w
+        self.b = b
+
+    def __repr__(self):
+        return "Network(sizes=%r)" % (self.sizes,)
+
+
+def new_network(sizes=(784, 16, 16, 10), seed=0):
+    """A network with random weights w ~ N(0, 1/fan_in) and biases b ~ N(0, 1).
+
+    Dividing by the number of inputs of a neuron (its fan-in) keeps z = Σ w·a + b near ±1
+    at the start, where σ is steep and learning is fast (Nielsen, chapter 3).
+    The same seed always gives the same network.
+    """
+    rng = random.Random(seed)
+    w, b = [], []
+    for l in range(len(sizes) - 1):
+        n_in, n_out = sizes[l], sizes[l + 1]
+        w.append([[rng.gauss(0.0, 1.0 / math.sqrt(n_in)) for j in range(n_in)] for i in range(n_out)])
+        b.append([rng.gauss(0.0, 1.0) for i in range(n_out)])
+    return Network(sizes, w, b)
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e⁻ᶻ), written so that e never overflows: for z < 0 use eᶻ / (1 + eᶻ)."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def sigmoid_prime(z):
+    """σ'(z) = σ(z) · (1 − σ(z))."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def feedforward(net, x):
+    """Run the input through the network, keeping every z and a.
+
+    z⁽ˡ⁾ᵢ = Σⱼ w⁽ˡ⁾ᵢⱼ a⁽ˡ⁻¹⁾ⱼ + b⁽ˡ⁾ᵢ  and  a⁽ˡ⁾ᵢ = σ(z⁽ˡ⁾ᵢ).
+    Returns (z, a): z[l] is the list of weighted inputs of layer l+1, a[l] the activations of
+    layer l (a[0] is x, a[-1] the ten outputs).
+    """
+    z, a = [], [list(x)]
+    for l in range(len(net.w)):
+        w, b, a_prev = net.w[l], net.b[l], a[l]
+        z_l = []
+        for i in range(len(w)):
+            total = b[i]
+            for j in range(len(a_prev)):
+                total += w[i][j] * a_prev[j]
+            z_l.append(total)
+        z.append(z_l)
+        a.append([sigmoid(z_i) for z_i in z_l])
+    return z, a
+
+
+def output(net, x):
+    """The ten output activations a⁽ᴸ⁾ for input x."""
+    return feedforward(net, x)[1][-1]
+
+
+def classify(net, x):
+    """The digit whose output neuron is most active."""
+    out = output(net, x)
+    return out.index(max(out))
+
+
+def one_hot(digit, n=10):
+    """The desired output y for a digit: 1 for that digit's neuron, 0 for the others."""
+    y = [0.0] * n
+    y[digit] = 1.0
+    return y
+
+
+def softplus(t):
+    """ln(1 + eᵗ), computed without overflow."""
+    return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+
+
+def cost(a_L, y, z_L, kind="quadratic"):
+    """The cost C of one example.
+
+    quadratic (3Blue1Brown):   C = Σₖ (aₖ − yₖ)²
+    cross-entropy (Nielsen):   C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)]
+    For cross-entropy we use z instead of a, since ln σ(z) = −softplus(−z) and
+    ln(1 − σ(z)) = −softplus(z): that stays finite even when a rounds to exactly 0 or 1.
+    """
+    if kind == "quadratic":
+        return sum((a_k - y_k) ** 2 for a_k, y_k in zip(a_L, y))
+    if kind == "cross-entropy":
+        return sum(y_k * softplus(-z_k) + (1.0 - y_k) * softplus(z_k) for z_k, y_k in zip(z_L, y))
+    raise ValueError("unknown cost %r (choose quadratic or cross-entropy)" % (kind,))
+
+
+def output_delta(a_L, y, z_L, kind="quadratic"):
+    """(BP1) δ⁽ᴸ⁾ᵢ = ∂C/∂a⁽ᴸ⁾ᵢ · σ'(z⁽ᴸ⁾ᵢ).
+
+    quadratic:      ∂C/∂aᵢ = 2(aᵢ − yᵢ),  so δᵢ = 2(aᵢ − yᵢ) · σ'(zᵢ)
+    cross-entropy:  ∂C/∂aᵢ = (aᵢ − yᵢ) / (aᵢ(1 − aᵢ)) and σ'(zᵢ) = aᵢ(1 − aᵢ),  so δᵢ = aᵢ − yᵢ
+    """
+    if kind == "quadratic":
+        return [2.0 * (a_i - y_i) * sigmoid_prime(z_i) for a_i, y_i, z_i in zip(a_L, y, z_L)]
+    if kind == "cross-entropy":
+        return [a_i - y_i for a_i, y_i in zip(a_L, y)]
+    raise ValueError("unknown cost %r (choose quadratic or cross-entropy)" % (kind,))
+
+
+def backprop(net, x, y, kind="quadratic"):
+    """The gradient of the cost of one example (x, y): returns (dC_db, dC_dw, delta, z, a).
+
+    dC_db[l][i] = ∂C/∂b[l][i] and dC_dw[l][i][j] = ∂C/∂w[l][i][j], shaped like b and w;
+    delta[l] is the error δ of layer l+1. z and a are the forward pass (see feedforward).
+    """
+    z, a = feedforward(net, x)
+    n_layers = len(net.w)
+    delta = [None] * n_layers
+
+    delta[-1] = output_delta(a[-1], y, z[-1], kind)  # (BP1)
+
+    for l in range(n_layers - 2, -1, -1):  # from the last hidden layer back to the first
+        w_next, delta_next = net.w[l + 1], delta[l + 1]
+        delta_l = []
+        for j in range(len(z[l])):
+            back = 0.0
+            for i in range(len(delta_next)):
+                back += w_next[i][j] * delta_next[i]
+            delta_l.append(sigmoid_prime(z[l][j]) * back)  # (BP2)
+        delta[l] = delta_l
+
+    dC_db = [list(delta_l) for delta_l in delta]  # (BP3)
+    dC_dw = []
+    for l in range(n_layers):
+        a_prev = a[l]
+        dC_dw.append([[delta[l][i] * a_prev[j] for j in range(len(a_prev))]  # (BP4)
+                      for i in range(len(delta[l]))])
+    return dC_db, dC_dw, delta, z, a
+
+
+def sgd_step(net, batch, eta, kind="quadratic"):
+    """One step of mini-batch gradient descent, in place.
+
+    For a mini-batch of m examples (x, y):
+        w ← w − (η/m) Σₓ ∂Cₓ/∂w        b ← b − (η/m) Σₓ ∂Cₓ/∂b
+    Returns the mean cost of the batch (computed before the step).
+    """
+    m = len(batch)
+    sum_db = [[0.0] * len(b_l) for b_l in net.b]
+    sum_dw = [[[0.0] * len(row) for row in w_l] for w_l in net.w]
+    total_cost = 0.0
+    for x, y in batch:
+        dC_db, dC_dw, _, z, a = backprop(net, x, y, kind)
+        total_cost += cost(a[-1], y, z[-1], kind)
+        for l in range(len(net.w)):
+            for i in range(len(net.b[l])):
+                sum_db[l][i] += dC_db[l][i]
+                for j in range(len(net.w[l][i])):
+                    sum_dw[l][i][j] += dC_dw[l][i][j]
+    for l in range(len(net.w)):
+        for i in range(len(net.b[l])):
+            net.b[l][i] -= eta / m * sum_db[l][i]
+            for j in range(len(net.w[l][i])):
+                net.w[l][i][j] -= eta / m * sum_dw[l][i][j]
+    return total_cost / m

@@ -1,0 +1,150 @@
+"""Weights files: a network saved as JSON, checked thoroughly when loaded.
+
+    {"format": "tinynet", "version": 1, "sizes": [784, 16, 16, 10], "activation": "sigmoid",
+     "cost": "cross-entropy", "weights": w[l][i][j], "biases": b[l][i], "training": {...}}
+
+`weights[l][i][j]` is the weight from neuron j of layer l to neuron i of layer l+1, `biases[l][i]`
+the bias of neuron i of layer l+1 (see network.py). `training` records how the file was made.
+"""
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from .network import COSTS, Network
+
+FORMAT, VERSION = "tinynet", 1
+PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "tinynet-784-16-16-10.json"
+
+
+class WeightsError(Exception):
+    """A weights file that cannot be used; the message says why in one line."""
+
+
+def to_dict(net, cost="quadratic", training=None):
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "sizes": list(net.sizes),
+        "activation": "sigmoid",
+        "cost": cost,
+        "weights": net.w,
+        "biases": net.b,
+        "training": training or {},
+    }
+
+
+def write_json_atomic(path, obj, indent=None):
+    """Write obj as JSON to a temporary file beside `path`, then rename it into place.
+
+    A crash or Ctrl-C while writing leaves the old file (if any) untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=indent, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, str(path))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save(net, path, cost="quadratic", training=None):
+    """Save a network as a weights file (written to a temporary name, then renamed)."""
+    write_json_atomic(path, to_dict(net, cost, training))
+
+
+def from_dict(d, where="weights file"):
+    """Check a decoded weights file and build the Network; WeightsError if anything is off."""
+    def fail(msg):
+        raise WeightsError("%s: %s" % (where, msg))
+
+    if not isinstance(d, dict):
+        fail("not a tinynet weights file (the JSON is not an object)")
+    if d.get("format") != FORMAT:
+        fail("not a tinynet weights file (\"format\" is %r, expected %r)" % (d.get("format"), FORMAT))
+    if d.get("version") != VERSION:
+        fail("unsupported version %r (this tinynet reads version %d)" % (d.get("version"), VERSION))
+    if d.get("activation", "sigmoid") != "sigmoid":
+        fail("unsupported activation %r (only sigmoid)" % (d.get("activation"),))
+    if d.get("cost", "quadratic") not in COSTS:
+        fail("unknown cost %r" % (d.get("cost"),))
+    sizes = d.get("sizes")
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)):
+        fail("\"sizes\" must be a list of at least two positive whole numbers")
+    w, b = d.get("weights"), d.get("biases")
+    if not isinstance(w, list) or len(w) != len(sizes) - 1:
+        fail("\"weights\" must hold %d matrices for sizes %s" % (len(sizes) - 1, sizes))
+    if not isinstance(b, list) or len(b) != len(sizes) - 1:
+        fail("\"biases\" must hold %d vectors for sizes %s" % (len(sizes) - 1, sizes))
+    for l in range(len(sizes) - 1):
+        n_in, n_out = sizes[l], sizes[l + 1]
+        if not isinstance(w[l], list) or len(w[l]) != n_out:
+            fail("weights[%d] must have %d rows (sizes %s)" % (l, n_out, sizes))
+        for i, row in enumerate(w[l]):
+            if not isinstance(row, list) or len(row) != n_in:
+                fail("weights[%d][%d] must have %d numbers (sizes %s)" % (l, i, n_in, sizes))
+            if not all(_finite(v) for v in row):
+                fail("weights[%d][%d] holds something that is not a finite number" % (l, i))
+        if not isinstance(b[l], list) or len(b[l]) != n_out:
+            fail("biases[%d] must have %d numbers (sizes %s)" % (l, n_out, sizes))
+        if not all(_finite(v) for v in b[l]):
+            fail("biases[%d] holds something that is not a finite number" % (l,))
+    w = [[[float(v) for v in row] for row in w_l] for w_l in w]
+    b = [[float(v) for v in b_l] for b_l in b]
+    return Network(sizes, w, b)
+
+
+def _finite(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def load_dict(path=None):
+    """Read and decode a weights file as a dict (not yet checked). Default: the pretrained file."""
+    path = Path(path) if path is not None else PRETRAINED
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise WeightsError("%s: no such file" % (path,))
+    except IsADirectoryError:
+        raise WeightsError("%s: is a directory, not a weights file" % (path,))
+    except OSError as e:
+        raise WeightsError("%s: cannot read: %s" % (path, e.strerror or e))
+    if not data.strip():
+        raise WeightsError("%s: file is empty" % (path,))
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise WeightsError("%s: not valid JSON (%s); the file is damaged or not a weights file"
+                           % (path, str(e).split("\n")[0]))
+    except RecursionError:
+        raise WeightsError("%s: JSON nested too deeply; not a weights file" % (path,))
+
+
+def _refuse_constant(name):
+    raise ValueError("%s is not a number" % name)
+
+
+def load(path=None):
+    """Load and check a weights file; returns a Network. Default: the shipped pretrained file."""
+    path = Path(path) if path is not None else PRETRAINED
+    return from_dict(load_dict(path), where=str(path))
+
+
+def load_with_info(path=None):
+    """(Network, the whole decoded file) — for tools that also show the training record."""
+    path = Path(path) if path is not None else PRETRAINED
+    d = load_dict(path)
+    return from_dict(d, where=str(path)), d
