@@ -35,8 +35,8 @@ from math import exp, log1p
 import platform
 from array import array
 import struct
-from itertools import compress, repeat
-from operator import add, itemgetter, lshift, mul, neg, sub, truediv
+from itertools import chain, compress, repeat
+from operator import add, itemgetter, lshift, lt, mul, neg, sub, truediv
 
 from .network import Network
 
@@ -101,21 +101,29 @@ def pack(values, bits):
 
 
 def _unpacker(n, bits):
-    """A function giving back the n signed lanes of a packed integer.
+    """A function giving back the n signed lanes of a packed integer: the inverse of pack().
 
-    Negative lanes borrow from the lane above, exactly as in two's complement, so writing the
-    integer as n·bits two's-complement bits and reading them back lane by lane as signed
-    numbers undoes pack().
+    Writing the integer in two's complement and reading each lane as a signed number gives
+    every lane right except for a borrow: a negative lane k was stored as 2^bits + vₖ, which
+    took 1 from lane k+1. So lane k+1 is what it reads plus 1 when lane k reads negative.
     """
     if bits == 64:
         fmt = struct.Struct("<%dq" % n)
-        return lambda v: fmt.unpack(v.to_bytes(8 * n, "little", signed=True))
-    fmt = struct.Struct("<" + "Qq" * n)  # each 128-bit lane: low 64 bits unsigned, high signed
 
-    def unpack128(v):
-        halves = fmt.unpack(v.to_bytes(16 * n, "little", signed=True))
-        return list(map(add, halves[0::2], map(lshift, halves[1::2], repeat(64))))
-    return unpack128
+        def read(v):
+            return fmt.unpack(v.to_bytes(8 * n, "little", signed=True))
+    else:
+        fmt = struct.Struct("<" + "Qq" * n)  # each 128-bit lane: low 64 bits unsigned, high signed
+
+        def read(v):
+            halves = fmt.unpack(v.to_bytes(16 * n, "little", signed=True))
+            return list(map(add, halves[0::2], map(lshift, halves[1::2], repeat(64))))
+
+    def unpack(v):
+        lanes = read(v)
+        # lanes[k] + (lanes[k-1] < 0), every step in C
+        return list(map(add, lanes, chain((False,), map(lt, lanes[:-1], repeat(0)))))
+    return unpack
 
 
 class Lanes:

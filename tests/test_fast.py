@@ -1,0 +1,84 @@
+"""The fast engines compute the same step as network.py, and training is deterministic."""
+
+import random
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tinynet import fast, network
+
+
+def copy(net):
+    return network.Network(net.sizes, [[list(r) for r in w] for w in net.w], [list(b) for b in net.b])
+
+
+def random_images(seed, n, size=784, ink=0.2):
+    rng = random.Random(seed)
+    return [bytes(rng.randrange(1, 256) if rng.random() < ink else 0 for _ in range(size)) for _ in range(n)]
+
+
+def max_difference(a, b):
+    dw = max(abs(x - y) for wa, wb in zip(a.w, b.w) for ra, rb in zip(wa, wb) for x, y in zip(ra, rb))
+    db = max(abs(x - y) for ba, bb in zip(a.b, b.b) for x, y in zip(ba, bb))
+    return max(dw, db)
+
+
+@settings(max_examples=25, deadline=None)
+@given(hidden=st.lists(st.integers(1, 12), min_size=1, max_size=2), seed=st.integers(0, 10**6),
+       kind=st.sampled_from(network.COSTS), engine=st.sampled_from(["lanes", "loops"]),
+       m=st.integers(1, 6), eta=st.sampled_from([0.1, 0.5, 3.0]))
+def test_one_batch_equals_network_sgd_step(hidden, seed, kind, engine, m, eta):
+    sizes = [30] + hidden + [10]
+    net = network.new_network(sizes, seed=seed)
+    images = random_images(seed, m, size=30, ink=0.5)
+    labels = [random.Random(seed + k).randrange(10) for k in range(m)]
+    reference = copy(net)
+    ref_cost = network.sgd_step(reference, [([p / 255 for p in im], network.one_hot(d))
+                                            for im, d in zip(images, labels)], eta, kind)
+    e = fast.make_engine(net, engine)
+    seen = []
+    fast.train_batches(e, [[fast.sparse(im) + (d,) for im, d in zip(images, labels)]], eta, kind,
+                       lambda n, c, k: seen.append((n, c)))
+    assert max_difference(fast.to_network(e), reference) < 1e-9
+    assert seen[0][0] == m and abs(seen[0][1] / m - ref_cost) < 1e-9
+
+
+@pytest.mark.parametrize("engine", ["lanes", "loops", "plain"])
+def test_output_equals_network_output(engine):
+    net = network.new_network([784, 16, 16, 10], seed=3)
+    e = fast.make_engine(net, engine)
+    for image in random_images(1, 5) + [bytes(784), bytes([255]) + bytes(783)]:
+        expected = network.output(net, [p / 255 for p in image])
+        got = fast.output(e, image)
+        assert max(abs(x - y) for x, y in zip(got, expected)) < 1e-9
+
+
+@pytest.mark.parametrize("engine", ["lanes", "loops"])
+def test_same_start_same_batches_same_weights_bit_for_bit(engine):
+    images = random_images(5, 40)
+    data = [fast.sparse(im) + (k % 10,) for k, im in enumerate(images)]
+    results = []
+    for _ in range(2):
+        e = fast.make_engine(network.new_network(seed=9), engine)
+        fast.train_batches(e, [data[k:k + 10] for k in range(0, 40, 10)], 0.5, "cross-entropy")
+        results.append(fast.to_network(e))
+    assert results[0].w == results[1].w and results[0].b == results[1].b
+
+
+def test_lanes_state_round_trips_exactly():
+    net = network.new_network(seed=11)
+    e = fast.make_engine(net, "lanes")
+    data = [fast.sparse(im) + (3,) for im in random_images(2, 10)]
+    fast.train_batches(e, [data], 0.5, "quadratic")
+    again = fast.make_engine(fast.to_network(e), "lanes", exact=fast.engine_state(e))
+    assert again.cols == e.cols and again.rows == e.rows and again.b == e.b
+
+
+@given(st.lists(st.integers(-(2 ** 62), 2 ** 62 - 1), min_size=1, max_size=20))
+def test_pack_then_unpack_gives_back_every_64_bit_lane(values):
+    assert list(fast._unpacker(len(values), 64)(fast.pack(values, 64))) == values
+
+
+@given(st.lists(st.integers(-(2 ** 126), 2 ** 126 - 1), min_size=1, max_size=20))
+def test_pack_then_unpack_gives_back_every_128_bit_lane(values):
+    assert list(fast._unpacker(len(values), 128)(fast.pack(values, 128))) == values

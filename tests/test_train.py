@@ -1,0 +1,63 @@
+"""Training on real MNIST (skipped without data): learns, is deterministic, resumes exactly."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tinynet import train, weights
+from tinynet.train import Interrupted
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def small_run(tmp_path, mnist_dir, name, **kw):
+    settings = dict(data=str(mnist_dir), limit=2000, test_limit=1000, epochs=3, lr=0.5,
+                    lr_final=0.5, out=str(tmp_path / name), quiet=True, download=False)
+    settings.update(kw)
+    return train.train(**settings)
+
+
+def test_a_short_run_learns(tmp_path, mnist_dir):
+    small_run(tmp_path, mnist_dir, "a.json", epochs=8)
+    net, info = weights.load_with_info(tmp_path / "a.json")
+    record = info["training"]
+    assert record["test_accuracy"] > 0.80, record["history"]
+    assert record["training_images"] == 2000 and record["test_images"] == 1000
+    assert set(record["data_sha256"]) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
+    log = [json.loads(line) for line in (tmp_path / "a.json.log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == list(range(1, 9))
+
+
+def test_same_seed_same_weights_and_resume_is_exact(tmp_path, mnist_dir):
+    kw = dict(limit=300, epochs=2, test_limit=100, batch_size=7)
+    first = small_run(tmp_path, mnist_dir, "one.json", **kw)
+    second = small_run(tmp_path, mnist_dir, "two.json", **kw)
+    assert first.w == second.w and first.b == second.b
+    other = small_run(tmp_path, mnist_dir, "seed.json", seed=2, **kw)
+    assert other.w != first.w
+
+    def stop_in_the_middle(state):
+        if state == {"epoch": 1, "batch": 10}:
+            raise Interrupted()
+    with pytest.raises(Interrupted):
+        small_run(tmp_path, mnist_dir, "three.json", on_batch=stop_in_the_middle, **kw)
+    assert not (tmp_path / "three.json").exists()
+    resumed = train.train(resume=str(tmp_path / "three.json.checkpoint.json"), quiet=True,
+                          data=str(mnist_dir), download=False)
+    assert resumed.w == first.w and resumed.b == first.b
+
+
+def test_command_line_errors_are_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "TINYNET_MNIST_MIRRORS": "http://127.0.0.1:9/",
+           "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "tinynet.train", "--data", str(tmp_path / "none"),
+                        "--no-download"], capture_output=True, text=True, env=env, cwd=str(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: MNIST not found") and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = subprocess.run([sys.executable, "-m", "tinynet.train", "--help"], capture_output=True,
+                       text=True, env=env, cwd=str(tmp_path))
+    assert r.returncode == 0 and "--resume" in r.stdout and "--batch-size" in r.stdout

@@ -1,0 +1,53 @@
+"""Test-set accuracy and confusion matrix:  python -m tinynet.evaluate [--weights FILE]"""
+
+import argparse
+import sys
+import time
+
+from . import fast, mnist
+from .train import evaluate
+from .weights import PRETRAINED, WeightsError, load
+
+
+def confusion_table(confusion):
+    """The 10×10 confusion matrix as text: rows are the true digits, columns the predictions."""
+    lines = ["true\\predicted" + "".join("%6d" % d for d in range(10)) + "   accuracy"]
+    for d, row in enumerate(confusion):
+        total = sum(row)
+        lines.append("%14d" % d + "".join("%6d" % n for n in row)
+                     + "   %6.2f%%" % (100.0 * row[d] / total if total else 0.0))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        prog="python -m tinynet.evaluate",
+        description="Accuracy of a weights file on the 10,000 MNIST test images, with a 10×10 "
+                    "confusion matrix (rows: the true digit; columns: what the network said).")
+    p.add_argument("--weights", metavar="FILE", help="weights file (default: the shipped %s)" % PRETRAINED.name)
+    p.add_argument("--data", metavar="DIR", help="folder with the MNIST files (default: $TINYNET_DATA, else a per-user cache folder)")
+    p.add_argument("--limit", type=int, metavar="N", help="use only the first N test images")
+    p.add_argument("--no-download", dest="download", action="store_false", help="never download MNIST")
+    a = p.parse_args(argv)
+    try:
+        net = load(a.weights)
+        if net.sizes[0] != 784 or net.sizes[-1] != 10:
+            raise WeightsError("%s: sizes %s do not read 28×28 digits (need 784 inputs and 10 outputs)"
+                               % (a.weights or PRETRAINED, net.sizes))
+        images, labels = mnist.load("test", a.data, download=a.download)
+    except (WeightsError, mnist.DataError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    if a.limit:
+        images, labels = images[:a.limit], labels[:a.limit]
+    t = time.time()
+    correct, confusion = evaluate(fast.make_engine(net), images, labels)
+    seconds = time.time() - t
+    print(confusion_table(confusion))
+    print("\naccuracy: %.2f%% (%d of %d test images) in %.2f s"
+          % (100.0 * correct / len(images), correct, len(images), seconds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
