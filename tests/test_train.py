@@ -61,3 +61,22 @@ def test_command_line_errors_are_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "tinynet.train", "--help"], capture_output=True,
                        text=True, env=env, cwd=str(tmp_path))
     assert r.returncode == 0 and "--resume" in r.stdout and "--batch-size" in r.stdout
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.integers(-3, 3), st.integers(-3, 3), st.binary(min_size=100, max_size=100))
+def test_shifting_moves_every_pixel_and_back(dx, dy, centre):
+    # a 10×10 patch in the middle of the canvas: a shift of ≤3 pixels keeps it all on the canvas
+    image = bytearray(784)
+    for r in range(10):
+        image[(9 + r) * 28 + 9:(9 + r) * 28 + 19] = centre[r * 10:(r + 1) * 10]
+    image = bytes(image)
+    moved = train.shifted(image, dx, dy)
+    assert len(moved) == 784 and sum(moved) == sum(image)
+    for r in range(28):
+        for c in range(28):
+            if 0 <= r - dy < 28 and 0 <= c - dx < 28:
+                assert moved[r * 28 + c] == image[(r - dy) * 28 + (c - dx)]
+    assert train.shifted(moved, -dx, -dy) == image

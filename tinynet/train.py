@@ -30,6 +30,7 @@ DEFAULTS = {
     "cost": "cross-entropy",   # or "quadratic"
     "hidden": "16,16",         # sizes of the hidden layers
     "seed": 1,                 # the same seed gives the same weights, bit for bit
+    "shift": 0,                # move each training image by up to N pixels, anew each epoch
     "limit": None,             # use only the first N training images
     "test_limit": None,        # evaluate on only the first N test images
     "out": "tinynet-weights.json",
@@ -57,6 +58,22 @@ def epoch_order(seed, epoch, n):
     order = list(range(n))
     random.Random("%d-%d" % (seed, epoch)).shuffle(order)
     return order
+
+
+def shifted(image, dx, dy, size=28):
+    """The 28×28 image (bytes) moved dx pixels right and dy pixels down, filling with 0.
+
+    More examples for free: a digit moved by a pixel or two is still the same digit, and
+    seeing it in slightly different places keeps the network from memorising exact pixels.
+    """
+    rows = [image[r * size:(r + 1) * size] for r in range(size)]
+    blank = bytes(size)
+    rows = ([blank] * dy + rows[:size - dy]) if dy >= 0 else (rows[-dy:] + [blank] * -dy)
+    if dx > 0:
+        rows = [bytes(dx) + row[:size - dx] for row in rows]
+    elif dx < 0:
+        rows = [row[-dx:] + bytes(-dx) for row in rows]
+    return b"".join(rows)
 
 
 def evaluate(engine, images, labels):
@@ -158,8 +175,13 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
             bar = Progress(n, "epoch %d/%d" % (epoch + 1, s["epochs"]), quiet=quiet)
             bar.update(st["seen"], st["cost"] / max(1, st["seen"]))
             first = start_batch if epoch == start_epoch else 0
+            moves = _epoch_shifts(s, epoch, n)
             for k in range(first, n_batches):
-                batch = [examples[i] for i in order[k * m:(k + 1) * m]]
+                if moves is None:
+                    batch = [examples[i] for i in order[k * m:(k + 1) * m]]
+                else:
+                    batch = [fast.sparse(shifted(train_images[i], *moves[i])) + (train_labels[i],)
+                             for i in order[k * m:(k + 1) * m]]
                 eta = learning_rate(s, epoch, k, n_batches)
 
                 def count(size, cost_sum, correct):
@@ -204,7 +226,7 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
         "command": _command_line(argv) if argv is not None else None,
         "seed": s["seed"], "epochs": s["epochs"], "learning_rate": s["lr"],
         "learning_rate_final": s["lr_final"], "batch_size": m, "cost": s["cost"],
-        "limit": s["limit"], "engine": s["engine"],
+        "limit": s["limit"], "shift": s["shift"], "engine": s["engine"],
         "data_sha256": mnist.checksums(data_dir),
         "test_accuracy": final.get("test_accuracy"),
         "training_accuracy": final.get("train_accuracy"),
@@ -216,6 +238,15 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
     save(net, out_path, cost=s["cost"], training=training)
     say("saved %s (%.0f s in all)" % (out_path, seconds))
     return net
+
+
+def _epoch_shifts(s, epoch, n):
+    """For each training example, its (dx, dy) this epoch, or None when shifting is off."""
+    if not s["shift"]:
+        return None
+    rng = random.Random("shift-%d-%d" % (s["seed"], epoch))
+    r = s["shift"]
+    return [(rng.randint(-r, r), rng.randint(-r, r)) for _ in range(n)]
 
 
 def _append_log(path, record):
@@ -256,6 +287,9 @@ def parse_args(argv):
                    help="sizes of the hidden layers, comma-separated (default %(default)s)")
     p.add_argument("--seed", type=int, default=d["seed"], metavar="N",
                    help="random seed for the initial weights and the shuffling (default %(default)s)")
+    p.add_argument("--shift", type=int, default=d["shift"], metavar="N",
+                   help="data augmentation: move each training image by up to N pixels in x and y, "
+                        "chosen afresh each epoch (default %(default)s)")
     p.add_argument("--limit", type=int, metavar="N", help="use only the first N training images")
     p.add_argument("--test-limit", type=int, metavar="N", help="evaluate on the first N test images only")
     p.add_argument("--out", default=d["out"], metavar="FILE",
