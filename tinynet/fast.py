@@ -280,6 +280,48 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
 # ---------------------------------------------------------------------------------------------
 
 
+def first_layer_kernels(n):
+    """Two functions for the first layer with n neurons, their loop over i written out.
+
+    PyPy compiles a loop over the pixels fastest when the short loop over the n neurons inside
+    it is unrolled into n separate lines, with each zᵢ in its own local variable. Since n is only
+    known at run time, the source is generated here. For n = 2 it reads:
+
+        def forward(w0, b, nz, p):                      # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ
+            z0 = b[0]; z1 = b[1]
+            for k in range(len(nz)):
+                x = PIXEL[p[k]]; base = nz[k] * 2
+                z0 += w0[base + 0] * x; z1 += w0[base + 1] * x
+            return [z0, z1]
+
+        def gradient(g0, delta, nz, p):                  # (BP4): ∂C/∂w⁽¹⁾ᵢⱼ += δᵢ xⱼ
+            d0 = delta[0]; d1 = delta[1]
+            for k in range(len(nz)):
+                x = PIXEL[p[k]]; base = nz[k] * 2
+                g0[base + 0] += d0 * x; g0[base + 1] += d1 * x
+
+    which is Loops.forward's and train_loops's plain double loops, only faster.
+    """
+    ids = range(n)
+    src = "\n".join([
+        "def forward(w0, b, nz, p):",
+        "    " + "; ".join("z%d = b[%d]" % (i, i) for i in ids),
+        "    for k in range(len(nz)):",
+        "        x = PIXEL[p[k]]; base = nz[k] * %d" % n,
+        "        " + "; ".join("z%d += w0[base + %d] * x" % (i, i) for i in ids),
+        "    return [%s]" % ", ".join("z%d" % i for i in ids),
+        "",
+        "def gradient(g0, delta, nz, p):",
+        "    " + "; ".join("d%d = delta[%d]" % (i, i) for i in ids),
+        "    for k in range(len(nz)):",
+        "        x = PIXEL[p[k]]; base = nz[k] * %d" % n,
+        "        " + "; ".join("g0[base + %d] += d%d * x" % (i, i) for i in ids),
+    ])
+    namespace = {"PIXEL": PIXEL}
+    exec(compile(src, "<first layer, %d neurons>" % n, "exec"), namespace)
+    return namespace["forward"], namespace["gradient"]
+
+
 class Loops:
     """The weights as flat lists of floats: w[l][i * n_in + j] = w[l][i][j] of network.py.
 
@@ -293,6 +335,7 @@ class Loops:
         w0 = net.w[0]
         self.w0 = [w0[i][j] for j in range(len(w0[0])) for i in range(len(w0))]
         self.w = [None] + [[w_ij for row in w_l for w_ij in row] for w_l in net.w[1:]]
+        self.first_forward, self.first_gradient = first_layer_kernels(self.sizes[1])
 
     def network(self):
         n_in, n_out = self.sizes[0], self.sizes[1]
@@ -304,14 +347,10 @@ class Loops:
 
     def forward(self, nz, p):
         """(z, a) as in network.feedforward, for the image with non-zero pixels nz, bytes p."""
-        n1 = self.sizes[1]
-        z_l = list(self.b[0])
-        w0 = self.w0
-        for k in range(len(nz)):
-            x_j = PIXEL[p[k]]
-            base = nz[k] * n1
-            for i in range(n1):
-                z_l[i] += w0[base + i] * x_j  # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ
+        # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ over the non-zero pixels, i.e. (unrolled over i):
+        #     for k in range(len(nz)):
+        #         for i in range(n1): z[i] += w0[nz[k] * n1 + i] * PIXEL[p[k]]
+        z_l = self.first_forward(self.w0, self.b[0], nz, p)
         z, a = [z_l], [None, sigmoids(z_l)]
         for l in range(1, len(self.sizes) - 1):
             n_in, n_out = self.sizes[l], self.sizes[l + 1]
@@ -363,11 +402,10 @@ def train_loops(loops, batches, eta, kind, on_batch=None):
             gb0 = gb[0]
             for i in range(n1):
                 gb0[i] += delta[i]  # (BP3)
-            for k in range(len(nz)):  # only the pixels that are not 0
-                x_j = PIXEL[p[k]]
-                base = nz[k] * n1
-                for i in range(n1):
-                    g0[base + i] += delta[i] * x_j  # (BP4)
+            # (BP4) for the non-zero pixels only, i.e. (unrolled over i):
+            #     for k in range(len(nz)):
+            #         for i in range(n1): g0[nz[k] * n1 + i] += delta[i] * PIXEL[p[k]]
+            loops.first_gradient(g0, delta, nz, p)
         step = eta / m
         w0 = loops.w0
         for k in range(len(w0)):
