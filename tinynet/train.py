@@ -25,8 +25,8 @@ DEFAULTS = {
     "data": None,              # folder with the MNIST files (else $TINYNET_DATA, else a cache)
     "epochs": 30,              # passes over the training set
     "batch_size": 10,          # examples per step of gradient descent (m)
-    "lr": 0.5,                 # learning rate η at the start
-    "lr_final": 0.02,          # η falls linearly to this by the last epoch (set = lr for none)
+    "lr": 0.2,                 # learning rate η at the start
+    "lr_final": 0.01,          # η falls linearly to this by the last epoch (set = lr for none)
     "cost": "cross-entropy",   # or "quadratic"
     "hidden": "16,16",         # sizes of the hidden layers
     "seed": 1,                 # the same seed gives the same weights, bit for bit
