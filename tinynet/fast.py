@@ -136,19 +136,24 @@ class Lanes:
     def __init__(self, net, exact=None):
         self.sizes = list(net.sizes)
         self.b = [list(b_l) for b_l in net.b]
-        self.cols, self.rows = [], []
         self.unpack_out, self.unpack_in = [], []
-        for l, w_l in enumerate(net.w):
-            f = layer_format(l)
-            n_out, n_in = len(w_l), len(w_l[0])
-            if exact is not None:
-                W = exact[l]
-            else:
-                W = [[round(w_ij * f["w_scale"]) for w_ij in row] for row in w_l]
-            self.cols.append([pack([W[i][j] for i in range(n_out)], f["bits"]) for j in range(n_in)])
-            self.rows.append(None if l == 0 else [pack(W[i], f["bits"]) for i in range(n_out)])
-            self.unpack_out.append(_unpacker(n_out, f["bits"]))
-            self.unpack_in.append(_unpacker(n_in, f["bits"]))
+        for l in range(len(net.w)):
+            bits = layer_format(l)["bits"]
+            self.unpack_out.append(_unpacker(self.sizes[l + 1], bits))
+            self.unpack_in.append(_unpacker(self.sizes[l], bits))
+        if exact is None:
+            exact = [[[round(w_ij * layer_format(l)["w_scale"]) for w_ij in row] for row in w_l]
+                     for l, w_l in enumerate(net.w)]
+        self.set_integer_weights(exact)
+
+    def set_integer_weights(self, W):
+        """Pack whole-number weights W[l][i][j] (= w · scale) into the columns and rows."""
+        self.cols, self.rows = [], []
+        for l, W_l in enumerate(W):
+            bits = layer_format(l)["bits"]
+            n_out, n_in = len(W_l), len(W_l[0])
+            self.cols.append([pack([W_l[i][j] for i in range(n_out)], bits) for j in range(n_in)])
+            self.rows.append(None if l == 0 else [pack(W_l[i], bits) for i in range(n_out)])
 
     def integer_weights(self):
         """The weights as whole numbers W[l][i][j] = w[l][i][j] · scale (exact, for checkpoints)."""
@@ -450,6 +455,21 @@ def to_network(engine):
 def engine_state(engine):
     """What a checkpoint must hold to continue exactly: the integer weights for lanes, else None."""
     return engine.integer_weights() if isinstance(engine, Lanes) else None
+
+
+def scale_weights(engine, factor):
+    """w ← factor · w for every weight, biases untouched: the shrinking step of weight decay."""
+    if isinstance(engine, Lanes):
+        engine.set_integer_weights([[[round(W_ij * factor) for W_ij in row] for row in W_l]
+                                    for W_l in engine.integer_weights()])
+    elif isinstance(engine, Loops):
+        engine.w0[:] = [w * factor for w in engine.w0]
+        for w_l in engine.w[1:]:
+            w_l[:] = [w * factor for w in w_l]
+    else:
+        for w_l in engine.w:
+            for row in w_l:
+                row[:] = [w * factor for w in row]
 
 
 def train_batches(engine, batches, eta, kind, on_batch=None):

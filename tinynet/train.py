@@ -30,6 +30,7 @@ DEFAULTS = {
     "cost": "cross-entropy",   # or "quadratic"
     "hidden": "16,16",         # sizes of the hidden layers
     "seed": 1,                 # the same seed gives the same weights, bit for bit
+    "l2": 0.0,                 # weight decay λ: C = C₀ + (λ/2n) Σ w² (Nielsen ch. 3)
     "shift": 0,                # move each training image by up to N pixels, anew each epoch
     "limit": None,             # use only the first N training images
     "test_limit": None,        # evaluate on only the first N test images
@@ -51,6 +52,19 @@ def learning_rate(settings, epoch, batch_index, n_batches):
     total = settings["epochs"] * n_batches
     done = epoch * n_batches + batch_index
     return settings["lr"] + (settings["lr_final"] - settings["lr"]) * done / max(1, total - 1)
+
+
+DECAY_EVERY = 100  # batches between two weight-decay steps
+
+
+def decay_factor(settings, eta, n, steps):
+    """(1 − ηλ/n)^steps: what `steps` batches of L2 regularisation do to every weight.
+
+    With C = C₀ + (λ/2n) Σ w², each step of gradient descent also shrinks every weight,
+    w ← (1 − ηλ/n) w (Nielsen, chapter 3). tinynet does `steps` such shrinkings at once every
+    DECAY_EVERY batches: to first order the same, and it keeps the fast engines simple.
+    """
+    return (1.0 - eta * settings["l2"] / n) ** steps
 
 
 def epoch_order(seed, epoch, n):
@@ -190,6 +204,9 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
                     st["correct"] += correct
 
                 fast.train_batches(engine, [batch], eta, s["cost"], count)
+                if s["l2"] and ((k + 1) % DECAY_EVERY == 0 or k + 1 == n_batches):
+                    steps = (k % DECAY_EVERY) + 1
+                    fast.scale_weights(engine, decay_factor(s, eta, n, steps))
                 bar.update(st["seen"], st["cost"] / st["seen"])
                 if on_batch is not None:
                     try:
@@ -226,7 +243,7 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
         "command": _command_line(argv) if argv is not None else None,
         "seed": s["seed"], "epochs": s["epochs"], "learning_rate": s["lr"],
         "learning_rate_final": s["lr_final"], "batch_size": m, "cost": s["cost"],
-        "limit": s["limit"], "shift": s["shift"], "engine": s["engine"],
+        "limit": s["limit"], "l2": s["l2"], "shift": s["shift"], "engine": s["engine"],
         "data_sha256": mnist.checksums(data_dir),
         "test_accuracy": final.get("test_accuracy"),
         "training_accuracy": final.get("train_accuracy"),
@@ -287,6 +304,9 @@ def parse_args(argv):
                    help="sizes of the hidden layers, comma-separated (default %(default)s)")
     p.add_argument("--seed", type=int, default=d["seed"], metavar="N",
                    help="random seed for the initial weights and the shuffling (default %(default)s)")
+    p.add_argument("--l2", type=float, default=d["l2"], metavar="λ",
+                   help="L2 regularisation (weight decay) λ, as in Nielsen's book: C = C₀ + (λ/2n) Σ w² "
+                        "(default %(default)s)")
     p.add_argument("--shift", type=int, default=d["shift"], metavar="N",
                    help="data augmentation: move each training image by up to N pixels in x and y, "
                         "chosen afresh each epoch (default %(default)s)")
