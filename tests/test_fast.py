@@ -82,3 +82,14 @@ def test_pack_then_unpack_gives_back_every_64_bit_lane(values):
 @given(st.lists(st.integers(-(2 ** 126), 2 ** 126 - 1), min_size=1, max_size=20))
 def test_pack_then_unpack_gives_back_every_128_bit_lane(values):
     assert list(fast._unpacker(len(values), 128)(fast.pack(values, 128))) == values
+
+
+@pytest.mark.parametrize("engine", ["lanes", "loops", "plain"])
+def test_scale_weights_multiplies_every_weight_and_no_bias(engine):
+    net = network.new_network([784, 16, 16, 10], seed=12)
+    e = fast.make_engine(net, engine)
+    fast.scale_weights(e, 0.75)
+    got = fast.to_network(e)
+    expected = network.Network(net.sizes, [[[0.75 * w for w in row] for row in w_l] for w_l in net.w], net.b)
+    assert max_difference(got, expected) < 1e-12
+    assert got.b == net.b
