@@ -327,6 +327,41 @@ def first_layer_kernels(n):
     return namespace["forward"], namespace["gradient"]
 
 
+def dense_kernels(n_in):
+    """Two functions for a layer with n_in inputs, their loop over j written out (for PyPy).
+
+    forward(w, b, a) is  [b[i] + Σⱼ w[i·n_in + j] · a[j] for each i]         z = w·a + b
+    backward(w, g, gb, delta, a) does, for each i and j,
+        gb[i] += δᵢ                     (BP3)
+        g[i·n_in + j] += δᵢ · aⱼ        (BP4)
+    and returns back[j] = Σᵢ w[i·n_in + j] · δᵢ, the sum in (BP2).
+    These are the plain double loops of network.py with the inner loop unrolled, so that
+    each aⱼ and backⱼ lives in a local variable; see first_layer_kernels for why.
+    """
+    ids = range(n_in)
+    src = "\n".join([
+        "def forward(w, b, a):",
+        "    " + "; ".join("a%d = a[%d]" % (j, j) for j in ids),
+        "    z = []",
+        "    for i in range(len(b)):",
+        "        r = i * %d" % n_in,
+        "        z.append(b[i] + " + " + ".join("w[r + %d] * a%d" % (j, j) for j in ids) + ")",
+        "    return z",
+        "",
+        "def backward(w, g, gb, delta, a):",
+        "    " + "; ".join("a%d = a[%d]" % (j, j) for j in ids),
+        "    " + "; ".join("s%d = 0.0" % j for j in ids),
+        "    for i in range(len(delta)):",
+        "        d = delta[i]; gb[i] += d; r = i * %d" % n_in,
+        "        " + "; ".join("g[r + %d] += d * a%d" % (j, j) for j in ids),
+        "        " + "; ".join("s%d += w[r + %d] * d" % (j, j) for j in ids),
+        "    return [%s]" % ", ".join("s%d" % j for j in ids),
+    ])
+    namespace = {}
+    exec(compile(src, "<dense layer, %d inputs>" % n_in, "exec"), namespace)
+    return namespace["forward"], namespace["backward"]
+
+
 class Loops:
     """The weights as flat lists of floats: w[l][i * n_in + j] = w[l][i][j] of network.py.
 
@@ -341,6 +376,7 @@ class Loops:
         self.w0 = [w0[i][j] for j in range(len(w0[0])) for i in range(len(w0))]
         self.w = [None] + [[w_ij for row in w_l for w_ij in row] for w_l in net.w[1:]]
         self.first_forward, self.first_gradient = first_layer_kernels(self.sizes[1])
+        self.kernels = [None] + [dense_kernels(n_in) for n_in in self.sizes[1:-1]]
 
     def network(self):
         n_in, n_out = self.sizes[0], self.sizes[1]
@@ -358,15 +394,9 @@ class Loops:
         z_l = self.first_forward(self.w0, self.b[0], nz, p)
         z, a = [z_l], [None, sigmoids(z_l)]
         for l in range(1, len(self.sizes) - 1):
-            n_in, n_out = self.sizes[l], self.sizes[l + 1]
-            w, a_prev = self.w[l], a[l]
-            z_l = []
-            for i in range(n_out):
-                total = self.b[l][i]
-                row = i * n_in
-                for j in range(n_in):
-                    total += w[row + j] * a_prev[j]  # z⁽ˡ⁾ᵢ = Σⱼ w⁽ˡ⁾ᵢⱼ a⁽ˡ⁻¹⁾ⱼ + b⁽ˡ⁾ᵢ
-                z_l.append(total)
+            # z⁽ˡ⁾ᵢ = Σⱼ w⁽ˡ⁾ᵢⱼ a⁽ˡ⁻¹⁾ⱼ + b⁽ˡ⁾ᵢ, i.e. (unrolled over j):
+            #     for i in range(n_out): z[i] = b[i] + sum(w[i * n_in + j] * a[j] for j in range(n_in))
+            z_l = self.kernels[l][0](self.w[l], self.b[l], a[l])
             z.append(z_l)
             a.append(sigmoids(z_l))
         return z, a
@@ -392,18 +422,10 @@ def train_loops(loops, batches, eta, kind, on_batch=None):
             cost_sum += c
             correct += a[-1].index(max(a[-1])) == digit
             for l in range(n_layers - 1, 0, -1):
-                n_in, n_out = sizes[l], sizes[l + 1]
-                w, g, a_prev, gb_l = loops.w[l], gw[l], a[l], gb[l]
-                back = [0.0] * n_in
-                for i in range(n_out):
-                    d = delta[i]
-                    gb_l[i] += d  # (BP3)
-                    row = i * n_in
-                    for j in range(n_in):
-                        g[row + j] += d * a_prev[j]  # (BP4)
-                        back[j] += w[row + j] * d
+                # (BP3) gb[i] += δᵢ; (BP4) g[i·n_in + j] += δᵢ aⱼ; back[j] = Σᵢ wᵢⱼ δᵢ (unrolled over j)
+                back = loops.kernels[l][1](loops.w[l], gw[l], gb[l], delta, a[l])
                 # (BP2): δ⁽ˡ⁾ⱼ = σ'(z⁽ˡ⁾ⱼ) · Σᵢ w⁽ˡ⁺¹⁾ᵢⱼ δ⁽ˡ⁺¹⁾ᵢ, with σ'(z) = a(1 − a)
-                delta = [a_j * (1.0 - a_j) * s for a_j, s in zip(a_prev, back)]
+                delta = [a_j * (1.0 - a_j) * s for a_j, s in zip(a[l], back)]
             gb0 = gb[0]
             for i in range(n1):
                 gb0[i] += delta[i]  # (BP3)
