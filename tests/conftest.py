@@ -3,6 +3,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example time limit: a loaded machine (CI, PyPy warming up) must not turn a slow
+# example into a failure. Tests that need fewer examples say so themselves.
+settings.register_profile("tinynet", deadline=None)
+settings.load_profile("tinynet")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
