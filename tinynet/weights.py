@@ -95,19 +95,20 @@ def from_dict(d, where="weights file"):
         for i, row in enumerate(w[l]):
             if not isinstance(row, list) or len(row) != n_in:
                 fail("weights[%d][%d] must have %d numbers (sizes %s)" % (l, i, n_in, sizes))
-            if not all(_finite(v) for v in row):
+            if not _all_finite(row):
                 fail("weights[%d][%d] holds something that is not a finite number" % (l, i))
         if not isinstance(b[l], list) or len(b[l]) != n_out:
             fail("biases[%d] must have %d numbers (sizes %s)" % (l, n_out, sizes))
-        if not all(_finite(v) for v in b[l]):
+        if not _all_finite(b[l]):
             fail("biases[%d] holds something that is not a finite number" % (l,))
-    w = [[[float(v) for v in row] for row in w_l] for w_l in w]
-    b = [[float(v) for v in b_l] for b_l in b]
+    w = [[list(map(float, row)) for row in w_l] for w_l in w]
+    b = [list(map(float, b_l)) for b_l in b]
     return Network(sizes, w, b)
 
 
-def _finite(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+def _all_finite(values):
+    """Every value is an int or float (not a bool, string, list…) and finite."""
+    return set(map(type, values)) <= {int, float} and all(map(math.isfinite, values))
 
 
 def load_dict(path=None):
