@@ -45,6 +45,7 @@ def write_json_atomic(path, obj, indent=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); a normal file instead
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(obj, f, indent=indent, allow_nan=False)
             f.write("\n")
@@ -57,6 +58,12 @@ def write_json_atomic(path, obj, indent=None):
         except OSError:
             pass
         raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save(net, path, cost="quadratic", training=None):
