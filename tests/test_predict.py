@@ -169,3 +169,11 @@ def test_digits_made_to_look_like_a_persons_image_read_as_well_as_mnist(tmp_path
         path.write_bytes(as_a_persons_image(image, rng))
         transformed += predict.predict(net, predict.read_digit(path))[0] == digit
     assert transformed >= original - 10, (original, transformed)  # within 1 point of 1,000
+
+
+def test_a_terminal_without_unicode_gets_an_ascii_bar(tmp_path, weights_file):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="ascii")
+    r = subprocess.run([sys.executable, "-m", "tinynet.predict", "--weights", str(weights_file),
+                        str(EXAMPLES / "seven-ink-on-paper.png")], capture_output=True, env=env, cwd=str(tmp_path))
+    assert r.returncode == 0 and b"Traceback" not in r.stderr
+    r.stdout.decode("ascii")

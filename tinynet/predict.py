@@ -14,6 +14,7 @@ from .preprocess import NoDigitError, ascii_art, to_mnist
 from .weights import PRETRAINED, WeightsError, load
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
+ASCII_BLOCKS = " .:-=+*#@"  # for terminals that cannot show the block characters
 
 
 def probabilities(outputs):
@@ -35,9 +36,17 @@ def predict(net, x):
     return p.index(max(p)), p, outputs
 
 
-def bar(p):
+def bar(p, blocks=BLOCKS):
     """A compact picture of the ten probabilities: one block per digit, its height the value."""
-    return " ".join("%d%s" % (d, BLOCKS[min(8, int(round(v * 8)))]) for d, v in enumerate(p))
+    return " ".join("%d%s" % (d, blocks[min(8, int(round(v * 8)))]) for d, v in enumerate(p))
+
+
+def _can_print(text):
+    try:
+        text.encode(sys.stdout.encoding or "ascii")
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
 
 
 def main(argv=None):
@@ -61,6 +70,7 @@ def main(argv=None):
     except WeightsError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
+    blocks = BLOCKS if _can_print(BLOCKS) else ASCII_BLOCKS
     failed = False
     for path in a.images:
         try:
@@ -73,7 +83,7 @@ def main(argv=None):
         if a.json:
             print(json.dumps({"file": path, "digit": digit, "probabilities": [round(v, 6) for v in p]}))
         else:
-            print("%s: %d (%.0f%% sure)  %s" % (path, digit, 100 * p[digit], bar(p)))
+            print("%s: %d (%.0f%% sure)  %s" % (path, digit, 100 * p[digit], bar(p, blocks)))
         if a.show:
             print(ascii_art(x))
         sys.stdout.flush()
