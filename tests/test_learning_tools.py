@@ -1,0 +1,527 @@
+"""The learning tools: examples/step_through.py, tinynet.explain, tinynet.gradcheck's command line,
+tinynet.visualize, and the pictures in docs/.
+
+Weights: the shipped pretrained file if it exists, else the file named by $TINYNET_TEST_WEIGHTS,
+else a random network (new_network(seed=1)); tests that need a trained network skip, saying so.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tinynet import explain, gradcheck, network, png, visualize, weights
+from tinynet.network import Network
+from tinynet.predict import read_digit
+
+ROOT = Path(__file__).resolve().parent.parent
+STEP_THROUGH = ROOT / "examples" / "step_through.py"
+SEVEN = ROOT / "examples" / "seven-ink-on-paper.png"
+DOCS = ROOT / "docs"
+NO_TRAINED_REASON = ("needs a trained network: pretrained/%s does not exist yet and "
+                     "$TINYNET_TEST_WEIGHTS is not set" % weights.PRETRAINED.name)
+
+
+def trained_weights_path():
+    if weights.PRETRAINED.exists():
+        return weights.PRETRAINED
+    if os.environ.get("TINYNET_TEST_WEIGHTS"):
+        return Path(os.environ["TINYNET_TEST_WEIGHTS"])
+    return None
+
+
+@pytest.fixture(scope="module")
+def trained_path():
+    path = trained_weights_path()
+    if path is None:
+        pytest.skip(NO_TRAINED_REASON)
+    return path
+
+
+@pytest.fixture(scope="module")
+def net():
+    """The trained network when there is one, else a random one (for shapes and behaviour)."""
+    path = trained_weights_path()
+    return weights.load(path) if path else network.new_network(seed=1)
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory, net):
+    """A weights file holding `net`, for the command lines."""
+    path = tmp_path_factory.mktemp("weights") / "net.json"
+    weights.save(net, path, cost="cross-entropy")
+    return path
+
+
+@pytest.fixture(scope="module")
+def seven():
+    return explain.example_digit()
+
+
+def clean_env(**extra):
+    """The environment without MNIST ($TINYNET_DATA) and without PYTHONBREAKPOINT overrides."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TINYNET_DATA", "PYTHONBREAKPOINT")}
+    env["XDG_CACHE_HOME"] = "/nonexistent-cache-for-tinynet-tests"   # no MNIST in a user cache either
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.update(extra)
+    return env
+
+
+def run(args, env=None, stdin=None, cwd=None):
+    return subprocess.run([sys.executable] + [str(a) for a in args], input=stdin, capture_output=True,
+                          text=True, encoding="utf-8", env=env or clean_env(), cwd=str(cwd or ROOT),
+                          timeout=120)
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled example digit
+# ---------------------------------------------------------------------------------------------
+
+
+def test_bundled_digit_is_exactly_what_read_digit_makes_of_the_seven_png(seven):
+    x, digit = seven
+    assert digit == 7
+    assert len(x) == 784 and all(0.0 <= v <= 1.0 for v in x)
+    assert x == read_digit(SEVEN)      # made from the PNG, not from MNIST, and not hand-edited
+    with open(str(explain.EXAMPLE), encoding="utf-8") as f:
+        d = json.load(f)
+    assert d["source"] == "examples/seven-ink-on-paper.png"
+    assert len(d["pixels"]) == 28 and all(len(row) == 28 for row in d["pixels"])
+
+
+# ---------------------------------------------------------------------------------------------
+# examples/step_through.py
+# ---------------------------------------------------------------------------------------------
+
+
+def test_step_through_runs_to_the_end_without_mnist(tmp_path):
+    r = run([STEP_THROUGH], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    for n in range(1, 8):
+        assert "STAGE %d" % n in out
+    for name in ("z[0]", "z[1]", "z[2]", "a[1]", "a[2]", "a[3]", "delta[2]", "delta[1]", "delta[0]"):
+        assert name in out
+    assert "bundled example digit" in out and "(a 7)" in out
+    assert "C: " in out and "(lower)" in out
+    assert "Traceback" not in r.stderr
+
+
+def test_step_through_numbers_come_from_network_py(tmp_path):
+    """The printed δ for the true digit is network.backprop's, for the default random network."""
+    r = run([STEP_THROUGH, "--cost", "quadratic", "--lr", "0.5", "--seed", "3"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    x, digit = explain.example_digit()
+    net = network.new_network(seed=3)
+    delta = network.backprop(net, x, network.one_hot(digit), "quadratic")[2]
+    assert "(backprop: %+.6f)" % delta[-1][digit] in r.stdout
+    z, a = network.feedforward(net, x)
+    assert "C = Σₖ (aₖ − yₖ)² = %.6f" % network.cost(a[-1], network.one_hot(digit), z[-1], "quadratic") in r.stdout
+
+
+def test_step_through_runs_with_mnist(mnist_dir, tmp_path):
+    r = run([STEP_THROUGH, "--mnist", "0", "--data", mnist_dir], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "MNIST test image 0" in r.stdout and "STAGE 7" in r.stdout
+
+
+def test_step_through_without_mnist_data_says_so(tmp_path):
+    r = run([STEP_THROUGH, "--mnist", "0", "--data", tmp_path])
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+
+
+def test_step_through_break_stops_in_the_debugger_at_every_stage(tmp_path):
+    r = run([STEP_THROUGH, "--break"], stdin="p digit\n" + "c\n" * 10, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("(Pdb)") >= 7
+    assert "(Pdb) 7" in r.stdout          # `p digit` at the first stop
+    assert "STAGE 7" in r.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# tinynet.explain
+# ---------------------------------------------------------------------------------------------
+
+
+def test_explain_forward_pass_equals_feedforward(net, seven):
+    x, _ = seven
+    layers = explain.forward_pass(net, x)
+    z, a = network.feedforward(net, x)
+    assert [len(layer) for layer in layers] == net.sizes[1:]
+    for l, layer in enumerate(layers):
+        assert [n.z for n in layer] == z[l]          # the very same floats, not just close
+        assert [n.a for n in layer] == a[l + 1]
+        for n in layer:
+            assert n.b + n.excitation + n.inhibition == pytest.approx(n.z, rel=1e-9, abs=1e-9)
+            assert n.excitation >= 0.0 >= n.inhibition
+
+
+@st.composite
+def small_networks(draw):
+    sizes = [draw(st.integers(1, 6)) for _ in range(draw(st.integers(2, 4)))]
+    weight = st.floats(-3.0, 3.0, allow_nan=False)
+    w = [[[draw(weight) for _ in range(sizes[l])] for _ in range(sizes[l + 1])] for l in range(len(sizes) - 1)]
+    b = [[draw(weight) for _ in range(sizes[l + 1])] for l in range(len(sizes) - 1)]
+    x = [draw(st.floats(0.0, 1.0)) for _ in range(sizes[0])]
+    return Network(sizes, w, b), x
+
+
+@settings(max_examples=50, deadline=None)
+@given(small_networks())
+def test_explain_forward_pass_equals_feedforward_for_any_network(problem):
+    net, x = problem
+    z, a = network.feedforward(net, x)
+    layers = explain.forward_pass(net, x)
+    assert [[n.z for n in layer] for layer in layers] == z
+    assert [[n.a for n in layer] for layer in layers] == a[1:]
+
+
+def test_explain_report_prints_the_networks_own_numbers(net, seven):
+    x, digit = seven
+    text = explain.report(net, x, label=digit, kind="cross-entropy", eta=0.2)
+    z, a = network.feedforward(net, x)
+    for i in range(10):
+        assert "  %5d  %+7.3f  %7.4f " % (i, z[-1][i], a[-1][i]) in text
+    y = network.one_hot(digit)
+    assert "= %.6f" % network.cost(a[-1], y, z[-1], "cross-entropy") in text
+    delta = network.backprop(net, x, y, "cross-entropy")[2]
+    for l in range(len(delta)):
+        for i, d in enumerate(delta[l]):
+            assert "δ = %+.3e" % d in text
+    before, after, _ = explain.step_effect(net, x, digit, "cross-entropy", 0.2)
+    assert "from %.6f to %.6f" % (before, after) in text
+    assert "η = 0.2" in text
+
+
+def test_explain_default_learning_rate_is_trainings():
+    from tinynet import train
+    assert explain.DEFAULT_ETA == train.DEFAULTS["lr"]
+
+
+def test_explain_step_effect_matches_a_real_sgd_step(seven):
+    x, digit = seven
+    net = network.new_network(seed=2)
+    before, after, out = explain.step_effect(net, x, digit, "quadratic", 0.5)
+    copy = network.new_network(seed=2)
+    network.sgd_step(copy, [(x, network.one_hot(digit))], 0.5, "quadratic")
+    assert out == network.output(copy, x)
+    assert after < before
+    assert net.w == network.new_network(seed=2).w      # the network itself is untouched
+
+
+def test_strongest_region_finds_where_the_positive_weights_are():
+    w = [-0.1] * 784
+    for r in range(2, 6):
+        for c in range(20, 25):
+            w[28 * r + c] = 1.0
+    top, bottom, left, right, name = explain.strongest_region(w)
+    assert top <= 2 and bottom >= 5 and left <= 20 and right >= 24
+    assert name == "upper right"
+    assert explain.strongest_region([-1.0] * 784) is None
+    field = explain.receptive_field(w)
+    assert len(field) == 7 and all(len(row) == 7 for row in field)
+    assert max((v, r, c) for r, row in enumerate(field) for c, v in enumerate(row))[1:] in ((0, 5), (1, 5))
+
+
+def test_explain_command_line(weights_file, capsys):
+    assert explain.main([str(SEVEN), "--weights", str(weights_file), "--label", "7", "--lr", "0.1"]) == 0
+    out = capsys.readouterr().out
+    for part in ("FORWARD PASS", "Hidden layer 1", "Hidden layer 2", "Output layer", "BACKWARD PASS",
+                 "(BP1)", "(BP2)", "η = 0.1", "After that one step"):
+        assert part in out
+    assert explain.main([str(SEVEN), "--weights", str(weights_file)]) == 0
+    assert "BACKWARD PASS" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("case", ["not an image", "no such image", "blank image", "bad weights", "no weights"])
+def test_explain_errors_are_one_line_and_exit_2(case, tmp_path, weights_file, capsys):
+    image, weights_arg = SEVEN, ["--weights", str(weights_file)]
+    if case == "not an image":
+        image = ROOT / "pyproject.toml"
+    elif case == "no such image":
+        image = tmp_path / "missing.png"
+    elif case == "blank image":
+        image = tmp_path / "blank.png"
+        image.write_bytes(png.encode(20, 20, [255] * 400))
+    elif case == "bad weights":
+        bad = tmp_path / "bad.json"
+        bad.write_text('{"format": "tinynet", "version": 1, "sizes": [784, 10], "weights": []}')
+        weights_arg = ["--weights", str(bad)]
+    else:
+        weights_arg = ["--weights", str(tmp_path / "none.json")]
+    assert explain.main([str(image)] + weights_arg) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_explain_error_has_no_traceback_as_a_program(tmp_path):
+    r = run(["-m", "tinynet.explain", ROOT / "pyproject.toml", "--weights", tmp_path / "none.json"])
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# tinynet.gradcheck's command line
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", network.COSTS)
+def test_gradcheck_passes_on_the_real_backprop(kind, capsys):
+    assert gradcheck.main(["--example", "--cost", kind, "--samples", "4", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and "worst relative error" in out and "floor = 1e-05" in out
+    assert "pixel (" in out and "= 0.000" in out and "b[2][9]" in out   # blank-pixel weights and biases
+
+
+def test_gradcheck_passes_at_trained_weights(trained_path, capsys):
+    assert gradcheck.main(["--example", "--weights", str(trained_path), "--samples", "4"]) == 0
+    assert "PASS" in capsys.readouterr().out
+
+
+def test_gradcheck_uses_an_mnist_image_when_present(mnist_dir, capsys):
+    assert gradcheck.main(["--data", str(mnist_dir), "--index", "3", "--samples", "3"]) == 0
+    assert "MNIST test image 3" in capsys.readouterr().out
+
+
+def test_gradcheck_falls_back_to_the_bundled_digit(monkeypatch, capsys):
+    monkeypatch.delenv("TINYNET_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/nonexistent-cache-for-tinynet-tests")
+    monkeypatch.setenv("LOCALAPPDATA", "/nonexistent-cache-for-tinynet-tests")
+    assert gradcheck.main(["--samples", "2"]) == 0
+    assert "bundled example digit" in capsys.readouterr().out
+
+
+def test_gradcheck_fails_when_bp1_is_wrong(monkeypatch, capsys):
+    right = network.output_delta
+
+    def wrong(a_L, y, z_L, kind="quadratic"):
+        delta = right(a_L, y, z_L, kind)
+        delta[3] *= 1.001                     # one entry of δ⁽ᴸ⁾ off by 0.1 %
+        return delta
+
+    monkeypatch.setattr(network, "output_delta", wrong)
+    assert gradcheck.main(["--example", "--samples", "3"]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL" in captured.out and "b[2][3]" in captured.out
+    assert "backprop disagrees" in captured.err
+
+
+def test_gradcheck_fails_on_a_wrong_gradient_for_blank_pixels(monkeypatch):
+    """A bug only in the weights from blank pixels (δ·0 must be 0) is caught by sampling them."""
+    right = gradcheck.backprop
+
+    def wrong(net, x, y, kind="quadratic"):
+        dC_db, dC_dw, delta, z, a = right(net, x, y, kind)
+        for row in dC_dw[0]:
+            for j in range(len(row)):
+                if x[j] == 0:
+                    row[j] = 1e-4
+        return dC_db, dC_dw, delta, z, a
+
+    monkeypatch.setattr(gradcheck, "backprop", wrong)
+    assert gradcheck.main(["--example", "--samples", "2"]) == 1
+
+
+def test_gradcheck_fails_on_one_wrong_bias(monkeypatch):
+    right = gradcheck.backprop
+
+    def wrong(net, x, y, kind="quadratic"):
+        dC_db, dC_dw, delta, z, a = right(net, x, y, kind)
+        dC_db[1][5] *= 1 + 1e-4
+        return dC_db, dC_dw, delta, z, a
+
+    monkeypatch.setattr(gradcheck, "backprop", wrong)
+    assert gradcheck.main(["--example", "--samples", "0"]) == 1
+
+
+def test_gradcheck_sample_covers_every_bias_and_ink_and_paper(seven):
+    x, _ = seven
+    net = network.new_network(seed=1)
+    params = gradcheck.sample_params(net, x, n=6, seed=5)
+    assert sum(1 for p in params if p[0] == "b") == 16 + 16 + 10
+    first = [p for p in params if p[0] == "w" and p[1] == 0]
+    assert sum(1 for p in first if x[p[3]] > 0) == 6 and sum(1 for p in first if x[p[3]] == 0) == 3
+    assert all(sum(1 for p in params if p[0] == "w" and p[1] == l) == 6 for l in (1, 2))
+    assert len(set(params)) == len(params)
+    assert params == gradcheck.sample_params(net, x, n=6, seed=5)
+
+
+def test_gradcheck_bad_weights_exit_2(tmp_path, capsys):
+    assert gradcheck.main(["--weights", str(tmp_path / "missing.json")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+# ---------------------------------------------------------------------------------------------
+# tinynet.visualize and the pictures in docs/
+# ---------------------------------------------------------------------------------------------
+
+
+def decoded(path_or_bytes):
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
+    width, height, rgba = png.decode(data)
+    assert len(rgba) == 4 * width * height
+    return width, height, rgba
+
+
+def colours(rgba):
+    return {tuple(rgba[k:k + 3]) for k in range(0, len(rgba), 4)}
+
+
+def test_weights_picture(weights_file, tmp_path, capsys):
+    out = tmp_path / "w.png"
+    assert visualize.main(["weights", "--weights", str(weights_file), "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    width, height, rgba = decoded(out)
+    # 4×4 tiles of 28·6 = 168 pixels, 16 apart, 16 margins, 14 for each caption, 40 for the key
+    assert (width, height) == (2 * 16 + 4 * 168 + 3 * 16, 2 * 16 + 4 * (14 + 168) + 3 * 16 + 40)
+    seen = colours(rgba)
+    assert len(seen) > 100
+    assert any(r > 150 and b < 100 for r, g, b in seen)        # red: positive weights
+    assert any(b > 150 and r < 100 for r, g, b in seen)        # blue: negative weights
+    assert list(out.parent.iterdir()) == [out]                 # no temporary file left behind
+
+
+def test_weights_picture_colours_follow_the_weights():
+    net = network.new_network([784, 2, 10], seed=0)
+    net.w[0][0] = [0.0] * 784
+    net.w[0][0][0], net.w[0][0][1] = 2.0, -1.0
+    canvas = visualize.weights_image(net, scale=1, columns=2)
+    x0, y0 = 16, 16 + 14                     # tile 0's top-left pixel
+
+    def at(x, y):
+        k = 3 * (canvas.width * y + x)
+        return tuple(canvas.pixels[k:k + 3])
+
+    assert at(x0, y0) == visualize.RED                 # the largest weight: full red
+    assert at(x0 + 1, y0) == visualize.diverging(-0.5)  # half of it, negative: pale blue
+    assert at(x0 + 2, y0) == (255, 255, 255)           # zero: white
+    assert visualize.diverging(-1) == visualize.BLUE and visualize.diverging(0) == (255, 255, 255)
+
+
+def write_log(path, n=5):
+    with open(str(path), "w") as f:
+        for e in range(1, n + 1):
+            f.write(json.dumps({"epoch": e, "cost": 1.0 / e, "train_accuracy": 0.8 + 0.02 * e,
+                                "test_accuracy": 0.85 + 0.01 * e, "seconds": 1.0, "lr": 0.1}) + "\n")
+
+
+def check_svg(path, epochs):
+    root = ET.parse(str(path)).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    width, height = float(root.get("width")), float(root.get("height"))
+    assert width >= 400 and height >= 300
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    lines = root.findall(".//s:polyline", ns)
+    assert len(lines) == 3                                  # cost, training and test accuracy
+    for line in lines:
+        points = [tuple(map(float, p.split(","))) for p in line.get("points").split()]
+        assert len(points) == epochs
+        assert all(0 <= x <= width and 0 <= y <= height for x, y in points)
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for word in ("epoch", "cost", "accuracy (%)", "training accuracy", "test accuracy"):
+        assert word in texts
+    return root
+
+
+def test_curves_picture(tmp_path):
+    log = tmp_path / "run.log.jsonl"
+    write_log(log, 7)
+    out = tmp_path / "curves.svg"
+    assert visualize.main(["curves", str(log), "--out", str(out)]) == 0
+    check_svg(out, 7)
+    assert "final test accuracy 92.00%" in out.read_text(encoding="utf-8")
+
+
+def test_curves_reads_a_weights_files_history_and_keeps_the_last_of_a_repeated_epoch(tmp_path):
+    history = [{"epoch": 1, "cost": 0.9, "train_accuracy": 0.8, "test_accuracy": 0.81},
+               {"epoch": 2, "cost": 0.5, "train_accuracy": 0.9, "test_accuracy": 0.91},
+               {"epoch": 2, "cost": 0.4, "train_accuracy": 0.92, "test_accuracy": 0.93}]
+    path = tmp_path / "w.json"
+    weights.save(network.new_network([784, 2, 10]), path, training={"history": history})
+    records = visualize.read_log(path)
+    assert [r["epoch"] for r in records] == [1, 2] and records[1]["cost"] == 0.4
+
+
+def test_curves_bad_log_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    assert visualize.main(["curves", str(bad), "--out", str(tmp_path / "c.svg")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert not (tmp_path / "c.svg").exists()
+
+
+def test_mistakes_picture_without_mnist():
+    images = [bytes([255 if 300 < p < 500 else 0 for p in range(784)])] * 3
+    canvas = visualize.mistakes_image(images, [(0, 1, 7), (1, 2, 3), (2, 9, 4)], columns=2)
+    width, height, rgba = decoded(canvas.png())
+    assert (width, height) == (2 * 12 + 2 * 84 + 10, 2 * 12 + 2 * (84 + 21) + 10)
+    seen = colours(rgba)
+    assert (0, 0, 0) in seen and visualize.RED in seen and (255, 255, 255) in seen
+
+
+def test_mistakes_picture_with_mnist(mnist_dir, weights_file, tmp_path):
+    out = tmp_path / "m.png"
+    assert visualize.main(["mistakes", "--weights", str(weights_file), "--data", str(mnist_dir),
+                           "--out", str(out), "--count", "12", "--columns", "6"]) == 0
+    width, height, rgba = decoded(out)
+    assert (width, height) == (2 * 12 + 6 * 84 + 5 * 10, 2 * 12 + 2 * (84 + 21) + 10)
+    assert len(colours(rgba)) > 20
+
+
+def test_font_glyphs_are_five_rows_of_equal_width():
+    for ch, glyph in visualize.FONT.items():
+        assert len(glyph) == 5 and len(set(len(row) for row in glyph)) == 1, ch
+    assert visualize.text_width("7>2", 2) == (4 + 6 + 4) * 2 - 2
+
+
+def test_write_bytes_atomic_keeps_the_old_file_on_failure(tmp_path):
+    path = tmp_path / "out.png"
+    visualize.write_bytes_atomic(path, b"old")
+    with pytest.raises(TypeError):
+        visualize.write_bytes_atomic(path, "not bytes")
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+@pytest.mark.skipif(not (DOCS / "weights.png").exists(), reason="docs/ pictures not generated")
+def test_the_pictures_in_docs_decode():
+    width, height, rgba = decoded(DOCS / "weights.png")
+    assert (width, height) == (752, 848) and len(colours(rgba)) > 100
+    width, height, rgba = decoded(DOCS / "mistakes.png")
+    assert width > 500 and height > 300 and len(colours(rgba)) > 20
+    root = ET.parse(str(DOCS / "curves.svg")).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}polyline")) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# The README's table of where each formula lives in network.py
+# ---------------------------------------------------------------------------------------------
+
+
+def readme_debugger_section():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.find("## Step through it in a debugger")
+    if start < 0:
+        return None
+    end = readme.find("\n## ", start + 5)
+    return readme[start:end if end > 0 else len(readme)]
+
+
+@pytest.mark.skipif(readme_debugger_section() is None, reason="README has no debugger section yet")
+def test_readme_line_numbers_point_at_the_formulas():
+    lines = (ROOT / "tinynet" / "network.py").read_text(encoding="utf-8").splitlines()
+    rows = [r for r in readme_debugger_section().splitlines() if r.startswith("|") and "network.py:" in r]
+    assert rows
+    for row in rows:
+        number = int(re.search(r"network\.py:(\d+)", row).group(1))
+        code = re.findall(r"`([^`]+)`", row)[-1]           # the last `code` in the row
+        assert code in lines[number - 1], "README says %r is at network.py:%d, which is %r" % (
+            code, number, lines[number - 1])

@@ -1,0 +1,422 @@
+"""Explain one prediction, neuron by neuron:  python -m tinynet.explain IMAGE [--label DIGIT]
+
+The forward pass, layer by layer: every neuron's weighted input z and activation a = σ(z), with
+a small bar; for each neuron of the first hidden layer, the part of the 28×28 picture it looks
+for (where its positive weights are); for the later layers, which neuron below pushed it most.
+With --label, also the backward pass: the cost C, every error δ = ∂C/∂z, the largest ∂C/∂w and
+∂C/∂b of each layer, and what one step of gradient descent on this image alone would change.
+
+Every part is a plain function you can call from a REPL:
+
+    >>> from tinynet import explain, network
+    >>> net = network.new_network(seed=1)
+    >>> x, digit = explain.example_digit()            # the bundled 7 (examples/digit.json)
+    >>> layers = explain.forward_pass(net, x)         # layers[l][i] is a Neuron
+    >>> layers[-1][7].a == network.feedforward(net, x)[1][-1][7]
+    True
+    >>> print(explain.report(net, x, label=digit))    # doctest: +SKIP
+
+Indices follow network.py: layer l+1's neurons get their input through w[l] and b[l], so
+`layers[l][i]` holds z[l][i] and a[l+1][i]; δ[l][i] is the error of that same neuron.
+"""
+
+import argparse
+import json
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+from . import network
+from .imagefile import ImageError
+from .predict import probabilities, read_digit
+from .preprocess import NoDigitError, ascii_art
+from .weights import PRETRAINED, WeightsError, load_with_info
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "digit.json"
+EXAMPLE_IMAGE = ROOT / "examples" / "seven-ink-on-paper.png"
+SIZE = 28                      # the input is SIZE × SIZE pixels
+BLOCK = 4                      # receptive-field maps sum BLOCK × BLOCK pixels: 28×28 → 7×7
+WINDOW = 10                    # strongest_region looks for the best WINDOW × WINDOW square
+RAMP = " .:-=+*#%@"            # 0 … 1, as in preprocess.ascii_art
+EIGHTHS = " ▏▎▍▌▋▊▉█"          # 0/8 … 8/8 of a character cell
+DEFAULT_ETA = 0.2              # η for "one step of training": train.DEFAULTS["lr"], the starting rate
+
+Neuron = namedtuple("Neuron", "l i z a b excitation inhibition")
+Neuron.__doc__ = """One neuron's forward pass: z = b + excitation + inhibition and a = σ(z).
+
+excitation = Σ of the positive terms w[l][i][j]·a[l][j], inhibition = Σ of the negative ones:
+how much the layer below pushed z up and pulled it down."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled example digit
+# ---------------------------------------------------------------------------------------------
+
+
+def example_digit(path=EXAMPLE):
+    """(x, digit): the bundled example's 784 inputs (0 = paper, 1 = ink) and the digit it shows.
+
+    examples/digit.json was made from examples/seven-ink-on-paper.png by make_example_digit,
+    i.e. by predict.read_digit, so it is exactly what the network sees for that image.
+    """
+    with open(str(path), encoding="utf-8") as f:
+        d = json.load(f)
+    x = [float(v) for row in d["pixels"] for v in row]
+    if len(x) != SIZE * SIZE:
+        raise ValueError("%s: %d pixels, expected %d" % (path, len(x), SIZE * SIZE))
+    return x, int(d["label"])
+
+
+def make_example_digit(image=EXAMPLE_IMAGE, label=7, path=EXAMPLE):
+    """Write the example file: read_digit(image) as 28 rows of 28 numbers, plus its label."""
+    x = read_digit(image)
+    rows = [x[r * SIZE:(r + 1) * SIZE] for r in range(SIZE)]
+    try:
+        source = str(Path(image).resolve().relative_to(ROOT))
+    except ValueError:
+        source = Path(image).name
+    head = {
+        "about": "the 28×28 input the network sees for %s: 0 = paper, 1 = ink, row by row "
+                 "(made by tinynet.explain.make_example_digit, i.e. tinynet.predict.read_digit; "
+                 "not from MNIST)" % source.replace("\\", "/"),
+        "source": source.replace("\\", "/"),
+        "label": label,
+    }
+    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]   # drop the closing "\n}"
+    text += ',\n "pixels": [\n' + ",\n".join("  " + json.dumps(row) for row in rows) + "\n ]\n}\n"
+    from .visualize import write_bytes_atomic
+    write_bytes_atomic(path, text.encode("utf-8"))
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward pass
+# ---------------------------------------------------------------------------------------------
+
+
+def neuron(net, a_prev, l, i):
+    """Neuron i of layer l+1: z = b[l][i] + Σⱼ w[l][i][j]·a_prev[j] and a = σ(z).
+
+    The sum is taken in the same order as network.feedforward, so z is the very same number;
+    along the way the positive and negative terms are also added up separately.
+    """
+    w_i, b_i = net.w[l][i], net.b[l][i]
+    z = b_i
+    excitation = inhibition = 0.0
+    for j in range(len(a_prev)):
+        term = w_i[j] * a_prev[j]
+        z += term
+        if term > 0:
+            excitation += term
+        else:
+            inhibition += term
+    return Neuron(l, i, z, network.sigmoid(z), b_i, excitation, inhibition)
+
+
+def forward_pass(net, x):
+    """Every neuron of every layer: layers[l][i] = neuron(net, a⁽ˡ⁾, l, i), for l = 0 … L−1."""
+    layers, a_prev = [], list(x)
+    for l in range(len(net.w)):
+        layer = [neuron(net, a_prev, l, i) for i in range(len(net.w[l]))]
+        layers.append(layer)
+        a_prev = [n.a for n in layer]
+    return layers
+
+
+def strongest_inputs(net, a_prev, l, i, k=2):
+    """The k terms w[l][i][j]·a_prev[j] largest in size: [(j, term)], biggest first."""
+    terms = [(j, net.w[l][i][j] * a_prev[j]) for j in range(len(a_prev))]
+    terms.sort(key=lambda t: -abs(t[1]))
+    return terms[:k]
+
+
+# ---------------------------------------------------------------------------------------------
+# What a first-layer neuron looks for
+# ---------------------------------------------------------------------------------------------
+
+
+def receptive_field(w_i, size=SIZE, block=BLOCK):
+    """Its positive weights, summed over block × block squares: a (size/block)² map, rows of lists.
+
+    Ink on a square with a large sum pushes the neuron's z up; that is what it "looks for".
+    """
+    n = size // block
+    field = [[0.0] * n for _ in range(n)]
+    for j, w in enumerate(w_i):
+        if w > 0:
+            r, c = divmod(j, size)
+            field[min(n - 1, r // block)][min(n - 1, c // block)] += w
+    return field
+
+
+def strongest_region(w_i, size=SIZE, window=WINDOW):
+    """(top, bottom, left, right, name): the window × window square of pixels where its positive
+    weights add up to the most: where ink excites this neuron most.
+
+    Rows and columns are counted 0 … 27; the name ("upper left", "centre", …) says where the
+    square's middle is. None if the neuron has no positive weight at all.
+    """
+    if not any(w > 0 for w in w_i):
+        return None
+    # S[r][c] = Σ of the positive weights above and left of pixel (r, c): an "integral image",
+    # so that any square's sum takes four look-ups instead of window² additions.
+    S = [[0.0] * (size + 1) for _ in range(size + 1)]
+    for r in range(size):
+        for c in range(size):
+            w = w_i[r * size + c]
+            S[r + 1][c + 1] = (w if w > 0 else 0.0) + S[r][c + 1] + S[r + 1][c] - S[r][c]
+    best = None
+    for r in range(size - window + 1):
+        for c in range(size - window + 1):
+            total = S[r + window][c + window] - S[r][c + window] - S[r + window][c] + S[r][c]
+            if best is None or total > best[0]:
+                best = (total, r, c)
+    _, r, c = best
+    middle = (window - 1) / 2
+    return r, r + window - 1, c, c + window - 1, place_name(r + middle, c + middle, size)
+
+
+def place_name(row, col, size=SIZE):
+    """'upper left', 'top', …, 'centre', …, 'lower right' for a point of a size × size square."""
+    third = size / 3
+    v = ("upper", "middle", "lower")[min(2, int(row // third))]
+    h = ("left", "middle", "right")[min(2, int(col // third))]
+    if v == h == "middle":
+        return "centre"
+    if v == "middle":
+        return "middle " + h
+    if h == "middle":
+        return {"upper": "top", "lower": "bottom"}[v] + " middle"
+    return v + " " + h
+
+
+def field_lines(field):
+    """A receptive field as text: one line per row, two characters per square, darkest = most."""
+    top = max(max(row) for row in field) or 1.0
+    steps = len(RAMP) - 1
+    return ["".join(2 * RAMP[min(steps, int(v / top * steps + 0.5))] for v in row) for row in field]
+
+
+# ---------------------------------------------------------------------------------------------
+# Backward pass: what one step of training would change
+# ---------------------------------------------------------------------------------------------
+
+
+def largest(matrix_or_vector, k=3):
+    """The k entries largest in size: [(value, i)] for a vector, [(value, i, j)] for a matrix."""
+    if matrix_or_vector and isinstance(matrix_or_vector[0], list):
+        entries = [(v, i, j) for i, row in enumerate(matrix_or_vector) for j, v in enumerate(row)]
+    else:
+        entries = [(v, i) for i, v in enumerate(matrix_or_vector)]
+    entries.sort(key=lambda e: -abs(e[0]))
+    return entries[:k]
+
+
+def step_effect(net, x, digit, kind, eta):
+    """(cost before, cost after, a⁽ᴸ⁾ after): one step w ← w − η ∂C/∂w, b ← b − η ∂C/∂b on a copy."""
+    y = network.one_hot(digit, len(net.b[-1]))
+    z, a = network.feedforward(net, x)
+    before = network.cost(a[-1], y, z[-1], kind)
+    copy = network.Network(net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b])
+    network.sgd_step(copy, [(x, y)], eta, kind)
+    z, a = network.feedforward(copy, x)
+    return before, network.cost(a[-1], y, z[-1], kind), a[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------------------------
+
+
+def bar(v, width=10):
+    """A bar of `width` characters for v in [0, 1], in eighths of a character."""
+    eighths = int(round(max(0.0, min(1.0, v)) * width * 8))
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (EIGHTHS[part] if part else "")).ljust(width)
+
+
+def signed_bar(v, scale, width=8):
+    """v as a bar left (negative) or right (positive) of a '|', `width` cells each way for |v| = scale."""
+    n = int(round(min(1.0, abs(v) / scale) * width)) if scale > 0 else 0
+    if v < 0:
+        return (" " * (width - n) + "■" * n + "|").ljust(2 * width + 1)
+    return (" " * width + "|" + "■" * n).ljust(2 * width + 1)
+
+
+def layer_name(l, n_layers):
+    """How the report calls the layer fed by w[l]: 'hidden layer 1', …, 'output layer'."""
+    return "the output layer" if l == n_layers - 1 else "hidden layer %d" % (l + 1)
+
+
+def pixel(j):
+    return "pixel (row %d, col %d)" % divmod(j, SIZE)
+
+
+def source_name(l, j, n_layers):
+    """What neuron j of layer l is called: a pixel, 'h1 #3', or a digit."""
+    if l == 0:
+        return pixel(j)
+    return "h%d #%d" % (l, j)
+
+
+def report(net, x, label=None, kind="cross-entropy", eta=DEFAULT_ETA, top=3):
+    """The whole explanation as text (what python -m tinynet.explain prints)."""
+    L = len(net.w)
+    layers = forward_pass(net, x)
+    a = [list(x)] + [[n.a for n in layer] for layer in layers]
+    out = []
+    say = out.append
+
+    say("The input, as the network sees it (28×28, blank = paper, @ = ink):")
+    say(ascii_art(x))
+    say("")
+    say("FORWARD PASS:  z = b + Σⱼ w·a (from the layer below),  a = σ(z) = 1/(1 + e⁻ᶻ)")
+    say("(z = b + pushed up + pulled down: the sums of the positive and negative terms w·a)")
+    for l, layer in enumerate(layers):
+        say("")
+        title = "Output layer" if l == L - 1 else "Hidden layer %d" % (l + 1)
+        say("%s (%d neurons; w[%d], b[%d]):" % (title, len(layer), l, l))
+        is_output = l == L - 1
+        if is_output:
+            p = probabilities(a[-1])
+            guess = p.index(max(p))
+            say("  digit        z        a               b    pushed up  pulled down  share (a / Σa)")
+        else:
+            say("  neuron       z        a               b    pushed up  pulled down  %s"
+                % ("likes ink most in (10×10 square with most positive weight)" if l == 0 else "pushed most by"))
+        for n in layer:
+            line = "  %5d  %+7.3f  %7.4f %s %+6.2f  %+9.3f  %+10.3f" % (
+                n.i, n.z, n.a, bar(n.a), n.b, n.excitation, n.inhibition)
+            if is_output:
+                line += "  %4.0f%%" % (100 * p[n.i])
+                if n.i == guess:
+                    line += "  ← the network's answer"
+                if n.i == label:
+                    line += "  ← the label"
+            elif l == 0:
+                region = strongest_region(net.w[0][n.i])
+                if region:
+                    line += "  rows %d–%d, cols %d–%d (%s)" % region
+            else:
+                line += "  " + ", ".join("%s (%+.2f)" % (source_name(l, j, L), t)
+                                         for j, t in strongest_inputs(net, a[l], l, n.i))
+            say(line)
+        if l == 0 and len(net.w[0][0]) == SIZE * SIZE:
+            say("")
+            say("  Where each neuron of hidden layer 1 looks: its positive weights summed over 4×4-pixel")
+            say("  squares (28×28 → 7×7; darker = ink there pushes z up more; each map scaled to its own")
+            say("  largest square). Ink where a map is dark pushes that neuron towards firing.")
+            maps = [field_lines(receptive_field(net.w[0][i])) for i in range(len(layer))]
+            for start in range(0, len(maps), 6):
+                group = list(range(start, min(start + 6, len(maps))))
+                say("  " + "  ".join(("#%d" % i).center(16) for i in group).rstrip())
+                for r in range(len(maps[0])):
+                    say("  " + "  ".join("|%s|" % maps[i][r] for i in group))
+    if label is None:
+        say("")
+        say("(Give --label DIGIT to also see the backward pass: the cost, every δ and the gradients.)")
+        return "\n".join(out)
+
+    y = network.one_hot(label, len(net.b[-1]))
+    dC_db, dC_dw, delta, z, a_bp = network.backprop(net, x, y, kind)
+    C = network.cost(a_bp[-1], y, z[-1], kind)
+    say("")
+    say("BACKWARD PASS for the label %d (%s cost):" % (label, kind))
+    if kind == "quadratic":
+        say("  C = Σₖ (aₖ − yₖ)² = %.6f      (y = 1 for digit %d, 0 for the others)" % (C, label))
+    else:
+        say("  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = %.6f      (y = 1 for digit %d, 0 for the others)"
+            % (C, label))
+    for l in range(L - 1, -1, -1):
+        say("")
+        if l == L - 1:
+            eq = ("(BP1) δᵢ = 2(aᵢ − yᵢ)·σ'(zᵢ)" if kind == "quadratic" else "(BP1) δᵢ = aᵢ − yᵢ")
+        else:
+            eq = "(BP2) δⱼ = σ'(zⱼ) · Σᵢ w[%d][i][j]·δ[%d][i]" % (l + 1, l + 1)
+        say("  δ[%d], the error ∂C/∂z of %s: %s" % (l, layer_name(l, L), eq))
+        scale = max(abs(d) for d in delta[l]) or 1.0
+        for i, d in enumerate(delta[l]):
+            say("  %5s %2d  δ = %+.3e  %s" % ("digit" if l == L - 1 else "neuron", i, d, signed_bar(d, scale)))
+    say("")
+    say("WHAT ONE STEP OF TRAINING ON THIS IMAGE WOULD CHANGE (η = %g):" % eta)
+    say("  (BP3) ∂C/∂b = δ,  (BP4) ∂C/∂w[l][i][j] = δ[l][i]·a[l][j];  then w ← w − η·∂C/∂w, b ← b − η·∂C/∂b")
+    for l in range(L):
+        say("")
+        say("  w[%d] (into %s), the %d largest of %d×%d gradients ∂C/∂w:"
+            % (l, layer_name(l, L), top, len(dC_dw[l]), len(dC_dw[l][0])))
+        for g, i, j in largest(dC_dw[l], top):
+            to = ("digit %d" % i) if l == L - 1 else ("h%d #%d" % (l + 1, i))
+            w = net.w[l][i][j]
+            say("    w[%d][%d][%d] (%s → %s): w = %+.4f, ∂C/∂w = %+.3e, change −η·∂C/∂w = %+.3e → %+.4f"
+                % (l, i, j, source_name(l, j, L), to, w, g, -eta * g, w - eta * g))
+        g, i = largest(dC_db[l], 1)[0]
+        b = net.b[l][i]
+        say("    largest ∂C/∂b: b[%d][%d] = %+.4f, ∂C/∂b = %+.3e, change %+.3e → %+.4f"
+            % (l, i, b, g, -eta * g, b - eta * g))
+    before, after, a_after = step_effect(net, x, label, kind, eta)
+    say("")
+    say("  After that one step the cost would go from %.6f to %.6f (%s), and a[%d] for digit %d"
+        % (before, after, "lower: the step helps" if after < before else "not lower: η is too big here",
+           L, label))
+    say("  from %.6f to %.6f." % (a[-1][label], a_after[label]))
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def positive_int(text):
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1, not %s" % text)
+    return n
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        prog="python -m tinynet.explain",
+        description="Explain how the network reads one image: the forward pass layer by layer "
+                    "(every neuron's z and a, what each first-layer neuron looks for), and with "
+                    "--label the backward pass (the cost, every δ, the largest gradients, and what "
+                    "one step of training would change). Exit status 2 if the image or the weights "
+                    "cannot be read.",
+        epilog="Example: python -m tinynet.explain examples/seven-ink-on-paper.png --label 7")
+    ap.add_argument("image", metavar="IMAGE", help="an image file (PNG, PGM/PPM/PBM; others with Pillow)")
+    ap.add_argument("--label", type=int, choices=range(10), metavar="DIGIT",
+                    help="the digit the image really shows: also show the backward pass")
+    ap.add_argument("--weights", metavar="FILE",
+                    help="weights file (default: the shipped pretrained/%s)" % PRETRAINED.name)
+    ap.add_argument("--cost", choices=network.COSTS,
+                    help="cost function for the backward pass (default: the one the weights were trained with)")
+    ap.add_argument("--lr", type=float, default=DEFAULT_ETA, metavar="ETA",
+                    help="learning rate η for the 'one step of training' (default: %(default)s, "
+                         "training's starting rate)")
+    ap.add_argument("--top", type=positive_int, default=3, metavar="K",
+                    help="gradients shown per layer (default: 3)")
+    a = ap.parse_args(argv)
+    try:
+        if a.weights is None and not PRETRAINED.exists():
+            raise WeightsError("%s: no such file (give --weights FILE, e.g. one made by python -m "
+                               "tinynet.train)" % PRETRAINED)
+        net, info = load_with_info(a.weights)
+        if net.sizes[0] != SIZE * SIZE or net.sizes[-1] != 10:
+            raise WeightsError("%s: sizes %s do not read 28×28 digits (need 784 inputs and 10 outputs)"
+                               % (a.weights or PRETRAINED, net.sizes))
+    except WeightsError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    try:
+        x = read_digit(a.image)
+    except (ImageError, NoDigitError) as e:
+        print("error: %s: %s" % (a.image, e), file=sys.stderr)
+        return 2
+    kind = a.cost or info.get("cost", "quadratic")
+    print(report(net, x, a.label, kind, a.lr, a.top))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,528 @@
+"""Pictures of the network and its training:  python -m tinynet.visualize weights|curves|mistakes|all
+
+    python -m tinynet.visualize weights  [--weights FILE] [--out weights.png]
+    python -m tinynet.visualize curves   LOG [--out curves.svg]
+    python -m tinynet.visualize mistakes [--weights FILE] [--data DIR] [--out mistakes.png]
+    python -m tinynet.visualize all      [--weights FILE] [--log LOG] [--data DIR] [--out-dir docs]
+
+`weights`: the 784 incoming weights of each first-hidden-layer neuron, drawn as a 28×28 tile
+(weight w[0][i][j] is the pixel j = 28·row + column of tile i). Blue is negative, white zero,
+red positive; each tile has its own symmetric scale, ±(its largest |w|), so that a neuron with
+small weights still shows its pattern (--global-scale uses one scale for all tiles instead).
+Ink on red pixels pushes that neuron's z up, ink on blue pixels pulls it down.
+
+`curves`: cost and accuracy per epoch from a training log (the FILE.log.jsonl that
+python -m tinynet.train writes, one JSON object per epoch), as an SVG chart in two panels. The
+log's cost and training accuracy are running figures, gathered while the epoch trained; the
+test accuracy is measured after it.
+
+`mistakes`: test digits the network gets wrong, each labelled "true→predicted" (true digit in
+black, the network's answer in red), drawn with a tiny built-in 3×5 bitmap font.
+
+PNGs are written by tinynet's own encoder (tinynet/png.py); every file is written to a temporary
+name and then renamed, so an interrupted run never leaves half a picture. Everything is a plain
+function you can call from a REPL:
+
+    >>> from tinynet import network, visualize, png
+    >>> canvas = visualize.weights_image(network.new_network(seed=1))
+    >>> (canvas.width, canvas.height)
+    (752, 848)
+    >>> data = png.encode(canvas.width, canvas.height, canvas.pixels, "RGB")
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from . import mnist, png
+from .weights import PRETRAINED, WeightsError, load
+
+SIZE = 28
+WHITE = (255, 255, 255)
+BLACK = (0, 0, 0)
+RED = (178, 24, 43)            # the ends of ColorBrewer's RdBu diverging map
+BLUE = (33, 102, 172)
+BACKGROUND = (244, 244, 244)
+BORDER = (150, 150, 150)
+
+
+def write_bytes_atomic(path, data):
+    """Write bytes to a temporary file beside `path`, then rename it into place.
+
+    A crash or Ctrl-C while writing leaves the old file (if any) untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, str(path))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# A canvas of RGB pixels, and a 3×5 bitmap font
+# ---------------------------------------------------------------------------------------------
+
+
+class Canvas:
+    """width × height RGB pixels, row by row: pixels[3·(width·y + x) + channel]."""
+
+    def __init__(self, width, height, colour=WHITE):
+        self.width, self.height = width, height
+        self.pixels = bytearray(bytes(colour) * (width * height))
+
+    def put(self, x, y, colour):
+        k = 3 * (self.width * y + x)
+        self.pixels[k:k + 3] = bytes(colour)
+
+    def fill(self, x, y, w, h, colour):
+        """Fill the rectangle with top-left corner (x, y), w wide and h high."""
+        row = bytes(colour) * w
+        for yy in range(y, y + h):
+            k = 3 * (self.width * yy + x)
+            self.pixels[k:k + 3 * w] = row
+
+    def frame(self, x, y, w, h, colour):
+        """A one-pixel line just outside the rectangle (x, y, w, h)."""
+        self.fill(x - 1, y - 1, w + 2, 1, colour)
+        self.fill(x - 1, y + h, w + 2, 1, colour)
+        self.fill(x - 1, y, 1, h, colour)
+        self.fill(x + w, y, 1, h, colour)
+
+    def text(self, x, y, s, colour, scale=2):
+        """Draw s with FONT, top-left corner at (x, y), each font pixel scale × scale; returns the end x."""
+        for ch in s:
+            glyph = FONT[ch]
+            for r, bits in enumerate(glyph):
+                for c, bit in enumerate(bits):
+                    if bit == "#":
+                        self.fill(x + c * scale, y + r * scale, scale, scale, colour)
+            x += (len(glyph[0]) + 1) * scale
+        return x
+
+    def png(self):
+        return png.encode(self.width, self.height, bytes(self.pixels), "RGB")
+
+
+FONT = {  # 3×5 digits, and a few signs; "#" is ink
+    "0": ("###", "#.#", "#.#", "#.#", "###"),
+    "1": (".#.", "##.", ".#.", ".#.", "###"),
+    "2": ("###", "..#", "###", "#..", "###"),
+    "3": ("###", "..#", ".##", "..#", "###"),
+    "4": ("#.#", "#.#", "###", "..#", "..#"),
+    "5": ("###", "#..", "###", "..#", "###"),
+    "6": ("###", "#..", "###", "#.#", "###"),
+    "7": ("###", "..#", ".#.", ".#.", ".#."),
+    "8": ("###", "#.#", "###", "#.#", "###"),
+    "9": ("###", "#.#", "###", "..#", "###"),
+    "-": ("...", "...", "###", "...", "..."),
+    "+": ("...", ".#.", "###", ".#.", "..."),
+    " ": ("...", "...", "...", "...", "..."),
+    ">": ("..#..", "...#.", "#####", "...#.", "..#.."),  # drawn as an arrow →
+}
+
+
+def text_width(s, scale=2):
+    """The width in pixels that Canvas.text takes for s (without the space after the last glyph)."""
+    return sum((len(FONT[ch][0]) + 1) * scale for ch in s) - scale
+
+
+# ---------------------------------------------------------------------------------------------
+# weights: the first layer's weights as 28×28 tiles
+# ---------------------------------------------------------------------------------------------
+
+
+def diverging(t):
+    """The colour of t in [−1, 1]: blue at −1, white at 0, red at +1 (straight lines between)."""
+    t = max(-1.0, min(1.0, t))
+    end = RED if t > 0 else BLUE
+    s = abs(t)
+    return tuple(int(round(255 + (e - 255) * s)) for e in end)
+
+
+def weights_image(net, scale=6, columns=None, global_scale=False):
+    """A mosaic of the first layer: tile i shows w[0][i][j] at pixel j, scaled up `scale` times.
+
+    Colour = diverging(w / s), with s = max |w| of that tile (or of all tiles with global_scale).
+    Each tile has the neuron's number above it; a colour key runs along the bottom.
+    """
+    rows_w = net.w[0]
+    n = len(rows_w)
+    if len(rows_w[0]) != SIZE * SIZE:
+        raise ValueError("the first layer has %d inputs, not 28×28 = 784" % len(rows_w[0]))
+    columns = columns or int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / columns))
+    tile, gap, caption, margin = SIZE * scale, 16, 14, 16
+    key_h = 40
+    width = 2 * margin + columns * tile + (columns - 1) * gap
+    height = 2 * margin + rows * (caption + tile) + (rows - 1) * gap + key_h
+    canvas = Canvas(width, height, BACKGROUND)
+    top = max(abs(w) for row in rows_w for w in row) or 1.0
+    for i, w_i in enumerate(rows_w):
+        r, c = divmod(i, columns)
+        x0 = margin + c * (tile + gap)
+        y0 = margin + r * (caption + tile + gap)
+        canvas.text(x0, y0, str(i), BLACK)
+        y0 += caption
+        s = top if global_scale else (max(abs(w) for w in w_i) or 1.0)
+        for j, w in enumerate(w_i):
+            py, px = divmod(j, SIZE)
+            canvas.fill(x0 + px * scale, y0 + py * scale, scale, scale, diverging(w / s))
+        canvas.frame(x0, y0, tile, tile, BORDER)
+    # the colour key: − … 0 … + across the bottom
+    key_w = min(width - 2 * margin - 40, 360)
+    kx = (width - key_w) // 2
+    ky = height - margin - 12
+    for x in range(key_w):
+        canvas.fill(kx + x, ky, 1, 12, diverging(2.0 * x / (key_w - 1) - 1.0))
+    canvas.frame(kx, ky, key_w, 12, BORDER)
+    canvas.text(kx - 14, ky + 1, "-", BLACK)
+    canvas.text(kx + key_w + 6, ky + 1, "+", BLACK)
+    canvas.text(kx + key_w // 2 - 2, ky - 14, "0", BLACK)
+    return canvas
+
+
+# ---------------------------------------------------------------------------------------------
+# curves: cost and accuracy per epoch, as SVG
+# ---------------------------------------------------------------------------------------------
+
+
+def read_log(path):
+    """The epoch records of a training log: JSON lines {"epoch", "cost", "train_accuracy", …}.
+
+    A weights file is accepted too: its "training" → "history" holds the same records. When an
+    epoch appears twice (a run resumed from an earlier checkpoint), the later record wins.
+    Raises ValueError with a one-line message if the file cannot be used.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ValueError("%s: cannot read: %s" % (path, e.strerror or e))
+    except UnicodeDecodeError:
+        raise ValueError("%s: not a text file" % path)
+    records = []
+    stripped = text.lstrip()
+    if stripped.startswith("{") and '"format"' in stripped[:200]:
+        try:
+            records = json.loads(text)["training"]["history"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError("%s: a weights file without a training history" % path)
+    else:
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    raise ValueError("%s, line %d: not JSON; expected one JSON object per epoch" % (path, n))
+    by_epoch = {}
+    for r in records:
+        if not isinstance(r, dict) or not isinstance(r.get("epoch"), int):
+            raise ValueError("%s: a record without an \"epoch\" number" % path)
+        by_epoch[r["epoch"]] = r
+    if not by_epoch:
+        raise ValueError("%s: no epochs in the log" % path)
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
+def nice_ticks(lo, hi, count=5):
+    """About `count` round tick values (steps of 1, 2 or 5 × 10ⁿ) covering [lo, hi]."""
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(lo / step + 1e-9) * step
+    ticks, t = [], first
+    while t < hi + step * 0.999:
+        ticks.append(round(t, 10))
+        t += step
+    return ticks
+
+
+def tick_label(v, step):
+    decimals = max(0, -int(math.floor(math.log10(step) + 1e-9)))
+    if step * 10 ** decimals % 1 > 1e-9:        # 2.5 × 10ⁿ needs one more decimal
+        decimals += 1
+    return "%.*f" % (decimals, v)
+
+
+def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
+    """SVG elements for one chart: axes, ticks, grid, lines with dots, and a legend.
+
+    series: [(name, colour, dash, [values per epoch])]; None values are skipped.
+    """
+    values = [v for _, _, _, vs in series for v in vs if v is not None]
+    yticks = nice_ticks(min(values), max(values))
+    ylo, yhi = yticks[0], yticks[-1]
+    xlo, xhi = min(epochs) - 0.5, max(epochs) + 0.5
+    xticks = [t for t in nice_ticks(xlo, xhi, 8) if xlo <= t <= xhi and t == int(t)]
+    if not xticks or xticks[0] - min(epochs) >= 2:
+        xticks.insert(0, min(epochs))        # always label the first epoch
+
+    def X(e):
+        return x0 + (e - xlo) / (xhi - xlo) * w
+
+    def Y(v):
+        return y0 + h - (v - ylo) / (yhi - ylo) * h
+
+    out = ['<g>']
+    step = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
+    for t in yticks:
+        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#e4e4e4"/>' % (x0, Y(t), x0 + w, Y(t)))
+        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (x0 - 5, Y(t), x0, Y(t)))
+        out.append('<text x="%.1f" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>'
+                   % (x0 - 8, Y(t), tick_label(t, step)))
+    for t in xticks:
+        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (X(t), y0 + h, X(t), y0 + h + 5))
+        out.append('<text x="%.1f" y="%.1f" text-anchor="middle">%d</text>' % (X(t), y0 + h + 19, t))
+    out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (x0, y0, x0, y0 + h))
+    out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (x0, y0 + h, x0 + w, y0 + h))
+    out.append('<text x="%.1f" y="%.1f" text-anchor="middle" transform="rotate(-90 %.1f %.1f)">%s</text>'
+               % (x0 - 50, y0 + h / 2, x0 - 50, y0 + h / 2, escape(y_title)))
+    for name, colour, dash, vs in series:
+        points = [(X(e), Y(v)) for e, v in zip(epochs, vs) if v is not None]
+        out.append('<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>'
+                   % (colour, ' stroke-dasharray="%s"' % dash if dash else "",
+                      " ".join("%.1f,%.1f" % p for p in points)))
+        for px, py in points:
+            out.append('<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>' % (px, py, colour))
+    # legend box in a corner
+    lw, lh = 300, 10 + 20 * len(series)
+    lx = x0 + w - lw - 10
+    ly = y0 + 10 if legend_at == "top" else y0 + h - lh - 10
+    out.append('<rect x="%.1f" y="%.1f" width="%d" height="%d" fill="white" stroke="#999"/>' % (lx, ly, lw, lh))
+    for k, (name, colour, dash, _) in enumerate(series):
+        yy = ly + 15 + 20 * k
+        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>'
+                   % (lx + 10, yy, lx + 40, yy, colour, ' stroke-dasharray="%s"' % dash if dash else ""))
+        out.append('<text x="%.1f" y="%.1f" dominant-baseline="middle">%s</text>' % (lx + 48, yy, escape(name)))
+    out.append('</g>')
+    return out
+
+
+def curves_svg(records, width=760, height=600):
+    """An SVG chart of a training log: cost per epoch above, accuracy (train and test) below."""
+    epochs = [r["epoch"] for r in records]
+
+    def column(key, factor=1.0):
+        return [r[key] * factor if isinstance(r.get(key), (int, float)) else None for r in records]
+
+    cost = column("cost")
+    train, test = column("train_accuracy", 100.0), column("test_accuracy", 100.0)
+    left, right, top, mid, bottom = 90, 30, 60, 70, 60
+    ph = (height - top - mid - bottom) / 2
+    pw = width - left - right
+    last_test = next((v for v in reversed(test) if v is not None), None)
+    title = "Training: cost and accuracy per epoch"
+    if last_test is not None:
+        title += " (final test accuracy %.2f%%)" % last_test
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+           'font-family="sans-serif" font-size="13" fill="#222">' % (width, height, width, height),
+           '<title>%s</title>' % escape(title),
+           '<rect width="100%" height="100%" fill="white"/>',
+           '<text x="%.1f" y="30" text-anchor="middle" font-size="16" font-weight="bold">%s</text>'
+           % (width / 2, escape(title))]
+    if any(v is not None for v in cost):
+        out += panel(left, top, pw, ph, epochs, [("training cost (mean C during the epoch)", "#444", None, cost)],
+                     "cost", legend_at="top")
+    out += panel(left, top + ph + mid, pw, ph, epochs,
+                 [("training accuracy (during the epoch)", "#2166ac", "6 4", train),
+                  ("test accuracy (after the epoch)", "#b2182b", None, test)],
+                 "accuracy (%)", legend_at="bottom")
+    for y in (top + ph, top + 2 * ph + mid):
+        out.append('<text x="%.1f" y="%.1f" text-anchor="middle">epoch</text>' % (left + pw / 2, y + 40))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# mistakes: misclassified test digits
+# ---------------------------------------------------------------------------------------------
+
+
+def find_mistakes(net, images, labels, count=60):
+    """[(index, true digit, predicted digit)] for the first `count` images the network gets wrong.
+
+    Uses fast.py's engine (the same arithmetic as network.feedforward, quicker) to classify.
+    """
+    from . import fast
+    engine = fast.make_engine(net)
+    found = []
+    for k, (image, digit) in enumerate(zip(images, labels)):
+        out = fast.output(engine, image)
+        guess = out.index(max(out))
+        if guess != digit:
+            found.append((k, digit, guess))
+            if len(found) >= count:
+                break
+    return found
+
+
+def mistakes_image(images, mistakes, columns=10, scale=3):
+    """A mosaic of the mistaken digits (dark ink on white), each captioned "true→predicted"."""
+    tile, gap, caption, margin = SIZE * scale, 10, 21, 12
+    n = max(1, len(mistakes))
+    columns = min(columns, n)
+    rows = int(math.ceil(n / columns))
+    width = 2 * margin + columns * tile + (columns - 1) * gap
+    height = 2 * margin + rows * (tile + caption) + (rows - 1) * gap
+    canvas = Canvas(width, height, WHITE)
+    for m, (k, digit, guess) in enumerate(mistakes):
+        r, c = divmod(m, columns)
+        x0 = margin + c * (tile + gap)
+        y0 = margin + r * (tile + caption + gap)
+        image = images[k]
+        for p in range(SIZE * SIZE):
+            v = 255 - image[p]
+            if v != 255:
+                py, px = divmod(p, SIZE)
+                canvas.fill(x0 + px * scale, y0 + py * scale, scale, scale, (v, v, v))
+        canvas.frame(x0, y0, tile, tile, (200, 200, 200))
+        label = "%d>%d" % (digit, guess)
+        x = x0 + (tile - text_width(label, 3)) // 2
+        y = y0 + tile + 5
+        x = canvas.text(x, y, str(digit), BLACK, 3)
+        x = canvas.text(x, y, ">", (120, 120, 120), 3)
+        canvas.text(x, y, str(guess), RED, 3)
+    return canvas
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def _load_net(path):
+    if path is None and not PRETRAINED.exists():
+        raise WeightsError("%s: no such file (give --weights FILE, e.g. one made by python -m tinynet.train)"
+                           % PRETRAINED)
+    net = load(path)
+    if net.sizes[0] != SIZE * SIZE or net.sizes[-1] != 10:
+        raise WeightsError("%s: sizes %s do not read 28×28 digits" % (path or PRETRAINED, net.sizes))
+    return net
+
+
+def make_weights(weights_path, out, global_scale=False):
+    canvas = weights_image(_load_net(weights_path), global_scale=global_scale)
+    write_bytes_atomic(out, canvas.png())
+    return canvas
+
+
+def make_curves(log_path, out):
+    svg = curves_svg(read_log(log_path))
+    write_bytes_atomic(out, svg.encode("utf-8"))
+    return svg
+
+
+def make_mistakes(weights_path, data_dir, out, count=60, columns=10, download=False):
+    net = _load_net(weights_path)
+    images, labels = mnist.load("test", data_dir, download=download)
+    mistakes = find_mistakes(net, images, labels, count)
+    canvas = mistakes_image(images, mistakes, columns)
+    write_bytes_atomic(out, canvas.png())
+    return canvas, mistakes
+
+
+def default_log(weights_path):
+    """The training log beside a weights file (FILE.log.jsonl), else the file's own history."""
+    path = Path(weights_path) if weights_path else PRETRAINED
+    beside = path.with_name(path.name + ".log.jsonl")
+    return beside if beside.exists() else path
+
+
+def positive_int(text):
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1, not %s" % text)
+    return n
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        prog="python -m tinynet.visualize",
+        description="Draw pictures of the network: its first-layer weights (PNG), its training "
+                    "curves (SVG) and the test digits it gets wrong (PNG). Exit status 2 if an "
+                    "input cannot be read.")
+    sub = ap.add_subparsers(dest="what", metavar="weights|curves|mistakes|all")
+    sub.required = True
+    weights_help = "weights file (default: the shipped pretrained/%s)" % PRETRAINED.name
+    data_help = "folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache)"
+
+    p = sub.add_parser("weights", help="the 16 first-layer neurons' weights as 28×28 tiles (PNG)",
+                       description="Each first-hidden-layer neuron's 784 incoming weights as a 28×28 "
+                                   "tile, ×6, in a mosaic: blue negative, white zero, red positive, "
+                                   "each tile on its own scale ±max|w| (or one scale with --global-scale).")
+    p.add_argument("--weights", metavar="FILE", help=weights_help)
+    p.add_argument("--out", metavar="FILE.png", default="weights.png", help="output (default: %(default)s)")
+    p.add_argument("--global-scale", action="store_true", help="one colour scale for all tiles")
+
+    p = sub.add_parser("curves", help="cost and accuracy per epoch from a training log (SVG)",
+                       description="Cost (top) and training/test accuracy (bottom) per epoch, as SVG.")
+    p.add_argument("log", metavar="LOG", help="training log (FILE.log.jsonl from tinynet.train) or a weights file")
+    p.add_argument("--out", metavar="FILE.svg", default="curves.svg", help="output (default: %(default)s)")
+
+    p = sub.add_parser("mistakes", help="misclassified MNIST test digits, labelled true→predicted (PNG)",
+                       description="The first COUNT test digits the network gets wrong, each labelled "
+                                   "true→predicted (true in black, the network's answer in red). Needs MNIST.")
+    p.add_argument("--weights", metavar="FILE", help=weights_help)
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--out", metavar="FILE.png", default="mistakes.png", help="output (default: %(default)s)")
+    p.add_argument("--count", type=positive_int, default=60, metavar="N", help="how many mistakes (default: 60)")
+    p.add_argument("--columns", type=positive_int, default=10, metavar="N", help="tiles per row (default: 10)")
+    p.add_argument("--download", action="store_true", help="download MNIST if it is missing")
+
+    p = sub.add_parser("all", help="all three pictures into one folder (weights.png, curves.svg, mistakes.png)",
+                       description="Regenerate weights.png, curves.svg and mistakes.png in --out-dir "
+                                   "(default: docs/ of this project) for one weights file.")
+    p.add_argument("--weights", metavar="FILE", help=weights_help)
+    p.add_argument("--log", metavar="LOG", help="training log (default: FILE.log.jsonl beside the weights "
+                                                "file if present, else the history inside the weights file)")
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--out-dir", metavar="DIR", default=str(Path(__file__).resolve().parent.parent / "docs"),
+                   help="output folder (default: docs/ of this project)")
+    a = ap.parse_args(argv)
+
+    try:
+        if a.what == "weights":
+            make_weights(a.weights, a.out, a.global_scale)
+            written = [a.out]
+        elif a.what == "curves":
+            make_curves(a.log, a.out)
+            written = [a.out]
+        elif a.what == "mistakes":
+            _, found = make_mistakes(a.weights, a.data, a.out, a.count, a.columns, a.download)
+            written = ["%s (%d mistakes)" % (a.out, len(found))]
+        else:
+            d = Path(a.out_dir)
+            make_weights(a.weights, d / "weights.png")
+            make_curves(a.log or default_log(a.weights), d / "curves.svg")
+            _, found = make_mistakes(a.weights, a.data, d / "mistakes.png")
+            written = [str(d / "weights.png"), str(d / "curves.svg"),
+                       "%s (%d mistakes)" % (d / "mistakes.png", len(found))]
+    except (WeightsError, mnist.DataError, ValueError, OSError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    for w in written:
+        print("wrote %s" % w)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
