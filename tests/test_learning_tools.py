@@ -481,11 +481,15 @@ def test_font_glyphs_are_five_rows_of_equal_width():
     assert visualize.text_width("7>2", 2) == (4 + 6 + 4) * 2 - 2
 
 
-def test_write_bytes_atomic_keeps_the_old_file_on_failure(tmp_path):
+def test_write_atomic_keeps_the_old_file_on_failure(tmp_path):
+    from tinynet import files
     path = tmp_path / "out.png"
-    visualize.write_bytes_atomic(path, b"old")
+    files.write_atomic(path, b"old")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
     with pytest.raises(TypeError):
-        visualize.write_bytes_atomic(path, "not bytes")
+        files.write_atomic(path, "not bytes")
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from tinynet import network, weights
+from tinynet import files, network, weights
 from tinynet.weights import WeightsError
 
 
@@ -71,7 +71,7 @@ def test_an_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
 
     def explode(*a, **k):
         raise KeyboardInterrupt
-    monkeypatch.setattr(weights.json, "dump", explode)
+    monkeypatch.setattr(files.os, "fsync", explode)  # interrupted after writing, before the rename
     with pytest.raises(KeyboardInterrupt):
         weights.save(network.new_network([2, 2], seed=2), path)
     assert path.read_bytes() == before

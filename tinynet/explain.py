@@ -85,8 +85,8 @@ def make_example_digit(image=EXAMPLE_IMAGE, label=7, path=EXAMPLE):
     }
     text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]   # drop the closing "\n}"
     text += ',\n "pixels": [\n' + ",\n".join("  " + json.dumps(row) for row in rows) + "\n ]\n}\n"
-    from .visualize import write_bytes_atomic
-    write_bytes_atomic(path, text.encode("utf-8"))
+    from .files import write_atomic
+    write_atomic(path, text.encode("utf-8"))
     return x
 
 

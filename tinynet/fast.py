@@ -30,7 +30,6 @@ Both engines are deterministic: the same weights, examples and settings give the
 bit for bit, every time. Their results differ from each other in the last digits.
 """
 
-import math
 from math import exp, log1p
 import platform
 from array import array

@@ -7,7 +7,6 @@ From a REPL: `from tinynet.train import train; net = train(epochs=1, limit=2000)
 
 import argparse
 import json
-import os
 import platform
 import random
 import signal

@@ -33,13 +33,12 @@ function you can call from a REPL:
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import mnist, png
+from .files import write_atomic
 from .weights import PRETRAINED, WeightsError, load
 
 SIZE = 28
@@ -49,29 +48,6 @@ RED = (178, 24, 43)            # the ends of ColorBrewer's RdBu diverging map
 BLUE = (33, 102, 172)
 BACKGROUND = (244, 244, 244)
 BORDER = (150, 150, 150)
-
-
-def write_bytes_atomic(path, data):
-    """Write bytes to a temporary file beside `path`, then rename it into place.
-
-    A crash or Ctrl-C while writing leaves the old file (if any) untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, str(path))
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,13 +397,13 @@ def _load_net(path):
 
 def make_weights(weights_path, out, global_scale=False):
     canvas = weights_image(_load_net(weights_path), global_scale=global_scale)
-    write_bytes_atomic(out, canvas.png())
+    write_atomic(out, canvas.png())
     return canvas
 
 
 def make_curves(log_path, out):
     svg = curves_svg(read_log(log_path))
-    write_bytes_atomic(out, svg.encode("utf-8"))
+    write_atomic(out, svg.encode("utf-8"))
     return svg
 
 
@@ -436,7 +412,7 @@ def make_mistakes(weights_path, data_dir, out, count=60, columns=10, download=Fa
     images, labels = mnist.load("test", data_dir, download=download)
     mistakes = find_mistakes(net, images, labels, count)
     canvas = mistakes_image(images, mistakes, columns)
-    write_bytes_atomic(out, canvas.png())
+    write_atomic(out, canvas.png())
     return canvas, mistakes
 
 

@@ -9,10 +9,9 @@ the bias of neuron i of layer l+1 (see network.py). `training` records how the f
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
+from .files import write_atomic
 from .network import COSTS, Network
 
 FORMAT, VERSION = "tinynet", 1
@@ -37,33 +36,8 @@ def to_dict(net, cost="quadratic", training=None):
 
 
 def write_json_atomic(path, obj, indent=None):
-    """Write obj as JSON to a temporary file beside `path`, then rename it into place.
-
-    A crash or Ctrl-C while writing leaves the old file (if any) untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=str(path.parent))
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); a normal file instead
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=indent, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, str(path))
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Write obj as JSON to a temporary file beside `path`, then rename it into place."""
+    write_atomic(path, (json.dumps(obj, indent=indent, allow_nan=False) + "\n").encode("utf-8"))
 
 
 def save(net, path, cost="quadratic", training=None):
