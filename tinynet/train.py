@@ -29,7 +29,7 @@ DEFAULTS = {
     "cost": "cross-entropy",   # or "quadratic"
     "hidden": "16,16",         # sizes of the hidden layers
     "seed": 1,                 # the same seed gives the same weights, bit for bit
-    "l2": 0.0,                 # weight decay λ: C = C₀ + (λ/2n) Σ w² (Nielsen ch. 3)
+    "l2": 5.0,                 # weight decay λ: C = C₀ + (λ/2n) Σ w² (Nielsen ch. 3)
     "shift": 0,                # move each training image by up to N pixels, anew each epoch
     "limit": None,             # use only the first N training images
     "test_limit": None,        # evaluate on only the first N test images
@@ -179,6 +179,8 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
             "history": history, "stats": stats,
             "seconds": elapsed_before + time.time() - t_start})
 
+    if not s["resume"] and log_path.exists():
+        log_path.unlink()  # a fresh run starts a fresh log; a resumed one goes on with its own
     t_start = time.time()
     try:
         for epoch in range(start_epoch, s["epochs"]):
