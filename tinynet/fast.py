@@ -205,17 +205,17 @@ def output_delta_and_cost(a_L, z_L, digit, kind):
     quadratic:      δᵢ = 2(aᵢ − yᵢ) · aᵢ(1 − aᵢ),   C = Σₖ (aₖ − yₖ)²
     cross-entropy:  δᵢ = aᵢ − yᵢ,                  C = Σₖ yₖ softplus(−zₖ) + (1 − yₖ) softplus(zₖ)
     """
-    y = [0.0] * len(a_L)
-    y[digit] = 1.0
-    if kind == "cross-entropy":
-        delta = list(map(sub, a_L, y))
-        t = z_L[:]          # softplus(zₖ) for k ≠ digit and softplus(−zₖ) for k = digit ...
-        t[digit] = -t[digit]
-        # ... with softplus(t) = max(t, 0) + ln(1 + e^(−|t|))
-        cost = sum(map(max, t, repeat(0.0))) + sum(map(log1p, map(exp, map(neg, map(abs, t)))))
-    else:
-        delta = [2.0 * (a_i - y_i) * a_i * (1.0 - a_i) for a_i, y_i in zip(a_L, y)]
-        cost = sum((a_k - y_k) ** 2 for a_k, y_k in zip(a_L, y))
+    delta, cost = [], 0.0
+    for k in range(len(a_L)):
+        a_k, z_k = a_L[k], z_L[k]
+        y_k = 1.0 if k == digit else 0.0
+        if kind == "cross-entropy":
+            delta.append(a_k - y_k)
+            t = -z_k if k == digit else z_k  # softplus(t) = ln(1 + eᵗ) = max(t, 0) + ln(1 + e^(−|t|))
+            cost += t + log1p(exp(-t)) if t > 0.0 else log1p(exp(t))
+        else:
+            delta.append(2.0 * (a_k - y_k) * a_k * (1.0 - a_k))
+            cost += (a_k - y_k) ** 2
     return delta, cost
 
 
@@ -411,7 +411,7 @@ def train_loops(loops, batches, eta, kind, on_batch=None):
     n1 = sizes[1]
     for batch in batches:
         m = len(batch)
-        g0 = [0.0] * len(loops.w0)  # Σₓ ∂C/∂w for the first layer, column by column like w0
+        first_layer = []  # (nz, p, δ⁽¹⁾) of each example: its first-layer gradient, for later
         gw = [None] + [[0.0] * len(loops.w[l]) for l in range(1, n_layers)]
         gb = [[0.0] * sizes[l + 1] for l in range(n_layers)]
         cost_sum, correct = 0.0, 0
@@ -428,14 +428,13 @@ def train_loops(loops, batches, eta, kind, on_batch=None):
             gb0 = gb[0]
             for i in range(n1):
                 gb0[i] += delta[i]  # (BP3)
-            # (BP4) for the non-zero pixels only, i.e. (unrolled over i):
-            #     for k in range(len(nz)):
-            #         for i in range(n1): g0[nz[k] * n1 + i] += delta[i] * PIXEL[p[k]]
-            loops.first_gradient(g0, delta, nz, p)
+            first_layer.append((nz, p, delta))
         step = eta / m
-        w0 = loops.w0
-        for k in range(len(w0)):
-            w0[k] -= step * g0[k]
+        # w⁽¹⁾ ← w⁽¹⁾ − (η/m) Σₓ δᵢ xⱼ (BP4), example by example and only where xⱼ ≠ 0:
+        #     for k in range(len(nz)):
+        #         for i in range(n1): w0[nz[k] * n1 + i] += (−η/m · δᵢ) * PIXEL[p[k]]
+        for nz, p, delta in first_layer:
+            loops.first_gradient(loops.w0, [-step * d for d in delta], nz, p)
         for l in range(1, n_layers):
             w, g = loops.w[l], gw[l]
             for k in range(len(w)):
