@@ -1,0 +1,495 @@
+"""Tests for python -m tinynet.draw: the plain functions, and the HTTP API against a real server
+on a free port (port 0) answering in a background thread."""
+
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinynet import draw, network, png, predict, weights
+from tinynet.weights import PRETRAINED
+
+ROOT = Path(__file__).resolve().parent.parent
+SEVEN = ROOT / "examples" / "seven-ink-on-paper.png"
+NO_WEIGHTS_REASON = (
+    "no trained weights: %s does not exist and TINYNET_TEST_WEIGHTS is not set "
+    "(set it to a weights file from 'python -m tinynet.train')" % PRETRAINED.relative_to(ROOT)
+)
+
+
+def trained_weights_path():
+    """The shipped pretrained weights if present, else $TINYNET_TEST_WEIGHTS, else None."""
+    if PRETRAINED.exists():
+        return PRETRAINED
+    env = os.environ.get("TINYNET_TEST_WEIGHTS")
+    return Path(env) if env else None
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def stroke_png(strokes, size=280, width=20):
+    """A PNG like the page sends: dark strokes (polylines, in 0..1 coordinates) on white."""
+    grey = bytearray([255]) * (size * size)
+    r = width / 2.0
+    for line in strokes:
+        pts = [(x * size, y * size) for x, y in line]
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            dx, dy = x1 - x0, y1 - y0
+            length2 = dx * dx + dy * dy or 1e-9
+            for py in range(max(0, int(min(y0, y1) - r - 1)), min(size, int(max(y0, y1) + r + 2))):
+                for px in range(max(0, int(min(x0, x1) - r - 1)), min(size, int(max(x0, x1) + r + 2))):
+                    t = max(0.0, min(1.0, ((px - x0) * dx + (py - y0) * dy) / length2))
+                    d = ((px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2) ** 0.5
+                    if d < r + 1:
+                        level = int(20 + 235 * max(0.0, min(1.0, d - r + 0.5)))  # anti-aliased edge
+                        grey[py * size + px] = min(grey[py * size + px], level)
+    return png.encode(size, size, bytes(grey))
+
+
+SEVEN_STROKES = [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]]
+ONE_STROKES = [[(0.5, 0.15), (0.5, 0.85)]]
+
+
+def blank_png(size=280, transparent=False):
+    if transparent:
+        return png.encode(size, size, bytes(4 * size * size), "RGBA")
+    return png.encode(size, size, bytes([255]) * (size * size))
+
+
+def png_with_header(width, height):
+    """A PNG whose header claims width × height, with a tiny (wrong) image stream."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return png.SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+
+
+def call(server, method, path, body=None, headers=None):
+    """One request with http.client: (status, headers, decoded JSON or raw bytes)."""
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        if resp.getheader("Content-Type", "").startswith("application/json"):
+            return resp.status, resp, json.loads(data.decode("utf-8"))
+        return resp.status, resp, data
+    finally:
+        conn.close()
+
+
+def raw(server, data, read=True):
+    """Send raw bytes on a fresh connection; return the whole answer (bytes) or b""."""
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall(data)
+        if not read:
+            return b""
+        s.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def raw_status(answer):
+    m = re.match(rb"HTTP/1\.[01] (\d{3}) ", answer)
+    assert m, "not an HTTP answer: %r" % answer[:200]
+    return int(m.group(1))
+
+
+def raw_json(answer):
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"Content-Type: application/json" in head, head
+    return json.loads(body.decode("utf-8"))
+
+
+def start(net, host="127.0.0.1", **kw):
+    server = draw.make_server(net, host, 0, **kw)
+    draw.serve_in_thread(server)
+    return server
+
+
+def stop(server):
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def random_net():
+    return network.new_network(seed=1)
+
+
+@pytest.fixture(scope="module")
+def server(random_net):
+    """A server with a random (untrained) network: the API works the same."""
+    s = start(random_net)
+    yield s
+    stop(s)
+
+
+@pytest.fixture(scope="module")
+def trained_server(tmp_path_factory):
+    path = trained_weights_path()
+    if path is None:
+        pytest.skip(NO_WEIGHTS_REASON)
+    copy = tmp_path_factory.mktemp("weights") / "trained.json"
+    shutil.copyfile(str(path), str(copy))
+    net, info = weights.load_with_info(copy)
+    s = start(net, info=info)
+    yield s
+    stop(s)
+
+
+# ----------------------------------------------------------------------------- plain functions
+
+
+def test_analyse_png_uses_the_predict_path(random_net):
+    data = SEVEN.read_bytes()
+    result = draw.analyse_png(random_net, data)
+    x = predict.read_digit(str(SEVEN))                       # what python -m tinynet.predict sees
+    assert result["blank"] is False
+    assert result["input"] == [round(v, 4) for v in x]
+    z, a = network.feedforward(random_net, x)
+    assert result["hidden"] == [[round(v, 4) for v in a[1]], [round(v, 4) for v in a[2]]]
+    assert result["outputs"] == [round(v, 4) for v in a[3]]
+    assert result["digit"] == a[3].index(max(a[3]))
+    assert abs(sum(result["probabilities"]) - 1) < 1e-3
+    json.dumps(result, allow_nan=False)
+
+
+def test_analyse_png_blank(random_net):
+    for data in (blank_png(), blank_png(transparent=True), blank_png(size=1)):
+        result = draw.analyse_png(random_net, data)
+        assert result["blank"] is True and result["digit"] is None
+        assert "draw a digit" in result["message"].lower()
+
+
+def test_analyse_png_refuses_non_png(random_net):
+    for data in (b"", b"hello", b"GIF89a\x01\x00", SEVEN.read_bytes()[:100], png_with_header(3000, 10)):
+        with pytest.raises(draw.RequestError) as e:
+            draw.analyse_png(random_net, data)
+        assert e.value.status == 400
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300), st.booleans())
+def test_analyse_png_any_bytes_is_a_result_or_a_request_error(data, with_signature):
+    if with_signature:
+        data = png.SIGNATURE + data
+    try:
+        result = draw.analyse_png(NET_FOR_FUZZ, data)
+    except draw.RequestError as e:
+        assert e.status == 400 and str(e)
+    else:
+        assert set(result) >= {"blank", "digit"}
+
+
+NET_FOR_FUZZ = network.new_network(seed=2)
+
+
+def test_png_size():
+    assert draw.png_size(png.encode(7, 5, bytes(35))) == (7, 5)
+    assert draw.png_size(b"hello") is None
+    assert draw.png_size(png_with_header(100000, 3)) == (100000, 3)
+
+
+def test_parse_predict_body():
+    data = SEVEN.read_bytes()
+    b64 = base64.b64encode(data).decode("ascii")
+    assert draw.parse_predict_body(data) == data
+    assert draw.parse_predict_body(json.dumps({"image": "data:image/png;base64," + b64}).encode()) == data
+    assert draw.parse_predict_body(json.dumps({"image": b64}).encode(), "application/json") == data
+    for bad in (b"{", b'{"image": 3}', b"[1, 2]", b'{"image": "data:image/jpeg;base64,AAAA"}',
+                b'{"image": "data:image/png,notbase64"}', b'{"image": "!!!"}', b"[" * 100000,
+                b'{"image": "\\u00e9"}', b"\xff{"):
+        with pytest.raises(draw.RequestError) as e:
+            draw.parse_predict_body(bad, "application/json")
+        assert e.value.status == 400
+
+
+def test_network_summary(random_net):
+    s = draw.network_summary(random_net, {"training": {"test_accuracy": 0.95, "epochs": 3, "seed": 1}})
+    assert s["sizes"] == [784, 16, 16, 10]
+    assert [len(w) for w in s["weights"]] == [16, 10]
+    assert all(len(row) == 16 for w in s["weights"] for row in w)
+    assert len(s["first_layer"]) == 16 and all(len(row) == 784 for row in s["first_layer"])
+    assert [len(b) for b in s["biases"]] == [16, 16, 10]
+    assert s["summary"] == {"parameters": 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10,
+                            "test_accuracy": 0.95, "epochs": 3}
+
+
+def test_make_server_refuses_a_network_that_does_not_read_digits():
+    with pytest.raises(weights.WeightsError):
+        draw.make_server(network.new_network((10, 3, 2)), port=0)
+
+
+# ----------------------------------------------------------------------------- the HTTP API
+
+
+def test_page(server):
+    status, resp, body = call(server, "GET", "/")
+    assert status == 200
+    assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert b"<canvas" in body and b"api/predict" in body
+    assert "default-src 'none'" in resp.getheader("Content-Security-Policy")
+    # Offline: the page names no other server (the SVG namespace is a name, never fetched).
+    urls = set(re.findall(rb"(?:https?:)?//[A-Za-z0-9.-]+\.[a-z]{2,}[^\s\"'<>)]*", body))
+    assert urls <= {b"http://www.w3.org/2000/svg"}, urls
+    assert b"@import" not in body and b"@font-face" not in body
+    status, resp, body = call(server, "HEAD", "/")
+    assert status == 200 and body == b"" and int(resp.getheader("Content-Length")) > 1000
+
+
+def test_network_endpoint(server):
+    status, resp, j = call(server, "GET", "/api/network")
+    assert status == 200
+    assert j["sizes"] == [784, 16, 16, 10]
+    assert j["summary"]["parameters"] == 13002
+    assert len(j["first_layer"]) == 16
+
+
+def test_predict_png(server, random_net):
+    status, resp, j = call(server, "POST", "/api/predict", SEVEN.read_bytes(), {"Content-Type": "image/png"})
+    assert status == 200
+    assert j == json.loads(json.dumps(draw.analyse_png(random_net, SEVEN.read_bytes())))
+    assert len(j["input"]) == 784 and all(0 <= v <= 1 for v in j["input"])
+    assert [len(layer) for layer in j["hidden"]] == [16, 16]
+    assert len(j["outputs"]) == 10 and j["digit"] in range(10)
+    assert resp.getheader("Cache-Control") == "no-store"
+
+
+def test_predict_data_url(server):
+    data = SEVEN.read_bytes()
+    as_png = call(server, "POST", "/api/predict", data)[2]
+    body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(data).decode()})
+    status, resp, j = call(server, "POST", "/api/predict", body, {"Content-Type": "application/json"})
+    assert status == 200 and j == as_png
+
+
+def test_predict_blank(server):
+    for data in (blank_png(), blank_png(transparent=True)):
+        status, resp, j = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})
+        assert status == 200
+        assert j["blank"] is True and j["digit"] is None and "Draw a digit" in j["message"]
+
+
+def test_right_predictions(trained_server):
+    cases = [(SEVEN.read_bytes(), 7), (stroke_png(SEVEN_STROKES), 7), (stroke_png(ONE_STROKES), 1)]
+    for data, digit in cases:
+        status, resp, j = call(trained_server, "POST", "/api/predict", data, {"Content-Type": "image/png"})
+        assert status == 200
+        assert j["digit"] == digit, j["probabilities"]
+    status, resp, j = call(trained_server, "GET", "/api/network")
+    assert 0.5 < j["summary"]["test_accuracy"] <= 1
+
+
+BAD_BODIES = [
+    ("malformed JSON", b'{"image": ', "application/json", "malformed JSON"),
+    ("JSON without image", b'{"picture": "x"}', "application/json", "image"),
+    ("JSON not an object", b"[1, 2, 3]", "application/json", "image"),
+    ("nested JSON", b"[" * 50000, "application/json", "JSON"),
+    ("not base64", b'{"image": "data:image/png;base64,%%%"}', "application/json", "base64"),
+    ("a JPEG data URL", b'{"image": "data:image/jpeg;base64,/9j/4AAQ"}', "application/json", "PNG"),
+    ("text", b"hello, server", "text/plain", "not a PNG"),
+    ("a GIF", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif", "not a PNG"),
+    ("empty", b"", "image/png", "empty"),
+    ("truncated PNG", SEVEN.read_bytes()[:500], "image/png", "PNG"),
+    ("PNG with a bad CRC", SEVEN.read_bytes()[:30] + b"\0" + SEVEN.read_bytes()[31:], "image/png", "PNG"),
+    ("huge PNG header", png_with_header(60000, 60000), "image/png", "at most"),
+    ("non-UTF-8 JSON", b'{"image": "\xff\xfe"}', "application/json", "JSON"),
+]
+
+
+@pytest.mark.parametrize("name,body,ctype,words", BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
+def test_bad_bodies_get_400(server, name, body, ctype, words):
+    status, resp, j = call(server, "POST", "/api/predict", body, {"Content-Type": ctype})
+    assert status == 400, j
+    assert resp.getheader("Content-Type") == "application/json"
+    assert words.lower() in j["error"].lower()
+
+
+def test_body_over_the_cap_gets_413(server):
+    big = b"\x89PNG" + b"\0" * (draw.MAX_BODY_BYTES + 1000)
+    status, resp, j = call(server, "POST", "/api/predict", big, {"Content-Type": "image/png"})
+    assert status == 413 and "limit" in j["error"]
+    # Claimed, not sent: refused from the header alone.
+    answer = raw(server, b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Length: 999999999\r\n\r\n")
+    assert raw_status(answer) == 413 and "error" in raw_json(answer)
+
+
+def test_a_small_cap_can_be_chosen(random_net):
+    s = start(random_net, max_body=100)
+    try:
+        assert call(s, "POST", "/api/predict", SEVEN.read_bytes())[0] == 413
+        assert call(s, "POST", "/api/predict", b"x" * 100)[0] == 400
+    finally:
+        stop(s)
+
+
+RAW_REQUESTS = [
+    (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 411),
+    (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411),
+    (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n", 400),
+    (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n", 400),
+    (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\nshort", 400),
+    (b"GET /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405),
+    (b"PUT /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405),
+    (b"BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501),
+    (b"complete nonsense\r\n\r\n", 400),
+    (b"GET / HTTP/9.9\r\n\r\n", 505),
+    (b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
+    (b"GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
+    (b"GET /draw_page.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
+    (b"GET /tinynet/draw.py HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),
+    (b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n", 403),
+    (b"GET / HTTP/1.1\r\nHost: evil.example:80\r\n\r\n", 403),
+]
+
+
+@pytest.mark.parametrize("request_bytes,status", RAW_REQUESTS,
+                         ids=[r[0].split(b"\r\n")[0].decode() + " " + str(r[1]) for r in RAW_REQUESTS])
+def test_bad_requests_get_their_status_and_a_json_error(server, request_bytes, status):
+    answer = raw(server, request_bytes)
+    assert raw_status(answer) == status
+    error = raw_json(answer)["error"]
+    assert isinstance(error, str) and error
+    if status == 405:
+        assert b"\r\nAllow: " in answer
+
+
+def test_loopback_host_names_are_accepted(server):
+    port = server.server_address[1]
+    for host in (b"localhost", b"localhost:%d" % port, b"127.0.0.1:%d" % port, b"127.0.0.2", b"[::1]:%d" % port):
+        answer = raw(server, b"GET /api/network HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        assert raw_status(answer) == 200, host
+
+
+TRAVERSALS = [
+    "/../../etc/passwd", "/%2e%2e/", "/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "/..%2f..%2fetc%2fpasswd",
+    "/api/../../../etc/passwd", "/./draw_page.html", "/%2fetc%2fpasswd", "/..\\..\\etc\\passwd",
+    "/tinynet/../tinynet/draw.py", "/api/network/../../weights.py", "/.git/config", "/%00", "/api/",
+    "/?/../../etc/passwd#x", "/pretrained/", "/examples/seven-ink-on-paper.png",
+]
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_no_path_reaches_a_file(server, path):
+    answer = raw(server, ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
+    status = raw_status(answer)
+    body = answer.partition(b"\r\n\r\n")[2]
+    assert b"root:" not in body and b"[core]" not in body and b"import " not in body
+    if path.startswith("/?"):
+        assert status == 200 and body.startswith(b"<!DOCTYPE html>")   # just the page
+    else:
+        assert status in (400, 404), (path, answer[:300])
+        assert "error" in raw_json(answer)
+
+
+def test_survives_a_thousand_malformed_requests(server):
+    seven = SEVEN.read_bytes()
+    kinds = [
+        b"",                                                          # connect, then hang up
+        b"GARBAGE\x00\xff\r\n\r\n",
+        b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",               # request line too long
+        b"POST /api/predict HTTP/1.1\r\nContent-Length: 5\r\n\r\n{bad",
+        b"POST /api/predict HTTP/1.1\r\nContent-Length: 10\r\n\r\nnot a png!",
+        b"POST /api/predict HTTP/1.1\r\nContent-Length: 300\r\n\r\n" + seven[:300],
+        b"POST /api/predict HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
+        b"GET /../../etc/passwd HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 150 + b"\r\n",           # too many headers
+        b"POST /api/predict HTTP/1.1\r\nContent-Length: 7\r\nContent-Type: application/json\r\n\r\n[[[[[[[",
+        b"GET / HTTP/1.1\r\nHost",                                    # cut off mid-header
+    ]
+    errors = []
+
+    def worker(start_index):
+        for n in range(start_index, 1000, 4):
+            data = kinds[n % len(kinds)]
+            try:
+                answer = raw(server, data, read=bool(data) and not data.endswith(b"Host"))
+                if answer:
+                    assert raw_status(answer) >= 400
+            except ConnectionError:
+                pass  # the server may hang up on a request it refuses before reading it all
+            except (OSError, AssertionError) as e:
+                errors.append((n, repr(e)))
+
+    t0 = time.time()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:5]
+    assert time.time() - t0 < 20
+    status, resp, j = call(server, "POST", "/api/predict", seven, {"Content-Type": "image/png"})
+    assert status == 200 and len(j["input"]) == 784
+    assert call(server, "GET", "/")[0] == 200
+
+
+def test_ipv6_loopback(random_net):
+    try:
+        s = start(random_net, host="::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    try:
+        assert s.url.startswith("http://[::1]:")
+        assert call(s, "GET", "/api/network")[0] == 200
+    finally:
+        stop(s)
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_command_line_without_weights_says_why(tmp_path, capsys):
+    assert draw.main(["--weights", str(tmp_path / "missing.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_command_line_serves(tmp_path):
+    path = tmp_path / "w.json"
+    weights.save(network.new_network(seed=3), path)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "tinynet.draw", "--port", "0", "--weights", str(path)],
+                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        line = proc.stdout.readline().decode()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert m, line + proc.stderr.read().decode() if proc.poll() is not None else line
+        conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
+        conn.request("GET", "/nope")
+        assert conn.getresponse().status == 404
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+    assert "/nope" in err and "404" in err      # refused requests are logged on stderr

@@ -1,0 +1,250 @@
+"""End-to-end test of the draw page in a real headless browser: Chromium driven by Playwright.
+
+A server (tinynet.draw) runs in a thread on a free port; the browser opens its page, draws a
+digit with mouse events (and, on a phone-sized screen, with touch events), waits for the
+network's answer, and checks what the page shows.
+
+Needs the Python package `playwright` and a Chromium at /usr/bin/chromium (Debian's `chromium`
+package; another path can be given in $TINYNET_CHROMIUM). Never run `playwright install`: the
+test uses the system's browser. Without them the test is skipped, except under CI (CI=true) on
+CPython, where it fails saying what is missing. Under PyPy a missing Playwright is always a skip
+(it installs there only by compiling greenlet from source, so CI installs it for CPython, whose
+run covers the page); when it is installed, the test runs under PyPy too.
+"""
+
+import math
+import os
+import platform
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tinynet import draw, network, png, weights
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("TINYNET_CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# Digits as strokes, in fractions of the drawing pad.
+# A seven in one stroke: the bar, then down to the left.
+SEVEN = [[(0.24, 0.2), (0.5, 0.19), (0.76, 0.2), (0.62, 0.45), (0.5, 0.65), (0.43, 0.84)]]
+ONE = [[(0.52, 0.15), (0.5, 0.5), (0.48, 0.86)]]
+
+
+def two():
+    """A two in one stroke: an arc over the top, a sweep down to the left, a base line."""
+    pts = [(0.5 + 0.2 * math.cos(math.radians(200 - 9.2 * k)), 0.34 - 0.19 * math.sin(math.radians(200 - 9.2 * k)))
+           for k in range(26)]
+    x0, y0 = pts[-1]
+    pts += [(x0 + (0.28 - x0) * t, y0 + (0.8 - y0) * t + 0.03 * math.sin(math.pi * t))
+            for t in (k / 14 for k in range(1, 15))]
+    pts += [(0.28 + 0.48 * t, 0.8 - 0.015 * math.sin(math.pi * t) + 0.01 * t) for t in (k / 11 for k in range(1, 12))]
+    return [pts]
+
+
+TWO = two()
+#: Set to a file name to also save the laptop-sized screenshot there (docs/draw-screenshot.png is
+#: made this way, with the shipped weights).
+SCREENSHOT_ENV = "TINYNET_DRAW_SCREENSHOT"
+
+
+def trained_weights_path():
+    """The shipped pretrained weights if present, else $TINYNET_TEST_WEIGHTS, else None."""
+    if weights.PRETRAINED.exists():
+        return weights.PRETRAINED
+    env = os.environ.get("TINYNET_TEST_WEIGHTS")
+    return Path(env) if env else None
+
+
+def require_browser():
+    """Return sync_playwright, or skip (fail under CI) saying what is missing."""
+    impl = platform.python_implementation()
+    missing = []
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+        missing.append("the Python package playwright ('pip install playwright'; do not run "
+                       "'playwright install', the test uses the system's Chromium)")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        missing.append("Chromium at %s ('apt-get install chromium', or set TINYNET_CHROMIUM to "
+                       "its path)%s" % (CHROMIUM, "; found one at %s" % shutil.which("chromium")
+                                        if shutil.which("chromium") else ""))
+    if missing:
+        message = "the browser test needs " + " and ".join(missing)
+        if impl != "CPython":
+            # CI installs Playwright for CPython only (under PyPy it needs greenlet compiled from
+            # source): the CPython run covers the page.
+            pytest.skip(message + " (under %s this is a skip even in CI: the CPython run covers "
+                                  "the page)" % impl)
+        if IN_CI:
+            pytest.fail("CI=true, so the browser test must run; but " + message, pytrace=False)
+        pytest.skip(message)
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_playwright = require_browser()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def served():
+    """(server, trained?): trained weights when there are any, else a random network."""
+    path = trained_weights_path()
+    if path is not None:
+        net, info = weights.load_with_info(path)
+    else:
+        net, info = network.new_network(seed=1), None
+    server = draw.make_server(net, "127.0.0.1", 0, info=info)
+    draw.serve_in_thread(server)
+    yield server, path is not None
+    server.shutdown()
+    server.server_close()
+
+
+def watch(page, server):
+    """Collect the page's errors and every request it makes that does not go to our server."""
+    problems = []
+    page.on("pageerror", lambda e: problems.append("page error: %s" % e))
+    page.on("console", lambda m: problems.append("console %s: %s" % (m.type, m.text))
+            if m.type == "error" else None)
+    page.on("request", lambda r: None if r.url.startswith((server.url, "data:", "blob:"))
+            else problems.append("request to another server: %s" % r.url))
+    return problems
+
+
+def pad_points(page, stroke):
+    box = page.locator("#pad").bounding_box()
+    return [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in stroke]
+
+
+def draw_with_mouse(page, strokes):
+    for stroke in strokes:
+        pts = pad_points(page, stroke)
+        page.mouse.move(*pts[0])
+        page.mouse.down()
+        for (x0, y0), (x, y) in zip(pts, pts[1:]):
+            page.mouse.move(x, y, steps=max(1, int(math.hypot(x - x0, y - y0) / 6)))  # a move every ~6 px
+        page.mouse.up()
+
+
+def draw_with_touch(page, strokes):
+    """Touch events through the DevTools protocol: the browser turns them into pointer events
+    with pointerType "touch", as a finger on a phone would."""
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        pts = pad_points(page, stroke)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": pts[0][0], "y": pts[0][1]}]})
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            for k in range(1, 9):
+                x, y = x0 + (x1 - x0) * k / 8, y0 + (y1 - y0) * k / 8
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def wait_for_answer(page):
+    """Wait until the answer about the whole drawing is shown; return the digit shown."""
+    page.wait_for_function("() => document.body.dataset.busy === '0' && (document.body.dataset.digit || '') !== ''",
+                           timeout=15000)
+    return page.evaluate("document.body.dataset.digit")
+
+
+SHOWN = """() => {
+  const fills = [...document.querySelectorAll('#net circle.neuron')].map(c => c.getAttribute('fill'));
+  const seen = document.getElementById('seen').getContext('2d').getImageData(0, 0, 28, 28).data;
+  let ink = 0; for (let i = 0; i < seen.length; i += 4) ink += seen[i];
+  return {
+    neurons: fills.length,
+    lit: fills.filter(f => f !== 'rgb(0,0,0)').length,
+    links: document.querySelectorAll('#net .links line').length,
+    winners: [...document.querySelectorAll('#net circle.neuron.win')].map(c => c.dataset.index),
+    bigDigit: document.getElementById('digit').textContent,
+    winningBar: [...document.querySelectorAll('.bar.win .name')].map(e => e.textContent),
+    seenInk: ink,
+  };
+}"""
+
+
+def test_draw_a_digit_and_see_the_network_read_it(browser, served, tmp_path):
+    server, trained = served
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    problems = watch(page, server)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=15000)
+    assert page.locator("#net circle.neuron").count() == 16 + 16 + 10
+    assert "784 → 16 → 16 → 10" in page.locator("#summary").inner_text()
+
+    draw_with_mouse(page, TWO)
+    digit = wait_for_answer(page)
+    shown = page.evaluate(SHOWN)
+    assert shown["neurons"] == 42
+    assert shown["lit"] > 0, "no neuron was shaded by its activation"
+    assert shown["links"] > 0, "no connections were drawn"
+    assert shown["winners"] == [digit] and shown["winningBar"] == [digit] and shown["bigDigit"] == digit
+    assert shown["seenInk"] > 0, "the 28×28 input was not drawn"
+    if trained:
+        assert digit == "2"
+
+    # Pointing at a first-layer neuron shows what it looks for.
+    page.locator("#net circle.neuron").nth(5).hover()
+    assert "Hidden layer 1, neuron 5" in page.locator("#info-text").inner_text()
+    assert page.locator("#looks").is_visible()
+    page.mouse.move(1270, 790)
+
+    bottom = page.evaluate("Math.ceil(document.querySelector('main').getBoundingClientRect().bottom)")
+    shot = tmp_path / "draw.png"
+    page.screenshot(path=str(shot), clip={"x": 0, "y": 0, "width": 1280, "height": bottom})
+    width, height, _ = png.decode(shot.read_bytes())
+    assert width == 1280 and 400 < height <= 800
+    if os.environ.get(SCREENSHOT_ENV):
+        shutil.copyfile(str(shot), os.environ[SCREENSHOT_ENV])
+
+    page.keyboard.press("Escape")
+    page.wait_for_function("document.body.dataset.digit === ''")
+    shown = page.evaluate(SHOWN)
+    assert shown["bigDigit"] == "?" and shown["lit"] == 0 and shown["seenInk"] == 0
+
+    draw_with_mouse(page, SEVEN)
+    seven = wait_for_answer(page)
+    if trained:
+        assert seven == "7"
+    page.keyboard.press("c")
+    page.wait_for_function("document.body.dataset.digit === ''")
+    page.close()
+    assert not problems, problems
+
+
+def test_phone_screen_with_touch(browser, served, tmp_path):
+    server, trained = served
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    problems = watch(page, server)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=15000)
+    # Everything fits the width: nothing to scroll sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = page.locator("#pad").bounding_box()
+    assert box["width"] >= 250 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+    draw_with_touch(page, ONE)
+    digit = wait_for_answer(page)
+    if trained:
+        assert digit == "1"
+    assert page.evaluate(SHOWN)["lit"] > 0
+    page.screenshot(path=str(tmp_path / "draw-phone.png"), full_page=True)
+    page.locator("#clear").tap()
+    page.wait_for_function("document.body.dataset.digit === ''")
+    context.close()
+    assert not problems, problems
