@@ -76,3 +76,21 @@ def test_an_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
         weights.save(network.new_network([2, 2], seed=2), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["w.json"]
+
+
+def test_the_pretrained_file_validates_and_records_how_it_was_made():
+    net, info = weights.load_with_info()
+    assert net.sizes == [784, 16, 16, 10]
+    record = info["training"]
+    assert record["command"].startswith("python -m tinynet.train")
+    for key in ("seed", "epochs", "learning_rate", "batch_size", "data_sha256", "test_accuracy",
+                "training_accuracy", "seconds", "python"):
+        assert key in record
+
+
+def test_the_pretrained_weights_score_at_least_95_5_percent(mnist_dir):
+    from tinynet import fast, mnist
+    from tinynet.train import evaluate
+    images, labels = mnist.load("test", mnist_dir, download=False)
+    correct, _ = evaluate(fast.make_engine(weights.load()), images, labels)
+    assert correct >= 9550, correct
