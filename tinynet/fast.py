@@ -35,7 +35,7 @@ import platform
 from array import array
 import struct
 from itertools import chain, compress, repeat
-from operator import add, itemgetter, lshift, lt, mul, neg, sub, truediv
+from operator import add, itemgetter, lshift, lt, mul, sub, truediv
 
 from .network import Network
 
@@ -125,6 +125,23 @@ def _unpacker(n, bits):
     return unpack
 
 
+def _float_reader(n, bits, scale):
+    """A function giving the n lanes of a packed integer as floats, lane / scale, to ~1e-13.
+
+    The sums z and Σᵢ wᵢⱼδᵢ become floats anyway, so here exactness is not needed: each
+    64-bit lane is read as it stands (or, of a 128-bit lane, only its high 64 bits), skipping
+    _unpacker's borrow fix. The error is at most two units of the last bit read: 2⁻⁴⁰/255 for
+    the first layer, 2⁶⁴/scale ≤ 2⁻⁴⁴ for the others — far below what matters for σ(z).
+    """
+    if bits == 64:
+        fmt = struct.Struct("<%dq" % n)
+        return lambda v: list(map(truediv, fmt.unpack(v.to_bytes(8 * n, "little", signed=True)),
+                                  repeat(float(scale))))
+    fmt = struct.Struct("<" + "8xq" * n)  # skip the low 8 bytes of each lane, read the high 8
+    unit = 2.0 ** 64 / scale
+    return lambda v: list(map(mul, fmt.unpack(v.to_bytes(16 * n, "little", signed=True)), repeat(unit)))
+
+
 class Lanes:
     """The network's weights packed into big integers, plus the float biases.
 
@@ -135,11 +152,12 @@ class Lanes:
     def __init__(self, net, exact=None):
         self.sizes = list(net.sizes)
         self.b = [list(b_l) for b_l in net.b]
-        self.unpack_out, self.unpack_in = [], []
+        self.unpack_out, self.read_z, self.read_back = [], [], []
         for l in range(len(net.w)):
-            bits = layer_format(l)["bits"]
-            self.unpack_out.append(_unpacker(self.sizes[l + 1], bits))
-            self.unpack_in.append(_unpacker(self.sizes[l], bits))
+            f = layer_format(l)
+            self.unpack_out.append(_unpacker(self.sizes[l + 1], f["bits"]))
+            self.read_z.append(_float_reader(self.sizes[l + 1], f["bits"], f["w_scale"] * f["a_scale"]))
+            self.read_back.append(_float_reader(self.sizes[l], f["bits"], DELTA_SCALE * f["w_scale"]))
         if exact is None:
             exact = [[[round(w_ij * layer_format(l)["w_scale"]) for w_ij in row] for row in w_l]
                      for l, w_l in enumerate(net.w)]
@@ -178,15 +196,12 @@ class Lanes:
         z, a, A = [], [None], [p]
         # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + bᵢ over the non-zero pixels only, all i at once:
         packed = sum(map(mul, p, gather(self.cols[0], nz)))
-        scale = FIRST["w_scale"] * FIRST["a_scale"]
-        z_l = list(map(add, map(truediv, self.unpack_out[0](packed), repeat(scale)), self.b[0]))
+        z_l = list(map(add, self.read_z[0](packed), self.b[0]))
         for l in range(len(self.cols)):
             if l > 0:
                 # z⁽ˡ⁾ᵢ = Σⱼ w⁽ˡ⁾ᵢⱼ a⁽ˡ⁻¹⁾ⱼ + bᵢ, all i at once
                 packed = sum(map(mul, A[l], self.cols[l]))
-                scale = LATER["w_scale"] * LATER["a_scale"]
-                z_l = list(map(add, map(truediv, self.unpack_out[l](packed), repeat(scale)),
-                               self.b[l]))
+                z_l = list(map(add, self.read_z[l](packed), self.b[l]))
             a_l = sigmoids(z_l)
             z.append(z_l)
             a.append(a_l)
@@ -236,7 +251,6 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
               for l in range(n_layers)]
     in_shifts = [None] + [list(range(0, LATER["bits"] * lanes.sizes[l], LATER["bits"]))
                           for l in range(1, n_layers)]
-    back_scale = float(DELTA_SCALE * LATER["w_scale"])
     for batch in batches:
         m = len(batch)
         first_layer_updates = []
@@ -263,8 +277,8 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
                 G_rows[l] = list(map(add, G_rows[l], map(mul, D, repeat(A_packed))))
                 # (BP2): δ⁽ˡ⁾ⱼ = σ'(z⁽ˡ⁾ⱼ) · Σᵢ w⁽ˡ⁺¹⁾ᵢⱼ δ⁽ˡ⁺¹⁾ᵢ, with σ'(z) = a(1 − a)
                 delta_int = map(round, map(mul, delta, repeat(float(DELTA_SCALE))))
-                back = lanes.unpack_in[l](sum(map(mul, delta_int, lanes.rows[l])))
-                delta = [a_j * (1.0 - a_j) * (s / back_scale) for a_j, s in zip(a[l], back)]
+                back = lanes.read_back[l](sum(map(mul, delta_int, lanes.rows[l])))
+                delta = [a_j * (1.0 - a_j) * s for a_j, s in zip(a[l], back)]
         # w ← w − (η/m) Σₓ ∂Cₓ/∂w   and   b ← b − (η/m) Σₓ ∂Cₓ/∂b
         cols0 = lanes.cols[0]
         for nz, p, D_packed in first_layer_updates:
