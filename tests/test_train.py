@@ -1,6 +1,7 @@
 """Training on real MNIST (skipped without data): learns, is deterministic, resumes exactly."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -80,3 +81,24 @@ def test_shifting_moves_every_pixel_and_back(dx, dy, centre):
             if 0 <= r - dy < 28 and 0 <= c - dx < 28:
                 assert moved[r * 28 + c] == image[(r - dy) * 28 + (c - dx)]
     assert train.shifted(moved, -dx, -dy) == image
+
+
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, mnist_dir):
+    import signal
+    import time
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "tinynet.train", "--data", str(mnist_dir), "--limit", "3000",
+                             "--epochs", "50", "--test-limit", "200", "--out", str(tmp_path / "w.json")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=str(tmp_path))
+    log = tmp_path / "w.json.log.jsonl"
+    deadline = time.time() + 120
+    while not log.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)  # wait until the first epoch is done, so the run is really training
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert "Traceback" not in out
+    assert "resume with: python -m tinynet.train --resume %s" % (tmp_path / "w.json.checkpoint.json") in out
+    checkpoint = json.loads((tmp_path / "w.json.checkpoint.json").read_text())
+    assert checkpoint["format"] == "tinynet-checkpoint" and checkpoint["epoch"] >= 1
+    assert not (tmp_path / "w.json").exists()

@@ -350,6 +350,9 @@ def main(argv=None):
         train(argv=argv, **explicit)
     except Interrupted:
         return 130
+    except KeyboardInterrupt:  # Ctrl-C before training started: nothing to save
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     except (mnist.DataError, WeightsError, ValueError, OSError) as e:
         print("error: %s" % (e,), file=sys.stderr)
         return 2
