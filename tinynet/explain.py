@@ -31,6 +31,7 @@ from .imagefile import ImageError
 from .predict import probabilities, read_digit
 from .preprocess import NoDigitError, ascii_art
 from .weights import PRETRAINED, WeightsError, load_with_info
+from .cli import positive_int
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "digit.json"
@@ -366,13 +367,6 @@ def report(net, x, label=None, kind="cross-entropy", eta=DEFAULT_ETA, top=3):
 # ---------------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------------
-
-
-def positive_int(text):
-    n = int(text)
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1, not %s" % text)
-    return n
 
 
 def main(argv=None):

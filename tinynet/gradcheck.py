@@ -26,6 +26,7 @@ import sys
 
 from . import mnist
 from .network import COSTS, backprop, cost, feedforward, new_network, one_hot
+from .cli import non_negative_int
 
 
 def cost_of(net, x, y, kind):
@@ -171,13 +172,6 @@ def example(data_dir=None, index=0, bundled=False):
     from .explain import example_digit
     x, digit = example_digit()
     return x, digit, "the bundled example digit, examples/digit.json (a %d)%s" % (digit, note)
-
-
-def non_negative_int(text):
-    n = int(text)
-    if n < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more, not %s" % text)
-    return n
 
 
 def main(argv=None):

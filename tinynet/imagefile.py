@@ -99,7 +99,7 @@ def read_bytes(path):
 def read_with_pillow(data, kind):
     """Decode `data` with Pillow (imported only now) into (width, height, rgba)."""
     try:
-        from PIL import Image, ImageOps
+        from PIL import Image, ImageOps  # optional: only when Pillow is installed
     except ImportError:
         raise ImageError(
             "this looks like a %s file; tinynet reads PNG and PGM/PPM/PBM by itself — "

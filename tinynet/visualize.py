@@ -40,6 +40,7 @@ from xml.sax.saxutils import escape
 from . import mnist, png
 from .files import write_atomic
 from .weights import PRETRAINED, WeightsError, load
+from .cli import positive_int
 
 SIZE = 28
 WHITE = (255, 255, 255)
@@ -421,13 +422,6 @@ def default_log(weights_path):
     path = Path(weights_path) if weights_path else PRETRAINED
     beside = path.with_name(path.name + ".log.jsonl")
     return beside if beside.exists() else path
-
-
-def positive_int(text):
-    n = int(text)
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1, not %s" % text)
-    return n
 
 
 def main(argv=None):
