@@ -102,3 +102,19 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, mnist_dir):
     checkpoint = json.loads((tmp_path / "w.json.checkpoint.json").read_text())
     assert checkpoint["format"] == "tinynet-checkpoint" and checkpoint["epoch"] >= 1
     assert not (tmp_path / "w.json").exists()
+
+
+@pytest.mark.parametrize("content", [
+    '{"format": "tinynet-checkpoint"}',
+    '{"format": "tinynet-checkpoint", "settings": [], "network": {}}',
+    '{"format": "tinynet", "version": 1}',
+    '[]',
+])
+def test_a_damaged_checkpoint_is_one_line(tmp_path, content):
+    bad = tmp_path / "ck.json"
+    bad.write_text(content)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "tinynet.train", "--resume", str(bad), "--no-download"],
+                       capture_output=True, text=True, env=env, cwd=str(tmp_path))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("error: %s: " % bad) and len(r.stderr.strip().splitlines()) == 1

@@ -124,14 +124,20 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
     start_epoch, start_batch, history, elapsed_before, exact, stats = 0, 0, [], 0.0, None, None
     if s["resume"]:
         ck = load_dict(s["resume"])
-        if ck.get("format") != "tinynet-checkpoint":
+        if not isinstance(ck, dict) or ck.get("format") != "tinynet-checkpoint":
             raise WeightsError("%s: not a tinynet checkpoint" % s["resume"])
         keep = {k: s[k] for k in ("data", "resume", "download") if s[k] is not None}
-        s.update(ck["settings"])
-        s.update(keep)
-        net = from_dict(ck["network"], where=s["resume"])
-        start_epoch, start_batch = ck["epoch"], ck["batch"]
-        history, elapsed_before, exact, stats = ck["history"], ck["seconds"], ck["exact"], ck["stats"]
+        try:
+            s.update({k: v for k, v in ck["settings"].items() if k in DEFAULTS})
+            s.update(keep)
+            net = from_dict(ck["network"], where=s["resume"])
+            start_epoch, start_batch = int(ck["epoch"]), int(ck["batch"])
+            history, elapsed_before = list(ck["history"]), float(ck["seconds"])
+            exact, stats = ck["exact"], ck["stats"]
+            if exact is not None:
+                fast.make_engine(net, s["engine"], exact=exact)  # the exact weights must fit too
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+            raise WeightsError("%s: damaged checkpoint (%s: %s)" % (s["resume"], type(e).__name__, e))
         out_path, ckpt_path, log_path = _paths(s)
     if s["cost"] not in COSTS:
         raise ValueError("--cost must be one of: " + ", ".join(COSTS))
