@@ -1,6 +1,7 @@
 """Small pieces shared by the command lines."""
 
 import argparse
+import sys
 
 
 def at_least(minimum):
@@ -18,3 +19,12 @@ def at_least(minimum):
 
 positive_int = at_least(1)
 non_negative_int = at_least(0)
+
+
+def run(main):
+    """sys.exit(main()), except that Ctrl-C ends the program quietly with status 130."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        sys.exit(130)

@@ -7,6 +7,7 @@ import time
 from . import fast, mnist
 from .train import evaluate
 from .weights import PRETRAINED, WeightsError, load
+from .cli import run
 
 
 def confusion_table(confusion):
@@ -50,4 +51,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -31,7 +31,7 @@ from .imagefile import ImageError
 from .predict import probabilities, read_digit
 from .preprocess import NoDigitError, ascii_art
 from .weights import PRETRAINED, WeightsError, load_with_info
-from .cli import positive_int
+from .cli import run, positive_int
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "digit.json"
@@ -413,4 +413,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -26,7 +26,7 @@ import sys
 
 from . import mnist
 from .network import COSTS, backprop, cost, feedforward, new_network, one_hot
-from .cli import non_negative_int
+from .cli import run, non_negative_int
 
 
 def cost_of(net, x, y, kind):
@@ -253,4 +253,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

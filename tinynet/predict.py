@@ -12,6 +12,7 @@ from .imagefile import ImageError, read_image
 from .network import feedforward
 from .preprocess import NoDigitError, ascii_art, to_mnist
 from .weights import PRETRAINED, WeightsError, load
+from .cli import run
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 ASCII_BLOCKS = " .:-=+*#@"  # for terminals that cannot show the block characters
@@ -91,4 +92,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -40,7 +40,7 @@ from xml.sax.saxutils import escape
 from . import mnist, png
 from .files import write_atomic
 from .weights import PRETRAINED, WeightsError, load
-from .cli import positive_int
+from .cli import run, positive_int
 
 SIZE = 28
 WHITE = (255, 255, 255)
@@ -495,4 +495,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)
