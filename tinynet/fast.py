@@ -303,39 +303,40 @@ def first_layer_kernels(n):
 
     PyPy compiles a loop over the pixels fastest when the short loop over the n neurons inside
     it is unrolled into n separate lines, with each zᵢ in its own local variable. Since n is only
-    known at run time, the source is generated here. For n = 2 it reads:
+    known at run time, the source is generated here. The pixels come as two lists: `bases`, the
+    position of each non-zero pixel's weights in w0 (j · n), and `xs`, its value xⱼ. For n = 2:
 
-        def forward(w0, b, nz, p):                      # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ
+        def forward(w0, b, bases, xs):                  # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ
             z0 = b[0]; z1 = b[1]
-            for k in range(len(nz)):
-                x = PIXEL[p[k]]; base = nz[k] * 2
+            for k in range(len(bases)):
+                x = xs[k]; base = bases[k]
                 z0 += w0[base + 0] * x; z1 += w0[base + 1] * x
             return [z0, z1]
 
-        def gradient(g0, delta, nz, p):                  # (BP4): ∂C/∂w⁽¹⁾ᵢⱼ += δᵢ xⱼ
+        def gradient(g0, delta, bases, xs):              # (BP4): ∂C/∂w⁽¹⁾ᵢⱼ += δᵢ xⱼ
             d0 = delta[0]; d1 = delta[1]
-            for k in range(len(nz)):
-                x = PIXEL[p[k]]; base = nz[k] * 2
+            for k in range(len(bases)):
+                x = xs[k]; base = bases[k]
                 g0[base + 0] += d0 * x; g0[base + 1] += d1 * x
 
     which is Loops.forward's and train_loops's plain double loops, only faster.
     """
     ids = range(n)
     src = "\n".join([
-        "def forward(w0, b, nz, p):",
+        "def forward(w0, b, bases, xs):",
         "    " + "; ".join("z%d = b[%d]" % (i, i) for i in ids),
-        "    for k in range(len(nz)):",
-        "        x = PIXEL[p[k]]; base = nz[k] * %d" % n,
+        "    for k in range(len(bases)):",
+        "        x = xs[k]; base = bases[k]",
         "        " + "; ".join("z%d += w0[base + %d] * x" % (i, i) for i in ids),
         "    return [%s]" % ", ".join("z%d" % i for i in ids),
         "",
-        "def gradient(g0, delta, nz, p):",
+        "def gradient(g0, delta, bases, xs):",
         "    " + "; ".join("d%d = delta[%d]" % (i, i) for i in ids),
-        "    for k in range(len(nz)):",
-        "        x = PIXEL[p[k]]; base = nz[k] * %d" % n,
+        "    for k in range(len(bases)):",
+        "        x = xs[k]; base = bases[k]",
         "        " + "; ".join("g0[base + %d] += d%d * x" % (i, i) for i in ids),
     ])
-    namespace = {"PIXEL": PIXEL}
+    namespace = {}
     exec(compile(src, "<first layer, %d neurons>" % n, "exec"), namespace)
     return namespace["forward"], namespace["gradient"]
 
@@ -399,12 +400,20 @@ class Loops:
             w.append([self.w[l][i * n_in:(i + 1) * n_in] for i in range(n_out)])
         return Network(self.sizes, w, [list(b_l) for b_l in self.b])
 
+    def pixels(self, nz, p):
+        """(bases, xs) for the kernels: where each non-zero pixel's weights start in w0, its xⱼ."""
+        n1 = self.sizes[1]
+        return [j * n1 for j in nz], [PIXEL[p_j] for p_j in p]
+
     def forward(self, nz, p):
         """(z, a) as in network.feedforward, for the image with non-zero pixels nz, bytes p."""
+        return self.forward_pixels(*self.pixels(nz, p))
+
+    def forward_pixels(self, bases, xs):
         # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ over the non-zero pixels, i.e. (unrolled over i):
-        #     for k in range(len(nz)):
-        #         for i in range(n1): z[i] += w0[nz[k] * n1 + i] * PIXEL[p[k]]
-        z_l = self.first_forward(self.w0, self.b[0], nz, p)
+        #     for k in range(len(bases)):
+        #         for i in range(n1): z[i] += w0[bases[k] + i] * xs[k]
+        z_l = self.first_forward(self.w0, self.b[0], bases, xs)
         z, a = [z_l], [None, sigmoids(z_l)]
         for l in range(1, len(self.sizes) - 1):
             # z⁽ˡ⁾ᵢ = Σⱼ w⁽ˡ⁾ᵢⱼ a⁽ˡ⁻¹⁾ⱼ + b⁽ˡ⁾ᵢ, i.e. (unrolled over j):
@@ -430,7 +439,8 @@ def train_loops(loops, batches, eta, kind, on_batch=None):
         gb = [[0.0] * sizes[l + 1] for l in range(n_layers)]
         cost_sum, correct = 0.0, 0
         for nz, p, digit in batch:
-            z, a = loops.forward(nz, p)
+            bases, xs = loops.pixels(nz, p)
+            z, a = loops.forward_pixels(bases, xs)
             delta, c = output_delta_and_cost(a[-1], z[-1], digit, kind)  # (BP1)
             cost_sum += c
             correct += a[-1].index(max(a[-1])) == digit
@@ -442,13 +452,13 @@ def train_loops(loops, batches, eta, kind, on_batch=None):
             gb0 = gb[0]
             for i in range(n1):
                 gb0[i] += delta[i]  # (BP3)
-            first_layer.append((nz, p, delta))
+            first_layer.append((bases, xs, delta))
         step = eta / m
         # w⁽¹⁾ ← w⁽¹⁾ − (η/m) Σₓ δᵢ xⱼ (BP4), example by example and only where xⱼ ≠ 0:
-        #     for k in range(len(nz)):
-        #         for i in range(n1): w0[nz[k] * n1 + i] += (−η/m · δᵢ) * PIXEL[p[k]]
-        for nz, p, delta in first_layer:
-            loops.first_gradient(loops.w0, [-step * d for d in delta], nz, p)
+        #     for k in range(len(bases)):
+        #         for i in range(n1): w0[bases[k] + i] += (−η/m · δᵢ) * xs[k]
+        for bases, xs, delta in first_layer:
+            loops.first_gradient(loops.w0, [-step * d for d in delta], bases, xs)
         for l in range(1, n_layers):
             w, g = loops.w[l], gw[l]
             for k in range(len(w)):
