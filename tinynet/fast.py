@@ -33,6 +33,7 @@ bit for bit, every time. Their results differ from each other in the last digits
 from math import exp, log1p
 import platform
 from array import array
+from functools import lru_cache
 import struct
 from itertools import chain, compress, repeat
 from operator import add, itemgetter, lshift, lt, mul, sub, truediv
@@ -298,6 +299,7 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
 # ---------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=None)  # one pair per size: the same code objects, so PyPy compiles them once
 def first_layer_kernels(n):
     """Two functions for the first layer with n neurons, their loop over i written out.
 
@@ -341,6 +343,7 @@ def first_layer_kernels(n):
     return namespace["forward"], namespace["gradient"]
 
 
+@lru_cache(maxsize=None)
 def dense_kernels(n_in):
     """Two functions for a layer with n_in inputs, their loop over j written out (for PyPy).
 
