@@ -55,11 +55,12 @@ def default_engine():
 PIXEL = [p / 255.0 for p in range(256)]  # xⱼ = pⱼ / 255 for a pixel byte pⱼ
 
 
-def gather(seq, nz):
-    """The items of seq at the indices nz, as a tuple: (seq[j] for j in nz), but in C."""
+def gatherer(nz):
+    """A function taking seq to the tuple of its items at the indices nz, in C:
+    gatherer(nz)(seq) == tuple(seq[j] for j in nz)."""
     if len(nz) > 1:
-        return itemgetter(*nz)(seq)
-    return tuple(seq[j] for j in nz)
+        return itemgetter(*nz)
+    return lambda seq: tuple(seq[j] for j in nz)
 
 
 def sparse(image):
@@ -188,15 +189,16 @@ class Lanes:
              for l, W_l in enumerate(self.integer_weights())]
         return Network(self.sizes, w, [list(b_l) for b_l in self.b])
 
-    def forward(self, nz, p):
+    def forward(self, nz, p, gather=None):
         """Feedforward for an image given by its non-zero pixels: indices nz, bytes p.
 
         Returns (z, a, A): z[l] and a[l+1] as in network.feedforward (a[0] is not built),
         and A[l], the activations of layer l as whole numbers (A[0] = p).
+        `gather` is gatherer(nz), if the caller has made it already.
         """
         z, a, A = [], [None], [p]
         # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + bᵢ over the non-zero pixels only, all i at once:
-        packed = sum(map(mul, p, gather(self.cols[0], nz)))
+        packed = sum(map(mul, p, (gather or gatherer(nz))(self.cols[0])))
         z_l = list(map(add, self.read_z[0](packed), self.b[0]))
         for l in range(len(self.cols)):
             if l > 0:
@@ -260,7 +262,8 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
         sum_delta = [[0.0] * n for n in n_out]
         cost_sum, correct = 0.0, 0
         for nz, p, digit in batch:
-            z, a, A = lanes.forward(nz, p)
+            gather = gatherer(nz)
+            z, a, A = lanes.forward(nz, p, gather)
             delta, c = output_delta_and_cost(a[-1], z[-1], digit, kind)  # (BP1)
             cost_sum += c
             correct += a[-1].index(max(a[-1])) == digit
@@ -271,7 +274,7 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
                 D = list(map(round, map(mul, delta, repeat(eta / m * f["w_scale"] / f["a_scale"]))))
                 D_packed = sum(map(lshift, D, shifts[l]))
                 if l == 0:
-                    first_layer_updates.append((nz, p, D_packed))
+                    first_layer_updates.append((nz, p, gather, D_packed))
                     break
                 G_cols[l] = list(map(add, G_cols[l], map(mul, A[l], repeat(D_packed))))
                 A_packed = sum(map(lshift, A[l], in_shifts[l]))
@@ -282,9 +285,9 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
                 delta = [a_j * (1.0 - a_j) * s for a_j, s in zip(a[l], back)]
         # w ← w − (η/m) Σₓ ∂Cₓ/∂w   and   b ← b − (η/m) Σₓ ∂Cₓ/∂b
         cols0 = lanes.cols[0]
-        for nz, p, D_packed in first_layer_updates:
+        for nz, p, gather, D_packed in first_layer_updates:
             # for j in nz: cols0[j] -= p[j] * D_packed
-            list(map(cols0.__setitem__, nz, map(sub, gather(cols0, nz), map(mul, p, repeat(D_packed)))))
+            list(map(cols0.__setitem__, nz, map(sub, gather(cols0), map(mul, p, repeat(D_packed)))))
         for l in range(1, n_layers):
             lanes.cols[l] = list(map(sub, lanes.cols[l], G_cols[l]))
             lanes.rows[l] = list(map(sub, lanes.rows[l], G_rows[l]))
