@@ -94,3 +94,17 @@ def test_the_pretrained_weights_score_at_least_95_5_percent(mnist_dir):
     images, labels = mnist.load("test", mnist_dir, download=False)
     correct, _ = evaluate(fast.make_engine(weights.load()), images, labels)
     assert correct >= 9550, correct
+
+
+def test_only_networks_that_read_digits_are_loaded_as_digit_readers(tmp_path):
+    weights.save(network.new_network([784, 5, 3], seed=1), tmp_path / "three.json")
+    with pytest.raises(WeightsError, match="do not read 28×28 digits"):
+        weights.load_digit_reader(tmp_path / "three.json")
+    weights.save(network.new_network([784, 5, 10], seed=1), tmp_path / "ten.json")
+    assert weights.load_digit_reader(tmp_path / "ten.json")[0].sizes == [784, 5, 10]
+
+
+def test_a_missing_pretrained_file_says_how_to_make_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(weights, "PRETRAINED", tmp_path / "pretrained.json")
+    with pytest.raises(WeightsError, match="no such file .give --weights FILE"):
+        weights.load()

@@ -63,7 +63,7 @@ from . import png
 from .network import feedforward
 from .predict import probabilities
 from .preprocess import NoDigitError, to_mnist
-from .weights import PRETRAINED, WeightsError, load_with_info
+from .weights import PRETRAINED, WeightsError, check_digit_reader, load_digit_reader
 
 #: Request bodies larger than this are refused with 413 before being read.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -86,13 +86,6 @@ class RequestError(ValueError):
 
 
 # ----------------------------------------------------------------------------- the arithmetic
-
-
-def check_network(net):
-    """Raise WeightsError unless the network reads 28×28 images (784 inputs) into 10 digits."""
-    if net.sizes[0] != 784 or net.sizes[-1] != 10:
-        raise WeightsError("sizes %s do not read 28×28 digits (need 784 inputs and 10 outputs)"
-                           % (net.sizes,))
 
 
 def png_size(data):
@@ -450,7 +443,7 @@ class DrawServer(http.server.ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, address, net, info=None, max_body=MAX_BODY_BYTES, log=None):
-        check_network(net)
+        check_digit_reader(net, "the network")
         self.net = net
         self.max_body = max_body
         self.log = log
@@ -533,8 +526,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
 
     try:
-        net, info = load_with_info(a.weights)
-        check_network(net)
+        net, info = load_digit_reader(a.weights)
     except WeightsError as e:
         print("error: %s" % e, file=sys.stderr)
         if a.weights is None:

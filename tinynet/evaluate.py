@@ -6,7 +6,7 @@ import time
 
 from . import fast, mnist
 from .train import evaluate
-from .weights import PRETRAINED, WeightsError, load
+from .weights import PRETRAINED, WeightsError, load_digit_reader
 from .cli import run
 
 
@@ -31,10 +31,7 @@ def main(argv=None):
     p.add_argument("--no-download", dest="download", action="store_false", help="never download MNIST")
     a = p.parse_args(argv)
     try:
-        net = load(a.weights)
-        if net.sizes[0] != 784 or net.sizes[-1] != 10:
-            raise WeightsError("%s: sizes %s do not read 28×28 digits (need 784 inputs and 10 outputs)"
-                               % (a.weights or PRETRAINED, net.sizes))
+        net = load_digit_reader(a.weights)[0]
         images, labels = mnist.load("test", a.data, download=a.download)
     except (WeightsError, mnist.DataError) as e:
         print("error: %s" % e, file=sys.stderr)

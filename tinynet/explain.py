@@ -30,7 +30,7 @@ from . import network
 from .imagefile import ImageError
 from .predict import probabilities, read_digit
 from .preprocess import NoDigitError, ascii_art
-from .weights import PRETRAINED, WeightsError, load_with_info
+from .weights import PRETRAINED, WeightsError, load_digit_reader
 from .cli import run, positive_int
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -392,13 +392,7 @@ def main(argv=None):
                     help="gradients shown per layer (default: 3)")
     a = ap.parse_args(argv)
     try:
-        if a.weights is None and not PRETRAINED.exists():
-            raise WeightsError("%s: no such file (give --weights FILE, e.g. one made by python -m "
-                               "tinynet.train)" % PRETRAINED)
-        net, info = load_with_info(a.weights)
-        if net.sizes[0] != SIZE * SIZE or net.sizes[-1] != 10:
-            raise WeightsError("%s: sizes %s do not read 28×28 digits (need 784 inputs and 10 outputs)"
-                               % (a.weights or PRETRAINED, net.sizes))
+        net, info = load_digit_reader(a.weights)
     except WeightsError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2

@@ -206,12 +206,10 @@ def main(argv=None):
                     help="floor of the relative error's denominator (default: %(default)g)")
     a = ap.parse_args(argv)
 
-    from .weights import WeightsError, load
+    from .weights import WeightsError, load_digit_reader
     try:
         if a.weights:
-            net = load(a.weights)
-            if net.sizes[0] != 784 or net.sizes[-1] != 10:
-                raise WeightsError("%s: sizes %s do not read 28×28 digits" % (a.weights, net.sizes))
+            net = load_digit_reader(a.weights)[0]
             what = "the weights in %s" % a.weights
         else:
             net = new_network(seed=a.seed)

@@ -11,7 +11,7 @@ import sys
 from .imagefile import ImageError, read_image
 from .network import feedforward
 from .preprocess import NoDigitError, ascii_art, to_mnist
-from .weights import PRETRAINED, WeightsError, load
+from .weights import PRETRAINED, WeightsError, load_digit_reader
 from .cli import run
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -65,9 +65,7 @@ def main(argv=None):
     ap.add_argument("--show", action="store_true", help="also draw the 28×28 input the network sees, as text")
     a = ap.parse_args(argv)
     try:
-        net = load(a.weights)
-        if net.sizes[0] != 784 or net.sizes[-1] != 10:
-            raise WeightsError("%s: sizes %s do not read 28×28 digits" % (a.weights or PRETRAINED, net.sizes))
+        net = load_digit_reader(a.weights)[0]
     except WeightsError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2

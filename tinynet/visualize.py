@@ -39,7 +39,7 @@ from xml.sax.saxutils import escape
 
 from . import mnist, png
 from .files import write_atomic
-from .weights import PRETRAINED, WeightsError, load
+from .weights import PRETRAINED, WeightsError, load_digit_reader
 from .cli import run, positive_int
 
 SIZE = 28
@@ -387,13 +387,7 @@ def mistakes_image(images, mistakes, columns=10, scale=3):
 
 
 def _load_net(path):
-    if path is None and not PRETRAINED.exists():
-        raise WeightsError("%s: no such file (give --weights FILE, e.g. one made by python -m tinynet.train)"
-                           % PRETRAINED)
-    net = load(path)
-    if net.sizes[0] != SIZE * SIZE or net.sizes[-1] != 10:
-        raise WeightsError("%s: sizes %s do not read 28×28 digits" % (path or PRETRAINED, net.sizes))
-    return net
+    return load_digit_reader(path)[0]
 
 
 def make_weights(weights_path, out, global_scale=False):

@@ -99,7 +99,8 @@ def load_dict(path=None):
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        raise WeightsError("%s: no such file" % (path,))
+        hint = " (give --weights FILE, e.g. one made by python -m tinynet.train)" if path == PRETRAINED else ""
+        raise WeightsError("%s: no such file%s" % (path, hint))
     except IsADirectoryError:
         raise WeightsError("%s: is a directory, not a weights file" % (path,))
     except OSError as e:
@@ -130,3 +131,17 @@ def load_with_info(path=None):
     path = Path(path) if path is not None else PRETRAINED
     d = load_dict(path)
     return from_dict(d, where=str(path)), d
+
+
+def check_digit_reader(net, where="weights file"):
+    """WeightsError unless the network reads 28×28 images (784 inputs) into ten digits."""
+    if net.sizes[0] != 784 or net.sizes[-1] != 10:
+        raise WeightsError("%s: sizes %s do not read 28×28 digits (need 784 inputs and 10 outputs)"
+                           % (where, net.sizes))
+
+
+def load_digit_reader(path=None):
+    """(Network, decoded file) for a weights file that reads digits; default: the pretrained file."""
+    net, info = load_with_info(path)
+    check_digit_reader(net, path if path is not None else PRETRAINED)
+    return net, info
