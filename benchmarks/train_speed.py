@@ -6,7 +6,6 @@ images, and prints `name: value` lines. Also reports the peak memory of the proc
 """
 
 import argparse
-import os
 import platform
 import sys
 import time
