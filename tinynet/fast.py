@@ -8,8 +8,9 @@ backwards: ~800 examples a second. Two ideas make training a coffee break instea
    layer's sum Σⱼ w⁽¹⁾ᵢⱼ xⱼ and its gradient ∂C/∂w⁽¹⁾ᵢⱼ = δ⁽¹⁾ᵢ xⱼ vanish for them.
 
 2. Hand the remaining loops to C (CPython) or to a JIT (PyPy):
-   - engine "lanes" (lanes.py, the CPython default) packs a whole column of a weight matrix into
-     one big integer, so that one multiplication in C does sixteen of network.py's;
+   - engine "lanes" (lanes.py, the CPython default) packs a whole column of the first layer's
+     weights into one big integer, so that one multiplication in C does sixteen of network.py's,
+     and does the later layers' dot products with math.dist, in C;
    - engine "loops" (loops.py, the PyPy default) keeps plain loops over flat lists of floats,
      which PyPy compiles to machine code;
    - engine "plain" is network.py itself.
@@ -55,15 +56,14 @@ def to_network(engine):
 
 
 def engine_state(engine):
-    """What a checkpoint must hold to continue exactly: the integer weights for lanes, else None."""
+    """What a checkpoint must hold to continue exactly: lanes' whole-number first layer, else None."""
     return engine.integer_weights() if isinstance(engine, Lanes) else None
 
 
 def scale_weights(engine, factor):
     """w ← factor · w for every weight, biases untouched: the shrinking step of weight decay."""
     if isinstance(engine, Lanes):
-        engine.set_integer_weights([[[round(W_ij * factor) for W_ij in row] for row in W_l]
-                                    for W_l in engine.integer_weights()])
+        engine.scale(factor)
     elif isinstance(engine, Loops):
         engine.w0[:] = [w * factor for w in engine.w0]
         for w_l in engine.w[1:]:
