@@ -32,7 +32,7 @@ The tests check that one step here equals network.sgd_step to within 1e-9.
 import struct
 from itertools import chain, repeat
 from math import dist, hypot
-from operator import add, lshift, lt, mul, sub, truediv
+from operator import add, lshift, lt, mul, truediv
 
 from .network import Network
 from .sparse import gatherer, output_delta_and_cost, sigmoids, sparse
@@ -86,6 +86,7 @@ def dots(us, us_norm2, v):
 
     Plain version: [sum(u_k * v_k for u_k, v_k in zip(u, v)) for u in us]
     """
+    v = tuple(v)  # math.dist reads tuples faster than lists
     v2 = norm2(v)
     return [(u2 + v2 - d * d) * 0.5 for u2, d in zip(us_norm2, map(dist, us, repeat(v)))]
 
@@ -120,11 +121,12 @@ class Lanes:
 
     def changed(self):
         """Work out again what the forward pass needs from the weights, after they changed:
-        the packed first-layer biases (the start of the sum Σⱼ pⱼ Wⱼ), each later layer's
-        columns w[l]ᵀ (for Σᵢ wᵢⱼ δᵢ), and the squared lengths of the rows and columns."""
+        the packed first-layer biases (the start of the sum Σⱼ pⱼ Wⱼ), each later layer's rows
+        and columns as tuples (for dots(): wᵢ·a and Σᵢ wᵢⱼ δᵢ), and their squared lengths."""
         self.B1 = pack([round(b_i * Z_SCALE) for b_i in self.b[0]])
-        self.cols = [None] + [[list(c) for c in zip(*w_l)] for w_l in self.w[1:]]
-        self.rows_norm2 = [None] + [[norm2(r) for r in w_l] for w_l in self.w[1:]]
+        self.rows = [None] + [[tuple(r) for r in w_l] for w_l in self.w[1:]]
+        self.cols = [None] + [list(zip(*w_l)) for w_l in self.w[1:]]
+        self.rows_norm2 = [None] + [[norm2(r) for r in rows] for rows in self.rows[1:]]
         self.cols_norm2 = [None] + [[norm2(c) for c in cols] for cols in self.cols[1:]]
 
     def network(self):
@@ -149,7 +151,7 @@ class Lanes:
         z, a = [z_l], [None, sigmoids(z_l)]
         for l in range(1, len(self.sizes) - 1):
             # z⁽ˡ⁾ᵢ = wᵢ · a⁽ˡ⁻¹⁾ + bᵢ, each dot product in C
-            z_l = list(map(add, dots(self.w[l], self.rows_norm2[l], a[l]), self.b[l]))
+            z_l = list(map(add, dots(self.rows[l], self.rows_norm2[l], a[l]), self.b[l]))
             z.append(z_l)
             a.append(sigmoids(z_l))
         return z, a
@@ -174,7 +176,7 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
     for batch in batches:
         m = len(batch)
         D_scale = eta / m * W_SCALE / 255  # D = (η/m)·δ as whole multiples of 2⁻⁴⁰/255
-        first_layer = []                            # (nz, p, gather, D) of each example
+        first_layer = []                            # (nz, p, D) of each example
         a_seen = [[] for _ in range(n_layers)]      # a⁽ˡ⁻¹⁾ of each example, for layers l ≥ 2
         delta_seen = [[] for _ in range(n_layers)]  # δ⁽ˡ⁾ of each example
         cost_sum, correct = 0.0, 0
@@ -192,17 +194,17 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
                 delta = [a_j * (1.0 - a_j) * s for a_j, s in zip(a[l], back)]
             delta_seen[0].append(delta)
             D = pack(list(map(round, map(mul, delta, repeat(D_scale)))))
-            first_layer.append((nz, p, gather, D))
+            first_layer.append((nz, p, D))
         # w ← w − (η/m) Σₓ ∂Cₓ/∂w   and   b ← b − (η/m) Σₓ ∂Cₓ/∂b
         W1 = lanes.W1
-        for nz, p, gather, D in first_layer:
-            # for j in nz: W1[j] -= p[j] * D        (BP4, all sixteen i at once)
-            list(map(W1.__setitem__, nz, map(sub, gather(W1), map(mul, p, repeat(D)))))
+        for nz, p, D in first_layer:
+            for j, p_j in zip(nz, p):
+                W1[j] -= p_j * D  # (BP4), all sixteen i at once
         for l in range(1, n_layers):
             # (BP4) summed over the batch: Σₓ δₓᵢ aₓⱼ is the dot product of the vectors
             # (δₓᵢ over x) and (aₓⱼ over x)
-            deltas_i = [list(d) for d in zip(*delta_seen[l])]
-            acts_j = [list(a_j) for a_j in zip(*a_seen[l])]
+            deltas_i = list(zip(*delta_seen[l]))
+            acts_j = list(zip(*a_seen[l]))
             acts_norm2 = [norm2(a_j) for a_j in acts_j]
             lanes.w[l] = [[w_ij - eta / m * s for w_ij, s in zip(row, dots(acts_j, acts_norm2, d_i))]
                           for row, d_i in zip(lanes.w[l], deltas_i)]
