@@ -88,3 +88,15 @@ def test_scale_weights_multiplies_every_weight_and_no_bias(engine):
     expected = network.Network(net.sizes, [[[0.75 * w for w in row] for row in w_l] for w_l in net.w], net.b)
     assert max_difference(got, expected) < 1e-12
     assert got.b == net.b
+
+
+@given(st.integers(1, 20).flatmap(lambda n: st.tuples(
+    st.lists(st.lists(st.floats(-50, 50), min_size=n, max_size=n), min_size=1, max_size=5),
+    st.lists(st.floats(-50, 50), min_size=n, max_size=n))))
+def test_dots_by_distances_equal_plain_dot_products(us_and_v):
+    us, v = us_and_v
+    got = lanes.dots([tuple(u) for u in us], [lanes.norm2(u) for u in us], v)
+    for u, g in zip(us, got):
+        plain = sum(u_k * v_k for u_k, v_k in zip(u, v))
+        scale = sum(u_k * u_k for u_k in u) + sum(v_k * v_k for v_k in v)
+        assert abs(g - plain) <= 1e-14 * scale + 1e-300
