@@ -529,3 +529,14 @@ def test_readme_line_numbers_point_at_the_formulas():
         code = re.findall(r"`([^`]+)`", row)[-1]           # the last `code` in the row
         assert code in lines[number - 1], "README says %r is at network.py:%d, which is %r" % (
             code, number, lines[number - 1])
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    # `python -m tinynet.gradcheck | head -1`: the pipe closes before the table is written
+    p = subprocess.Popen([sys.executable, "-m", "tinynet.gradcheck"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 141
+    assert "Traceback" not in err and "Exception ignored" not in err

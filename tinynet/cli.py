@@ -1,6 +1,7 @@
 """Small pieces shared by the command lines."""
 
 import argparse
+import os
 import sys
 
 
@@ -22,9 +23,16 @@ non_negative_int = at_least(0)
 
 
 def run(main):
-    """sys.exit(main()), except that Ctrl-C ends the program quietly with status 130."""
+    """sys.exit(main()), except that Ctrl-C ends the program quietly with status 130, and so
+    does a reader that stops reading the output early (`... | head`), with status 141."""
     try:
-        sys.exit(main())
+        status = main()
+        sys.stdout.flush()  # a broken pipe shows here, while we can still catch it
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         sys.exit(130)
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout on the way out; point it elsewhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
+    sys.exit(status)
