@@ -1,99 +1,273 @@
 """Engine "loops" (the PyPy default): plain loops over flat lists of floats, for PyPy's JIT.
 
 PyPy compiles these loops to machine code; big integers (engine "lanes") would only slow it down.
+
+A mini-batch goes through the network one layer at a time, all of its examples together: each
+step (the first layer's sums, σ, a later layer's sums, BP2, the update) is a small function, a
+"kernel", with one loop over the examples of the batch, which PyPy compiles once as one piece of
+machine code. Inside a kernel the innermost loop, over the neurons of a layer, is written out
+line by line, with every zᵢ, aⱼ and δᵢ in a local variable of its own: PyPy compiles that best.
+Since the sizes are only known at run time, the kernels' source is generated (and cached) per
+size; each generator's docstring shows what it generates for a small size, and the plain loop
+it stands for. (Writing out more than that, a whole layer or the whole network, measured
+slower: PyPy compiles at most a few thousand steps in one piece, and cuts longer code into
+pieces that take long to warm up.)
 """
 
+import types
 from functools import lru_cache
+from math import exp
 
 from .network import Network
-from .sparse import PIXEL, output_delta_and_cost, sigmoids, sparse
+from .sparse import PIXEL, output_delta_and_cost
+
+# σ(z) = 1 / (1 + e⁻ᶻ), and 0 below z = −700 where e⁻ᶻ would overflow (as in sparse.sigmoids).
+# The kernels write it out in place (shown as σ(z) in the docstrings below).
+SIGMA = "(1.0 / (1.0 + exp(-{z})) if {z} > -700.0 else 0.0)"
+
+# σ of a layer of at most this many neurons is written out, one σ(zᵢ) after the other; PyPy
+# compiles at most a few thousand steps in one piece, so bigger layers keep a loop.
+WRITTEN_OUT_SIGMOIDS = 64
 
 
-@lru_cache(maxsize=None)  # one pair per size: the same code objects, so PyPy compiles them once
-def first_layer_kernels(n):
-    """Two functions for the first layer with n neurons, their loop over i written out.
+def _compile(lines, name):
+    """The functions defined by the source `lines`, as a dict.
 
-    PyPy compiles a loop over the pixels fastest when the short loop over the n neurons inside
-    it is unrolled into n separate lines, with each zᵢ in its own local variable. Since n is only
-    known at run time, the source is generated here. The pixels come as two lists: `bases`, the
-    position of each non-zero pixel's weights in w0 (j · n), and `xs`, its value xⱼ. For n = 2:
+    Their globals are a module's: PyPy looks a module's globals (PIXEL, exp) up once when it
+    compiles a loop, but those of a plain dict every time.
+    """
+    namespace = types.ModuleType(name).__dict__
+    namespace.update(PIXEL=PIXEL, exp=exp)
+    exec(compile("\n".join(lines) + "\n", "<%s>" % name, "exec"), namespace)
+    return namespace
 
-        def forward(w0, b, bases, xs):                  # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ
-            z0 = b[0]; z1 = b[1]
-            for k in range(len(bases)):
-                x = xs[k]; base = bases[k]
-                z0 += w0[base + 0] * x; z1 += w0[base + 1] * x
+
+def _each(fmt, n, sep="; "):
+    """fmt once for each i in range(n), joined: _each("z{i} = b[{i}]", 2) is "z0 = b[0]; z1 = b[1]"."""
+    return sep.join(fmt.format(i=i) for i in range(n))
+
+
+def _unpack(name, n, source):
+    """'a0, a1 = a[x]': the n numbers of a list in local variables."""
+    return _each(name + "{i}", n, ", ") + ("," if n == 1 else "") + " = " + source
+
+
+def _sigma(z):
+    return SIGMA.format(z=z)
+
+
+def sigmoids_source(n):
+    """The source of sigmoids(z) = [[σ(z₀), σ(z₁), …] for each example's z], for n neurons.
+
+    For n = 2 (with σ written out as SIGMA):
+
+        def sigmoids(z):
+            a = [None] * len(z)
+            for x in range(len(z)):
+                z0, z1 = z[x]
+                a[x] = [σ(z0), σ(z1)]
+            return a
+
+    More than WRITTEN_OUT_SIGMOIDS neurons keep the loop: a[x] = [σ(z_i) for z_i in z[x]].
+    """
+    if n > WRITTEN_OUT_SIGMOIDS:
+        body = ["        a[x] = [%s for z_i in z[x]]" % _sigma("z_i")]
+    else:
+        body = ["        " + _unpack("z", n, "z[x]"),
+                "        a[x] = [%s]" % _each(_sigma("z{i}"), n, ", ")]
+    return (["def sigmoids(z):",
+             "    a = [None] * len(z)",
+             "    for x in range(len(z)):"]
+            + body
+            + ["    return a"])
+
+
+@lru_cache(maxsize=None)  # one per size: the same code objects, so PyPy compiles them once
+def sigmoids_kernel(n):
+    return _compile(sigmoids_source(n), "sigmoids, %d neurons" % n)["sigmoids"]
+
+
+def first_layer_source(n):
+    """The source of forward, forward_image and update for the first layer, of n neurons.
+
+    The examples come as sparse() gives them, (nz, p, digit): nz[k] is the index j of the k-th
+    non-zero pixel and p[k] its byte, so xⱼ = PIXEL[p[k]]; the n weights leaving pixel j are
+    w0[j·n] … w0[j·n + n − 1]. For n = 2:
+
+        def forward(w0, b0, batch):
+            z = [None] * len(batch)
+            for x in range(len(batch)):
+                nz, p, digit = batch[x]
+                z0 = b0[0]; z1 = b0[1]
+                for k in range(len(nz)):
+                    x_j = PIXEL[p[k]]; col = nz[k] * 2
+                    z0 += w0[col + 0] * x_j; z1 += w0[col + 1] * x_j
+                z[x] = [z0, z1]
+            return z
+
+        def forward_image(w0, b0, image):
+            z0 = b0[0]; z1 = b0[1]
+            for j in range(len(image)):
+                if image[j]:
+                    x_j = PIXEL[image[j]]; col = j * 2
+                    z0 += w0[col + 0] * x_j; z1 += w0[col + 1] * x_j
             return [z0, z1]
 
-        def gradient(g0, delta, bases, xs):              # (BP4): ∂C/∂w⁽¹⁾ᵢⱼ += δᵢ xⱼ
-            d0 = delta[0]; d1 = delta[1]
-            for k in range(len(bases)):
-                x = xs[k]; base = bases[k]
-                g0[base + 0] += d0 * x; g0[base + 1] += d1 * x
+        def update(w0, b0, step, delta, batch):
+            for x in range(len(batch)):
+                nz, p, digit = batch[x]
+                d0, d1 = delta[x]
+                u0 = step * d0; u1 = step * d1
+                b0[0] -= u0; b0[1] -= u1
+                for k in range(len(nz)):
+                    x_j = PIXEL[p[k]]; col = nz[k] * 2
+                    w0[col + 0] -= u0 * x_j; w0[col + 1] -= u1 * x_j
 
-    which is Loops.forward's and train_loops's plain double loops, only faster.
+    forward is z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ over the non-zero pixels of each example, forward_image
+    the same for one image of bytes, and update is w⁽¹⁾ᵢⱼ −= step·δᵢ·xⱼ (BP4), b⁽¹⁾ᵢ −= step·δᵢ
+    (BP3). Their lines inside the loop over the pixels k are the plain loops over the neurons i
+
+        for i in range(n): z[i] += w0[nz[k] * n + i] * PIXEL[p[k]]
+        for i in range(n): w0[nz[k] * n + i] -= step * delta[x][i] * PIXEL[p[k]]
+
+    written out, because PyPy compiles the loop over the pixels fastest with each zᵢ in a local.
     """
-    ids = range(n)
-    src = "\n".join([
-        "def forward(w0, b, bases, xs):",
-        "    " + "; ".join("z%d = b[%d]" % (i, i) for i in ids),
-        "    for k in range(len(bases)):",
-        "        x = xs[k]; base = bases[k]",
-        "        " + "; ".join("z%d += w0[base + %d] * x" % (i, i) for i in ids),
-        "    return [%s]" % ", ".join("z%d" % i for i in ids),
+    z = _each("z{i}", n, ", ")
+    sums = _each("z{i} += w0[col + {i}] * x_j", n)
+    return [
+        "def forward(w0, b0, batch):",
+        "    z = [None] * len(batch)",
+        "    for x in range(len(batch)):",
+        "        nz, p, digit = batch[x]",
+        "        " + _each("z{i} = b0[{i}]", n),
+        "        for k in range(len(nz)):",
+        "            x_j = PIXEL[p[k]]; col = nz[k] * %d" % n,
+        "            " + sums,
+        "        z[x] = [%s]" % z,
+        "    return z",
         "",
-        "def gradient(g0, delta, bases, xs):",
-        "    " + "; ".join("d%d = delta[%d]" % (i, i) for i in ids),
-        "    for k in range(len(bases)):",
-        "        x = xs[k]; base = bases[k]",
-        "        " + "; ".join("g0[base + %d] += d%d * x" % (i, i) for i in ids),
-    ])
-    namespace = {}
-    exec(compile(src, "<first layer, %d neurons>" % n, "exec"), namespace)
-    return namespace["forward"], namespace["gradient"]
+        "def forward_image(w0, b0, image):",
+        "    " + _each("z{i} = b0[{i}]", n),
+        "    for j in range(len(image)):",
+        "        if image[j]:",
+        "            x_j = PIXEL[image[j]]; col = j * %d" % n,
+        "            " + sums,
+        "    return [%s]" % z,
+        "",
+        "def update(w0, b0, step, delta, batch):",
+        "    for x in range(len(batch)):",
+        "        nz, p, digit = batch[x]",
+        "        " + _unpack("d", n, "delta[x]"),
+        "        " + _each("u{i} = step * d{i}", n),
+        "        " + _each("b0[{i}] -= u{i}", n),
+        "        for k in range(len(nz)):",
+        "            x_j = PIXEL[p[k]]; col = nz[k] * %d" % n,
+        "            " + _each("w0[col + {i}] -= u{i} * x_j", n),
+    ]
 
 
 @lru_cache(maxsize=None)
-def dense_kernels(n_in):
-    """Two functions for a layer with n_in inputs, their loop over j written out (for PyPy).
+def first_layer_kernels(n):
+    return _compile(first_layer_source(n), "first layer, %d neurons" % n)
 
-    forward(w, b, a) is  [b[i] + Σⱼ w[i·n_in + j] · a[j] for each i]         z = w·a + b
-    backward(w, g, gb, delta, a) does, for each i and j,
-        gb[i] += δᵢ                     (BP3)
-        g[i·n_in + j] += δᵢ · aⱼ        (BP4)
-    and returns back[j] = Σᵢ w[i·n_in + j] · δᵢ, the sum in (BP2).
-    These are the plain double loops of network.py with the inner loop unrolled, so that
-    each aⱼ and backⱼ lives in a local variable; see first_layer_kernels for why.
+
+def dense_source(n_in, n_out):
+    """The source of forward, backward and update for a layer after the first.
+
+    The layer has n_in inputs and n_out neurons; its weights are w[i·n_in + j] = w⁽ˡ⁾ᵢⱼ. For
+    example x of the batch, a[x] is the activation of the layer before, a⁽ˡ⁻¹⁾, and delta[x]
+    this layer's δ⁽ˡ⁾:
+
+        forward(w, b, a)               z[x]       zᵢ = Σⱼ w[i·n_in + j] aⱼ + bᵢ
+        backward(w, delta, a)          δ⁽ˡ⁻¹⁾[x]   (BP2) δ⁽ˡ⁻¹⁾ⱼ = aⱼ(1 − aⱼ) Σᵢ w[i·n_in + j] δᵢ
+        update(w, b, step, delta, a)              (BP4) w[i·n_in + j] −= step δᵢ aⱼ, (BP3) bᵢ −= step δᵢ
+
+    (BP2 needs no z, since σ'(z) = σ(z)(1 − σ(z)) = a(1 − a).) For n_in = 2 and n_out = 3:
+
+        def forward(w, b, a):
+            z = [None] * len(a)
+            for x in range(len(a)):
+                a0, a1 = a[x]
+                z_x = []
+                for i in range(3):
+                    z_x.append(b[i] + w[i * 2 + 0] * a0 + w[i * 2 + 1] * a1)
+                z[x] = z_x
+            return z
+
+        def backward(w, delta, a):
+            back = [None] * len(a)
+            for x in range(len(a)):
+                d0, d1, d2 = delta[x]
+                a_x = a[x]; back_x = []
+                for j in range(2):
+                    a_j = a_x[j]
+                    back_x.append(a_j * (1.0 - a_j) * (w[0 + j] * d0 + w[2 + j] * d1 + w[4 + j] * d2))
+                back[x] = back_x
+            return back
+
+        def update(w, b, step, delta, a):
+            for x in range(len(a)):
+                a0, a1 = a[x]; d = delta[x]
+                for i in range(3):
+                    u = step * d[i]; b[i] -= u
+                    w[i * 2 + 0] -= u * a0; w[i * 2 + 1] -= u * a1
+
+    They are the plain double loops over i and j
+
+        for i in range(n_out):                                     # forward
+            z_x.append(b[i] + sum(w[i * n_in + j] * a[x][j] for j in range(n_in)))
+        for j in range(n_in):                                      # backward
+            back_x.append(a_j * (1.0 - a_j) * sum(w[i * n_in + j] * delta[x][i] for i in range(n_out)))
+        for i in range(n_out):                                     # update
+            for j in range(n_in): w[i * n_in + j] -= step * delta[x][i] * a[x][j]
+
+    with the inner one written out, so that each aⱼ or δᵢ lives in a local variable (as in
+    first_layer_source).
     """
-    ids = range(n_in)
-    src = "\n".join([
+    a_x = _unpack("a", n_in, "a[x]")
+    return [
         "def forward(w, b, a):",
-        "    " + "; ".join("a%d = a[%d]" % (j, j) for j in ids),
-        "    z = []",
-        "    for i in range(len(b)):",
-        "        r = i * %d" % n_in,
-        "        z.append(b[i] + " + " + ".join("w[r + %d] * a%d" % (j, j) for j in ids) + ")",
+        "    z = [None] * len(a)",
+        "    for x in range(len(a)):",
+        "        " + a_x,
+        "        z_x = []",
+        "        for i in range(%d):" % n_out,
+        "            z_x.append(b[i] + %s)" % " + ".join("w[i * %d + %d] * a%d" % (n_in, j, j) for j in range(n_in)),
+        "        z[x] = z_x",
         "    return z",
         "",
-        "def backward(w, g, gb, delta, a):",
-        "    " + "; ".join("a%d = a[%d]" % (j, j) for j in ids),
-        "    " + "; ".join("s%d = 0.0" % j for j in ids),
-        "    for i in range(len(delta)):",
-        "        d = delta[i]; gb[i] += d; r = i * %d" % n_in,
-        "        " + "; ".join("g[r + %d] += d * a%d" % (j, j) for j in ids),
-        "        " + "; ".join("s%d += w[r + %d] * d" % (j, j) for j in ids),
-        "    return [%s]" % ", ".join("s%d" % j for j in ids),
-    ])
-    namespace = {}
-    exec(compile(src, "<dense layer, %d inputs>" % n_in, "exec"), namespace)
-    return namespace["forward"], namespace["backward"]
+        "def backward(w, delta, a):",
+        "    back = [None] * len(a)",
+        "    for x in range(len(a)):",
+        "        " + _unpack("d", n_out, "delta[x]"),
+        "        a_x = a[x]; back_x = []",
+        "        for j in range(%d):" % n_in,
+        "            a_j = a_x[j]",
+        "            back_x.append(a_j * (1.0 - a_j) * (%s))" % " + ".join(
+            "w[%d + j] * d%d" % (i * n_in, i) for i in range(n_out)),
+        "        back[x] = back_x",
+        "    return back",
+        "",
+        "def update(w, b, step, delta, a):",
+        "    for x in range(len(a)):",
+        "        " + a_x + "; d = delta[x]",
+        "        for i in range(%d):" % n_out,
+        "            u = step * d[i]; b[i] -= u",
+        "            " + "; ".join("w[i * %d + %d] -= u * a%d" % (n_in, j, j) for j in range(n_in)),
+    ]
+
+
+@lru_cache(maxsize=None)
+def dense_kernels(n_in, n_out):
+    return _compile(dense_source(n_in, n_out), "dense layer, %d to %d" % (n_in, n_out))
 
 
 class Loops:
     """The weights as flat lists of floats: w[l][i * n_in + j] = w[l][i][j] of network.py.
 
     The first layer is stored column by column instead, w0[j * n_out + i], so that the weights
-    leaving one pixel sit side by side and the zero pixels can be skipped.
+    leaving one pixel sit side by side and the zero pixels can be skipped. (fast.scale_weights
+    scales w0 and w[1:] in place; b holds the biases b[l][i] as in network.py.)
     """
 
     def __init__(self, net):
@@ -102,8 +276,10 @@ class Loops:
         w0 = net.w[0]
         self.w0 = [w0[i][j] for j in range(len(w0[0])) for i in range(len(w0))]
         self.w = [None] + [[w_ij for row in w_l for w_ij in row] for w_l in net.w[1:]]
-        self.first_forward, self.first_gradient = first_layer_kernels(self.sizes[1])
-        self.kernels = [None] + [dense_kernels(n_in) for n_in in self.sizes[1:-1]]
+        self.first = first_layer_kernels(self.sizes[1])
+        self.sigmoids = [None] + [sigmoids_kernel(n) for n in self.sizes[1:]]
+        self.kernels = [None] + [dense_kernels(n_in, n_out)
+                                 for n_in, n_out in zip(self.sizes[1:-1], self.sizes[2:])]
 
     def network(self):
         n_in, n_out = self.sizes[0], self.sizes[1]
@@ -113,72 +289,58 @@ class Loops:
             w.append([self.w[l][i * n_in:(i + 1) * n_in] for i in range(n_out)])
         return Network(self.sizes, w, [list(b_l) for b_l in self.b])
 
-    def pixels(self, nz, p):
-        """(bases, xs) for the kernels: where each non-zero pixel's weights start in w0, its xⱼ."""
-        n1 = self.sizes[1]
-        return [j * n1 for j in nz], [PIXEL[p_j] for p_j in p]
+    def forward(self, batch):
+        """(z, a) as in network.feedforward, for a batch of (nz, p, digit) from sparse():
+        z[l][x] and a[l][x] belong to example x (a[0] is not kept)."""
+        return self.forward_from(self.first["forward"](self.w0, self.b[0], batch))
 
-    def forward(self, nz, p):
-        """(z, a) as in network.feedforward, for the image with non-zero pixels nz, bytes p."""
-        return self.forward_pixels(*self.pixels(nz, p))
-
-    def forward_pixels(self, bases, xs):
-        # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ over the non-zero pixels, i.e. (unrolled over i):
-        #     for k in range(len(bases)):
-        #         for i in range(n1): z[i] += w0[bases[k] + i] * xs[k]
-        z_l = self.first_forward(self.w0, self.b[0], bases, xs)
-        z, a = [z_l], [None, sigmoids(z_l)]
+    def forward_from(self, z_1):
+        """(z, a) for a batch whose first layer's weighted inputs z⁽¹⁾ are z_1[x]."""
+        z_l, a_l = z_1, self.sigmoids[1](z_1)  # a = σ(z)
+        z, a = [z_l], [None, a_l]
         for l in range(1, len(self.sizes) - 1):
-            # z⁽ˡ⁾ᵢ = Σⱼ w⁽ˡ⁾ᵢⱼ a⁽ˡ⁻¹⁾ⱼ + b⁽ˡ⁾ᵢ, i.e. (unrolled over j):
-            #     for i in range(n_out): z[i] = b[i] + sum(w[i * n_in + j] * a[j] for j in range(n_in))
-            z_l = self.kernels[l][0](self.w[l], self.b[l], a[l])
+            z_l = self.kernels[l]["forward"](self.w[l], self.b[l], a_l)  # z = w·a + b, see dense_source
+            a_l = self.sigmoids[l + 1](z_l)
             z.append(z_l)
-            a.append(sigmoids(z_l))
+            a.append(a_l)
         return z, a
 
     def output(self, image):
-        return self.forward(*sparse(image))[1][-1]
+        """The output activations a⁽ᴸ⁾ for an image (bytes of 0–255)."""
+        z_1 = self.first["forward_image"](self.w0, self.b[0], image)
+        return self.forward_from([z_1])[1][-1][0]
 
 
 def train_loops(loops, batches, eta, kind, on_batch=None):
-    """Mini-batch gradient descent, in place: the step of network.sgd_step with flat lists."""
-    sizes = loops.sizes
-    n_layers = len(sizes) - 1
-    n1 = sizes[1]
+    """Mini-batch gradient descent, in place: the step of network.sgd_step with flat lists.
+
+    The weights stay fixed while the batch is backpropagated; then each example's share of the
+    step, −(η/m) ∂Cₓ/∂w, is taken in turn.
+    """
+    L = len(loops.sizes) - 1
+    w0, w, b = loops.w0, loops.w, loops.b
+    first, kernels = loops.first, loops.kernels
     for batch in batches:
         m = len(batch)
-        first_layer = []  # (nz, p, δ⁽¹⁾) of each example: its first-layer gradient, for later
-        gw = [None] + [[0.0] * len(loops.w[l]) for l in range(1, n_layers)]
-        gb = [[0.0] * sizes[l + 1] for l in range(n_layers)]
+        z, a = loops.forward(batch)
+        # (BP1) for each example, its cost, and whether the network got it right.
+        delta_L = [None] * m
         cost_sum, correct = 0.0, 0
-        for nz, p, digit in batch:
-            bases, xs = loops.pixels(nz, p)
-            z, a = loops.forward_pixels(bases, xs)
-            delta, c = output_delta_and_cost(a[-1], z[-1], digit, kind)  # (BP1)
+        for x in range(m):
+            a_x = a[L][x]
+            digit = batch[x][2]
+            delta_L[x], c = output_delta_and_cost(a_x, z[L - 1][x], digit, kind)
             cost_sum += c
-            correct += a[-1].index(max(a[-1])) == digit
-            for l in range(n_layers - 1, 0, -1):
-                # (BP3) gb[i] += δᵢ; (BP4) g[i·n_in + j] += δᵢ aⱼ; back[j] = Σᵢ wᵢⱼ δᵢ (unrolled over j)
-                back = loops.kernels[l][1](loops.w[l], gw[l], gb[l], delta, a[l])
-                # (BP2): δ⁽ˡ⁾ⱼ = σ'(z⁽ˡ⁾ⱼ) · Σᵢ w⁽ˡ⁺¹⁾ᵢⱼ δ⁽ˡ⁺¹⁾ᵢ, with σ'(z) = a(1 − a)
-                delta = [a_j * (1.0 - a_j) * s for a_j, s in zip(a[l], back)]
-            gb0 = gb[0]
-            for i in range(n1):
-                gb0[i] += delta[i]  # (BP3)
-            first_layer.append((bases, xs, delta))
+            correct += a_x.index(max(a_x)) == digit
+        # (BP2) back through the layers: delta[l][x] is the δ of layer l + 1 for example x.
+        delta = [None] * L
+        delta[L - 1] = delta_L
+        for l in range(L - 1, 0, -1):
+            delta[l - 1] = kernels[l]["backward"](w[l], delta[l], a[l])  # (BP2), see dense_source
+        # The step, w ← w − (η/m) Σₓ δₓ aₓᵀ (BP4) and b ← b − (η/m) Σₓ δₓ (BP3), one example at a time.
         step = eta / m
-        # w⁽¹⁾ ← w⁽¹⁾ − (η/m) Σₓ δᵢ xⱼ (BP4), example by example and only where xⱼ ≠ 0:
-        #     for k in range(len(bases)):
-        #         for i in range(n1): w0[bases[k] + i] += (−η/m · δᵢ) * xs[k]
-        for bases, xs, delta in first_layer:
-            loops.first_gradient(loops.w0, [-step * d for d in delta], bases, xs)
-        for l in range(1, n_layers):
-            w, g = loops.w[l], gw[l]
-            for k in range(len(w)):
-                w[k] -= step * g[k]
-        for l in range(n_layers):
-            b, g = loops.b[l], gb[l]
-            for i in range(len(b)):
-                b[i] -= step * g[i]
+        first["update"](w0, b[0], step, delta[0], batch)
+        for l in range(1, L):
+            kernels[l]["update"](w[l], b[l], step, delta[l], a[l])
         if on_batch is not None:
             on_batch(m, cost_sum, correct)
