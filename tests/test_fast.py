@@ -100,3 +100,10 @@ def test_dots_by_distances_equal_plain_dot_products(us_and_v):
         plain = sum(u_k * v_k for u_k, v_k in zip(u, v))
         scale = sum(u_k * u_k for u_k in u) + sum(v_k * v_k for v_k in v)
         assert abs(g - plain) <= 1e-14 * scale + 1e-300
+
+
+@given(st.binary(min_size=0, max_size=900))
+def test_sparse_keeps_exactly_the_non_zero_pixels(image):
+    nz, p = fast.sparse(image)
+    assert list(nz) == [j for j in range(len(image)) if image[j] != 0]
+    assert bytes(p) == bytes(image[j] for j in nz)

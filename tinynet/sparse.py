@@ -4,10 +4,13 @@ About 80% of MNIST's pixels are 0, and both the first layer's sum Σⱼ w⁽¹�
 ∂C/∂w⁽¹⁾ᵢⱼ = δ⁽¹⁾ᵢ xⱼ vanish for them, so the fast engines keep only the others.
 """
 
+import platform
 from array import array
 from itertools import compress
 from math import exp, log1p
 from operator import itemgetter
+
+ON_PYPY = platform.python_implementation() == "PyPy"
 
 
 PIXEL = [p / 255.0 for p in range(256)]  # xⱼ = pⱼ / 255 for a pixel byte pⱼ
@@ -26,7 +29,11 @@ def sparse(image):
 
     Plain version: nz = [j for j in range(784) if image[j] != 0]; p = [image[j] for j in nz]
     """
-    return array("H", compress(range(len(image)), image)), image.translate(None, b"\0")
+    if ON_PYPY:  # whose JIT runs the plain loop four times faster than compress()
+        nz = array("H", [j for j in range(len(image)) if image[j]])
+    else:        # where compress() walks the image in C, twice as fast as the loop
+        nz = array("H", compress(range(len(image)), image))
+    return nz, image.translate(None, b"\0")
 
 
 
