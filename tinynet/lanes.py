@@ -140,14 +140,13 @@ class Lanes:
         self.w = [None] + [[[w_ij * factor for w_ij in row] for row in w_l] for w_l in self.w[1:]]
         self.set_integer_weights([[round(W_ij * factor) for W_ij in row] for row in self.integer_weights()[0]])
 
-    def forward(self, nz, p, gather=None):
+    def forward(self, nz, p):
         """Feedforward for an image given by its non-zero pixels: indices nz, bytes p.
 
         Returns (z, a) as in network.feedforward, except that a[0] is not built.
-        `gather` is gatherer(nz), if the caller has made it already.
         """
         # z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + bᵢ over the non-zero pixels only, all i at once:
-        z_l = self.read_z(sum(map(mul, p, (gather or gatherer(nz))(self.W1)), self.B1))
+        z_l = self.read_z(sum(map(mul, p, gatherer(nz)(self.W1)), self.B1))
         z, a = [z_l], [None, sigmoids(z_l)]
         for l in range(1, len(self.sizes) - 1):
             # z⁽ˡ⁾ᵢ = wᵢ · a⁽ˡ⁻¹⁾ + bᵢ, each dot product in C
@@ -181,8 +180,7 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
         delta_seen = [[] for _ in range(n_layers)]  # δ⁽ˡ⁾ of each example
         cost_sum, correct = 0.0, 0
         for nz, p, digit in batch:
-            gather = gatherer(nz)
-            z, a = lanes.forward(nz, p, gather)
+            z, a = lanes.forward(nz, p)
             delta, c = output_delta_and_cost(a[-1], z[-1], digit, kind)  # (BP1)
             cost_sum += c
             correct += a[-1].index(max(a[-1])) == digit
