@@ -20,19 +20,17 @@ Both engines are deterministic: the same weights, examples and settings give the
 bit for bit, every time. Their results differ from each other in the last digits.
 """
 
-import platform
-
 from .lanes import Lanes, train_lanes
 from .loops import Loops, train_loops
 from .network import Network
-from .sparse import PIXEL, sparse  # noqa: F401  (sparse() is part of this interface)
+from .sparse import ON_PYPY, PIXEL, sparse  # noqa: F401  (sparse() is part of this interface)
 
 ENGINES = ("lanes", "loops", "plain")
 
 
 def default_engine():
     """'loops' on PyPy (its JIT loves plain loops), 'lanes' on CPython."""
-    return "loops" if platform.python_implementation() == "PyPy" else "lanes"
+    return "loops" if ON_PYPY else "lanes"
 
 
 def make_engine(net, name=None, exact=None):

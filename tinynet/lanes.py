@@ -176,8 +176,8 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
         m = len(batch)
         D_scale = eta / m * W_SCALE / 255  # D = (η/m)·δ as whole multiples of 2⁻⁴⁰/255
         first_layer = []                            # (nz, p, D) of each example
-        a_seen = [[] for _ in range(n_layers)]      # a⁽ˡ⁻¹⁾ of each example, for layers l ≥ 2
-        delta_seen = [[] for _ in range(n_layers)]  # δ⁽ˡ⁾ of each example
+        a_seen = [[] for _ in range(n_layers)]      # [l]: each example's a[l], what w[l] reads (l ≥ 1)
+        delta_seen = [[] for _ in range(n_layers)]  # [l]: each example's δ of the neurons w[l] feeds
         cost_sum, correct = 0.0, 0
         for nz, p, digit in batch:
             z, a = lanes.forward(nz, p)
