@@ -211,7 +211,7 @@ def test_draw_a_digit_and_see_the_network_read_it(browser, served, tmp_path):
         shutil.copyfile(str(shot), os.environ[SCREENSHOT_ENV])
 
     page.keyboard.press("Escape")
-    page.wait_for_function("document.body.dataset.digit === ''")
+    page.wait_for_function("() => document.body.dataset.digit === ''")
     shown = page.evaluate(SHOWN)
     assert shown["bigDigit"] == "?" and shown["lit"] == 0 and shown["seenInk"] == 0
 
@@ -220,7 +220,7 @@ def test_draw_a_digit_and_see_the_network_read_it(browser, served, tmp_path):
     if trained:
         assert seven == "7"
     page.keyboard.press("c")
-    page.wait_for_function("document.body.dataset.digit === ''")
+    page.wait_for_function("() => document.body.dataset.digit === ''")
     page.close()
     assert not problems, problems
 
@@ -245,6 +245,6 @@ def test_phone_screen_with_touch(browser, served, tmp_path):
     assert page.evaluate(SHOWN)["lit"] > 0
     page.screenshot(path=str(tmp_path / "draw-phone.png"), full_page=True)
     page.locator("#clear").tap()
-    page.wait_for_function("document.body.dataset.digit === ''")
+    page.wait_for_function("() => document.body.dataset.digit === ''")
     context.close()
     assert not problems, problems
