@@ -174,7 +174,8 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
     n_layers = len(lanes.sizes) - 1
     for batch in batches:
         m = len(batch)
-        D_scale = eta / m * W_SCALE / 255  # D = (η/m)·δ as whole multiples of 2⁻⁴⁰/255
+        step = eta / m
+        D_scale = step * W_SCALE / 255  # D = (η/m)·δ as whole multiples of 2⁻⁴⁰/255
         first_layer = []                            # (nz, p, D) of each example
         a_seen = [[] for _ in range(n_layers)]      # [l]: each example's a[l], what w[l] reads (l ≥ 1)
         delta_seen = [[] for _ in range(n_layers)]  # [l]: each example's δ of the neurons w[l] feeds
@@ -204,10 +205,10 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
             deltas_i = list(zip(*delta_seen[l]))
             acts_j = list(zip(*a_seen[l]))
             acts_norm2 = [norm2(a_j) for a_j in acts_j]
-            lanes.w[l] = [[w_ij - eta / m * s for w_ij, s in zip(row, dots(acts_j, acts_norm2, d_i))]
+            lanes.w[l] = [[w_ij - step * s for w_ij, s in zip(row, dots(acts_j, acts_norm2, d_i))]
                           for row, d_i in zip(lanes.w[l], deltas_i)]
         for l in range(n_layers):
-            lanes.b[l] = [b_i - eta / m * sum(d_i) for b_i, d_i in zip(lanes.b[l], zip(*delta_seen[l]))]
+            lanes.b[l] = [b_i - step * sum(d_i) for b_i, d_i in zip(lanes.b[l], zip(*delta_seen[l]))]
         lanes.changed()
         if on_batch is not None:
             on_batch(m, cost_sum, correct)
