@@ -1,4 +1,4 @@
-"""How fast does tinynet.png decode a 300×300 photo-like image?
+"""How fast does tinynet.images.png decode a 300×300 photo-like image?
 
 Draws a handwritten-looking "7" with anti-aliased edges on slightly uneven
 paper, adds camera-like noise, encodes it as RGB and as RGBA with every
@@ -94,7 +94,7 @@ def main():
         for name, filter_type in FILTERS.items():
             data = png.encode(SIZE, SIZE, samples, mode.upper(), filter_type=filter_type)
             if mode == "rgba" and png.decode(data)[2] != samples:
-                print("round_trip_failed_%s_%s: 1" % (mode, name))
+                print(f"round_trip_failed_{mode}_{name}: 1")
             milliseconds = best_time_ms(lambda: png.decode(data), args.repeat)
             print("decode_%dx%d_%s_%s_ms: %.1f" % (SIZE, SIZE, mode, name, milliseconds))
             print("size_%dx%d_%s_%s_bytes: %d" % (SIZE, SIZE, mode, name, len(data)))

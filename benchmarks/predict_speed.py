@@ -28,16 +28,21 @@ def wall_times(cmd, runs):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=15)
-    p.add_argument("--image", default=str(ROOT / "examples" / "seven-ink-on-paper.png"),
-                   help="a 300×300 PNG (default: examples/seven-ink-on-paper.png)")
+    p.add_argument(
+        "--image",
+        default=str(ROOT / "examples" / "seven-ink-on-paper.png"),
+        help="a 300×300 PNG (default: examples/seven-ink-on-paper.png)",
+    )
     p.add_argument("--weights", help="weights file (default: the pretrained one)")
     a = p.parse_args()
-    cmd = [sys.executable, "-m", "tinynet.predict", a.image] + (["--weights", a.weights] if a.weights else [])
+    cmd = [sys.executable, "-m", "tinynet.predict", a.image] + (
+        ["--weights", a.weights] if a.weights else []
+    )
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=str(ROOT))  # warm the .pyc cache
     empty = wall_times([sys.executable, "-c", "pass"], a.runs)
     full = wall_times(cmd, a.runs)
-    print("python: %s" % sys.version.split()[0])
-    print("image: %s" % a.image)
+    print(f"python: {sys.version.split()[0]}")
+    print(f"image: {a.image}")
     print("predict_best_ms: %.0f" % (1000 * min(full)))
     print("predict_median_ms: %.0f" % (1000 * statistics.median(full)))
     print("empty_python_best_ms: %.0f" % (1000 * min(empty)))

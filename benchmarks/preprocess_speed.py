@@ -1,4 +1,4 @@
-"""How fast is tinynet.preprocess.to_mnist?
+"""How fast is tinynet.images.preprocess.to_mnist?
 
 Draws a ring-shaped "0" (anti-aliased) into RGBA images and times
 ``to_mnist`` on them, printing ``name: value`` lines:
@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from tinynet.preprocess import to_mnist  # noqa: E402
+from tinynet.images.preprocess import to_mnist  # noqa: E402
 
 
 def ring_coverage(width, height):
@@ -30,16 +30,26 @@ def ring_coverage(width, height):
     rows = []
     for y in range(height):
         dy2 = (y + 0.5 - cy) ** 2
-        rows.append([max(0.0, min(1.0, half_thickness + 0.5
-                                  - abs(((x + 0.5 - cx) ** 2 + dy2) ** 0.5 - radius)))
-                     for x in range(width)])
+        rows.append(
+            [
+                max(
+                    0.0,
+                    min(
+                        1.0, half_thickness + 0.5 - abs(((x + 0.5 - cx) ** 2 + dy2) ** 0.5 - radius)
+                    ),
+                )
+                for x in range(width)
+            ]
+        )
     return rows
 
 
 def opaque_rgba(rows, ink, paper):
     """RGBA bytes of ``ink`` on ``paper`` (both RGB triples) with the given coverage."""
-    palette = [bytes([round(p + (i - p) * k / 255) for p, i in zip(paper, ink)]) + b"\xff"
-               for k in range(256)]
+    palette = [
+        bytes([round(p + (i - p) * k / 255) for p, i in zip(paper, ink)]) + b"\xff"
+        for k in range(256)
+    ]
     return b"".join(palette[round(255 * c)] for row in rows for c in row)
 
 
@@ -74,19 +84,21 @@ def main():
     white, black = (255, 255, 255), (0, 0, 0)
     rows = ring_coverage(300, 300)
     grey = opaque_rgba(rows, black, white)
-    print("python: %s %s" % (sys.implementation.name, sys.version.split()[0]))
-    print("to_mnist_300x300_ms: %.1f" % best_ms(300, 300, grey, runs))
-    print("to_mnist_300x300_colour_ms: %.1f"
-          % best_ms(300, 300, opaque_rgba(rows, (25, 45, 160), (250, 243, 205)), runs))
-    print("to_mnist_300x300_transparent_ms: %.1f"
-          % best_ms(300, 300, transparent_rgba(rows), runs))
-    print("to_mnist_300x300_shadow_ms: %.1f" % best_ms(300, 300, shadowed_rgba(rows), runs))
-    print("to_mnist_300x300_list_input_ms: %.1f" % best_ms(300, 300, list(grey), runs))
+    print(f"python: {sys.implementation.name} {sys.version.split()[0]}")
+    print(f"to_mnist_300x300_ms: {best_ms(300, 300, grey, runs):.1f}")
+    print(
+        f"to_mnist_300x300_colour_ms: {best_ms(300, 300, opaque_rgba(rows, (25, 45, 160), (250, 243, 205)), runs):.1f}"
+    )
+    print(f"to_mnist_300x300_transparent_ms: {best_ms(300, 300, transparent_rgba(rows), runs):.1f}")
+    print(f"to_mnist_300x300_shadow_ms: {best_ms(300, 300, shadowed_rgba(rows), runs):.1f}")
+    print(f"to_mnist_300x300_list_input_ms: {best_ms(300, 300, list(grey), runs):.1f}")
     # the big one: a 300x200 drawing enlarged x10 by repeating pixels and rows
     small = opaque_rgba(ring_coverage(300, 200), black, white)
-    big = b"".join((b"".join(small[i:i + 4] * 10 for i in range(y * 1200, (y + 1) * 1200, 4))) * 10
-                   for y in range(200))
-    print("to_mnist_3000x2000_ms: %.1f" % best_ms(3000, 2000, big, max(1, runs // 5)))
+    big = b"".join(
+        (b"".join(small[i : i + 4] * 10 for i in range(y * 1200, (y + 1) * 1200, 4))) * 10
+        for y in range(200)
+    )
+    print(f"to_mnist_3000x2000_ms: {best_ms(3000, 2000, big, max(1, runs // 5)):.1f}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tinynet import fast, mnist, network  # noqa: E402
+from tinynet import engines, mnist, network  # noqa: E402
 from tinynet.train import evaluate  # noqa: E402
 
 
@@ -23,37 +23,43 @@ def peak_memory_mb():
     except ImportError:
         return float("nan")
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024 if sys.platform != "darwin" else kb / 2 ** 20
+    return kb / 1024 if sys.platform != "darwin" else kb / 2**20
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="MNIST folder (default $TINYNET_DATA)")
-    p.add_argument("--examples", type=int, default=12000, help="training examples to time (default 12000)")
-    p.add_argument("--engine", choices=fast.ENGINES, default=fast.default_engine())
-    p.add_argument("--repeat", type=int, default=3, help="timing runs; the best is reported (default 3)")
+    p.add_argument(
+        "--examples", type=int, default=12000, help="training examples to time (default 12000)"
+    )
+    p.add_argument("--engine", choices=engines.ENGINES, default=engines.default_engine())
+    p.add_argument(
+        "--repeat", type=int, default=3, help="timing runs; the best is reported (default 3)"
+    )
     a = p.parse_args()
     images, labels = mnist.load("train", a.data, download=False)
     test_images, test_labels = mnist.load("test", a.data, download=False)
-    examples = [fast.sparse(im) + (d,) for im, d in zip(images[:a.examples], labels[:a.examples])]
-    batches = [examples[k:k + 10] for k in range(0, len(examples), 10)]
+    examples = [
+        engines.sparse(im) + (d,) for im, d in zip(images[: a.examples], labels[: a.examples])
+    ]
+    batches = [examples[k : k + 10] for k in range(0, len(examples), 10)]
     best_train, best_eval = float("inf"), float("inf")
     for _ in range(a.repeat):
-        engine = fast.make_engine(network.new_network(seed=1), a.engine)
+        engine = engines.make_engine(network.new_network(seed=1), a.engine)
         t = time.perf_counter()
-        fast.train_batches(engine, batches, 0.5, "cross-entropy")
+        engines.train_batches(engine, batches, 0.5, "cross-entropy")
         best_train = min(best_train, time.perf_counter() - t)
         t = time.perf_counter()
         correct, _ = evaluate(engine, test_images, test_labels)
         best_eval = min(best_eval, time.perf_counter() - t)
-    print("python: %s %s" % (platform.python_implementation(), platform.python_version()))
-    print("engine: %s" % a.engine)
-    print("train_examples: %d" % len(examples))
+    print(f"python: {platform.python_implementation()} {platform.python_version()}")
+    print(f"engine: {a.engine}")
+    print("train_examples: %d" % (len(examples),))
     print("train_examples_per_second: %.0f" % (len(examples) / best_train))
-    print("evaluate_images: %d" % len(test_images))
-    print("evaluate_seconds: %.3f" % best_eval)
+    print("evaluate_images: %d" % (len(test_images),))
+    print(f"evaluate_seconds: {best_eval:.3f}")
     print("test_accuracy_after_one_pass: %.4f" % (correct / len(test_images)))
-    print("peak_memory_mb: %.0f" % peak_memory_mb())
+    print(f"peak_memory_mb: {peak_memory_mb():.0f}")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tinynet import png, pnm  # noqa: E402  (after the sys.path set-up)
+from tinynet.images import png, pnm  # noqa: E402  (after the sys.path set-up)
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -93,14 +93,22 @@ def shape_3(j):
 def shape_4(j):
     # The "open top" 4: a left stroke down and across, and a separate upright.
     bar_y = j(0.62, 0.04)
-    left = [(j(0.26, 0.04), j(0.02, 0.02)), (j(0.15, 0.03), bar_y), (j(0.86, 0.04), bar_y - j(0.02, 0.02))]
+    left = [
+        (j(0.26, 0.04), j(0.02, 0.02)),
+        (j(0.15, 0.03), bar_y),
+        (j(0.86, 0.04), bar_y - j(0.02, 0.02)),
+    ]
     upright_x = j(0.66, 0.04)
     upright = [(upright_x, j(0.12, 0.06)), (upright_x - j(0.03, 0.03), j(0.99, 0.01))]
     return [left, upright]
 
 
 def shape_5(j):
-    top = [(j(0.8, 0.04), j(0.03, 0.02)), (j(0.3, 0.03), j(0.04, 0.02)), (j(0.26, 0.03), j(0.45, 0.03))]
+    top = [
+        (j(0.8, 0.04), j(0.03, 0.02)),
+        (j(0.3, 0.03), j(0.04, 0.02)),
+        (j(0.26, 0.03), j(0.45, 0.03)),
+    ]
     bowl = arc(0.47, 0.7, j(0.31, 0.03), j(0.28, 0.02), j(225, 10), j(515, 10))
     return [top, bowl]
 
@@ -169,8 +177,10 @@ def resample(points, step):
 
 def wave(rng, amplitude):
     """A smooth random function of arc length: two sines with random phases."""
-    parts = [(amplitude * rng.uniform(0.5, 1.0), rng.uniform(2.0, 5.0), rng.uniform(0, 2 * math.pi)),
-             (amplitude * rng.uniform(0.2, 0.5), rng.uniform(6.0, 11.0), rng.uniform(0, 2 * math.pi))]
+    parts = [
+        (amplitude * rng.uniform(0.5, 1.0), rng.uniform(2.0, 5.0), rng.uniform(0, 2 * math.pi)),
+        (amplitude * rng.uniform(0.2, 0.5), rng.uniform(6.0, 11.0), rng.uniform(0, 2 * math.pi)),
+    ]
     return lambda s: sum(a * math.sin(f * s + p) for a, f, p in parts)
 
 
@@ -362,7 +372,7 @@ def eight_large(rng):
     rgb = []
     for y in range(h):
         paper = 252 - 6 * y // h
-        row = cov[y * w:(y + 1) * w]
+        row = cov[y * w : (y + 1) * w]
         for c in row:
             if c:
                 v = clamp8(paper + (35 - paper) * c)
@@ -376,7 +386,9 @@ def one_red_pen_palette(rng):
     w = h = 200
     cov = draw(1, rng, w, h, cx=104, cy=100, digit_height=150, pen=0.1)
     paper, ink = (228, 238, 250), (196, 28, 40)
-    palette = [tuple(int(p + (i - p) * k / 15 + 0.5) for p, i in zip(paper, ink)) for k in range(16)]
+    palette = [
+        tuple(int(p + (i - p) * k / 15 + 0.5) for p, i in zip(paper, ink)) for k in range(16)
+    ]
     indices = [int(15 * c + 0.5) for c in cov]
     return png.encode_raw(w, h, indices, 3, 4, palette=palette, filter_type=1)
 
@@ -503,7 +515,7 @@ def make(name, out_dir=HERE):
             path = os.path.join(out_dir, file_name)
             write_atomic(path, function(random.Random(seed)))
             return path
-    raise KeyError("no example called %r" % (name,))
+    raise KeyError(f"no example called {name!r}")
 
 
 def make_all(out_dir=HERE):
@@ -519,7 +531,9 @@ def main(argv=None):
     for name in NAMES:
         start = time.perf_counter()
         path = make(name, out_dir)
-        print("%-36s %8d bytes  %5.2f s" % (path, os.path.getsize(path), time.perf_counter() - start))
+        print(
+            "%-36s %8d bytes  %5.2f s" % (path, os.path.getsize(path), time.perf_counter() - start)
+        )
     return 0
 
 

@@ -31,13 +31,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))          # run from a clone without installing
+sys.path.insert(0, str(ROOT))  # run from a clone without installing
 
-from tinynet import mnist, network     # noqa: E402  (after the path is set)
-from tinynet.explain import example_digit   # noqa: E402
-from tinynet.preprocess import ascii_art   # noqa: E402
-from tinynet.weights import WeightsError, load   # noqa: E402
-
+from tinynet import mnist, network  # noqa: E402  (after the path is set)
+from tinynet.explain import example_digit  # noqa: E402
+from tinynet.images.preprocess import ascii_art  # noqa: E402
+from tinynet.weights import WeightsError, load  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Printing helpers (nothing to learn here: skip them with `n`, not `s`)
@@ -50,7 +49,7 @@ def line_of(text):
     with open(str(path), encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if text in line:
-                return "tinynet/network.py:%d" % n
+                return "tinynet/network.py:%d" % (n,)
     return "tinynet/network.py"
 
 
@@ -59,12 +58,14 @@ def numbers(values, fmt="%+.4f", per_line=8, indent="      "):
     values = list(values)
     if len(values) <= 10:
         per_line = 10
-    rows = [" ".join(fmt % v for v in values[k:k + per_line]) for k in range(0, len(values), per_line)]
+    rows = [
+        " ".join(fmt % v for v in values[k : k + per_line]) for k in range(0, len(values), per_line)
+    ]
     return ("\n" + indent).join(rows)
 
 
 def show(name, values, fmt="%+.4f"):
-    print("  %s =\n      %s" % (name, numbers(values, fmt)))
+    print(f"  {name} =\n      {numbers(values, fmt)}")
 
 
 def stage(n, title, hint):
@@ -73,35 +74,67 @@ def stage(n, title, hint):
     print("STAGE %d  %s" % (n, title))
     print("=" * 100)
     if BREAK:
-        print("  [debugger] %s\n  [debugger] 'c' goes on to the next stage, 'q' quits." % hint)
+        print(f"  [debugger] {hint}\n  [debugger] 'c' goes on to the next stage, 'q' quits.")
 
 
 def largest_entry(matrix):
     """(value, i, j) of the entry largest in size."""
-    return max(((v, i, j) for i, row in enumerate(matrix) for j, v in enumerate(row)), key=lambda e: abs(e[0]))
+    return max(
+        ((v, i, j) for i, row in enumerate(matrix) for j, v in enumerate(row)),
+        key=lambda e: abs(e[0]),
+    )
 
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(
         prog="python examples/step_through.py",
         description="One step of gradient descent on one example, printed stage by stage: the "
-                    "forward pass (every z and a), the cost, the backward pass (every δ), the "
-                    "gradients and the update, all computed by tinynet/network.py. Meant to be "
-                    "stepped through in a debugger.")
-    ap.add_argument("--break", dest="breaks", action="store_true",
-                    help="stop in the debugger (breakpoint(), pdb by default) at the start of every stage")
-    ap.add_argument("--mnist", type=int, metavar="INDEX",
-                    help="use MNIST test image INDEX instead of the bundled example digit")
-    ap.add_argument("--data", metavar="DIR",
-                    help="folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache)")
-    ap.add_argument("--weights", metavar="FILE",
-                    help="start from these weights (default: a fresh random network, as training does)")
-    ap.add_argument("--seed", type=int, default=1, metavar="N",
-                    help="seed of the random network (default: %(default)s)")
-    ap.add_argument("--cost", choices=network.COSTS, default="cross-entropy",
-                    help="cost function (default: %(default)s, as training uses)")
-    ap.add_argument("--lr", type=float, default=0.2, metavar="ETA",
-                    help="learning rate η (default: %(default)s, training's starting rate)")
+        "forward pass (every z and a), the cost, the backward pass (every δ), the "
+        "gradients and the update, all computed by tinynet/network.py. Meant to be "
+        "stepped through in a debugger.",
+    )
+    ap.add_argument(
+        "--break",
+        dest="breaks",
+        action="store_true",
+        help="stop in the debugger (breakpoint(), pdb by default) at the start of every stage",
+    )
+    ap.add_argument(
+        "--mnist",
+        type=int,
+        metavar="INDEX",
+        help="use MNIST test image INDEX instead of the bundled example digit",
+    )
+    ap.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache)",
+    )
+    ap.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="start from these weights (default: a fresh random network, as training does)",
+    )
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        metavar="N",
+        help="seed of the random network (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--cost",
+        choices=network.COSTS,
+        default="cross-entropy",
+        help="cost function (default: %(default)s, as training uses)",
+    )
+    ap.add_argument(
+        "--lr",
+        type=float,
+        default=0.2,
+        metavar="ETA",
+        help="learning rate η (default: %(default)s, training's starting rate)",
+    )
     return ap.parse_args(argv)
 
 
@@ -121,75 +154,106 @@ def main(argv=None):
         try:
             images, labels = mnist.load("test", args.data, download=False)
         except mnist.DataError as e:
-            print("error: %s" % e, file=sys.stderr)
+            print(f"error: {e}", file=sys.stderr)
             return 2
         if not 0 <= args.mnist < len(images):
-            print("error: there is no MNIST test image %d (0 to %d)" % (args.mnist, len(images) - 1), file=sys.stderr)
+            print(
+                "error: there is no MNIST test image %d (0 to %d)" % (args.mnist, len(images) - 1),
+                file=sys.stderr,
+            )
             return 2
-        x = [p / 255.0 for p in images[args.mnist]]   # pixels 0…255 → inputs 0…1
+        x = [p / 255.0 for p in images[args.mnist]]  # pixels 0…255 → inputs 0…1
         digit = labels[args.mnist]
-        where = "MNIST test image %d" % args.mnist
+        where = "MNIST test image %d" % (args.mnist,)
     else:
         x, digit = example_digit()
-        where = "the bundled example digit, examples/digit.json (from examples/seven-ink-on-paper.png)"
+        where = (
+            "the bundled example digit, examples/digit.json (from examples/seven-ink-on-paper.png)"
+        )
     if args.weights:
         try:
             net = load(args.weights)
         except WeightsError as e:
-            print("error: %s" % e, file=sys.stderr)
+            print(f"error: {e}", file=sys.stderr)
             return 2
     else:
         net = network.new_network([784, 16, 16, 10], seed=args.seed)
     y = network.one_hot(digit)
-    L = len(net.w)                  # weight layers; the maths' layers are 0 (input) … L (output)
+    L = len(net.w)  # weight layers; the maths' layers are 0 (input) … L (output)
 
-    stage(1, "the example (a %d): %s" % (digit, where),
-          "look at x (784 numbers, 0 = paper, 1 = ink), y and net.sizes")
+    stage(
+        1,
+        "the example (a %d): %s" % (digit, where),
+        "look at x (784 numbers, 0 = paper, 1 = ink), y and net.sizes",
+    )
     # BREAKPOINT: look at `x`, `y`, `net.sizes`, `net.w[0][0][:10]`.
-    if BREAK: breakpoint()  # noqa: E701
+    if BREAK:
+        breakpoint()  # noqa: E701
     print(ascii_art(x))
     print("  x: %d pixels, %d of them ink (> 0); a[0] = x" % (len(x), sum(1 for v in x if v > 0)))
-    show("y (the output we want: 1 for digit %d)" % digit, y, "%.0f")
-    print("  network: sizes %s, %s, cost %s, η = %g"
-          % (net.sizes, "weights from " + args.weights if args.weights else "random (seed %d)" % args.seed, kind, eta))
+    show("y (the output we want: 1 for digit %d)" % (digit,), y, "%.0f")
+    print(
+        "  network: sizes {}, {}, cost {}, η = {:g}".format(
+            net.sizes,
+            "weights from " + args.weights if args.weights else "random (seed %d)" % (args.seed,),
+            kind,
+            eta,
+        )
+    )
 
     # -----------------------------------------------------------------------------------------
     # STAGE 2: the forward pass
     # BREAKPOINT: on the feedforward line below; `s` steps into it. At the line
     # `total += w[i][j] * a_prev[j]` watch `total` grow into z[l][i]: `p l, i, j, total`.
     # -----------------------------------------------------------------------------------------
-    stage(2, "forward pass: z = w·a + b, a = σ(z)   (network.feedforward, %s and %s)"
-          % (line_of("total += w[i][j] * a_prev[j]"), line_of("a.append([sigmoid(")),
-          "`s` steps into network.feedforward, `n` runs it; then `p z[-1]`, `p a[-1]`")
-    if BREAK: breakpoint()  # noqa: E701
+    stage(
+        2,
+        "forward pass: z = w·a + b, a = σ(z)   (network.feedforward, {} and {})".format(
+            line_of("total += w[i][j] * a_prev[j]"), line_of("a.append([sigmoid(")
+        ),
+        "`s` steps into network.feedforward, `n` runs it; then `p z[-1]`, `p a[-1]`",
+    )
+    if BREAK:
+        breakpoint()  # noqa: E701
     z, a = network.feedforward(net, x)
     for l in range(L):
         name = "output layer" if l == L - 1 else "hidden layer %d" % (l + 1)
         show("z[%d]  (%s, %d neurons)" % (l, name, len(z[l])), z[l])
         show("a[%d] = σ(z[%d])" % (l + 1, l), a[l + 1], "%.4f ")
-    i = 0   # redo one z by hand: the first neuron of hidden layer 1
+    i = 0  # redo one z by hand: the first neuron of hidden layer 1
     by_hand = net.b[0][i] + sum(net.w[0][i][j] * x[j] for j in range(len(x)))
-    print("  by hand: z[0][0] = b[0][0] + Σⱼ w[0][0][j]·x[j] = %+.4f %+.4f = %+.4f  (feedforward: %+.4f)"
-          % (net.b[0][i], by_hand - net.b[0][i], by_hand, z[0][i]))
+    print(
+        f"  by hand: z[0][0] = b[0][0] + Σⱼ w[0][0][j]·x[j] = {net.b[0][i]:+.4f} {by_hand - net.b[0][i]:+.4f} = {by_hand:+.4f}  (feedforward: {z[0][i]:+.4f})"
+    )
     guess = a[-1].index(max(a[-1]))
-    print("  the network says %d (a[%d][%d] = %.4f); the truth is %d (a[%d][%d] = %.4f)"
-          % (guess, L, guess, a[-1][guess], digit, L, digit, a[-1][digit]))
+    print(
+        "  the network says %d (a[%d][%d] = %.4f); the truth is %d (a[%d][%d] = %.4f)"
+        % (guess, L, guess, a[-1][guess], digit, L, digit, a[-1][digit])
+    )
 
     # -----------------------------------------------------------------------------------------
     # STAGE 3: the cost
     # BREAKPOINT: `s` into network.cost to see the formula for each kind.
     # -----------------------------------------------------------------------------------------
-    stage(3, "the cost C   (network.cost, %s)" % line_of("def cost("),
-          "`s` steps into network.cost, or `n` runs it; then `p C`")
-    if BREAK: breakpoint()  # noqa: E701
+    stage(
+        3,
+        "the cost C   (network.cost, {})".format(line_of("def cost(")),
+        "`s` steps into network.cost, or `n` runs it; then `p C`",
+    )
+    if BREAK:
+        breakpoint()  # noqa: E701
     C = network.cost(a[-1], y, z[-1], kind)
     if kind == "quadratic":
-        print("  C = Σₖ (aₖ − yₖ)² = %.6f; the true digit's term (a[%d][%d] − 1)² = %.6f"
-              % (C, L, digit, (a[-1][digit] - 1) ** 2))
+        print(
+            "  C = Σₖ (aₖ − yₖ)² = %.6f; the true digit's term (a[%d][%d] − 1)² = %.6f"
+            % (C, L, digit, (a[-1][digit] - 1) ** 2)
+        )
     else:
-        print("  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = %.6f" % C)
-        print("  of which −ln a[%d][%d] (the true digit's output, %.4f, should be 1) = %.6f"
-              % (L, digit, a[-1][digit], network.softplus(-z[-1][digit])))
+        print(f"  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = {C:.6f}")
+        print(
+            "  of which −ln a[%d][%d] (the true digit's output, %.4f, should be 1) = %.6f"
+            % (L, digit, a[-1][digit], network.softplus(-z[-1][digit]))
+        )
 
     # -----------------------------------------------------------------------------------------
     # STAGE 4: the backward pass, δ = ∂C/∂z for every neuron
@@ -197,88 +261,158 @@ def main(argv=None):
     # `p delta[-1][digit]` (the true digit's δ⁽³⁾) is negative: raising that z would lower C.
     # BP2 is the line marked "# (BP2)": `p l, j, back` shows Σᵢ w[l+1][i][j]·δ[l+1][i].
     # -----------------------------------------------------------------------------------------
-    stage(4, "backward pass: δ = ∂C/∂z   (network.backprop: BP1 at %s, BP2 at %s)"
-          % (line_of("# (BP1)"), line_of("# (BP2)")),
-          "`s` steps into network.backprop (or `b %s`, then `c`, stops at BP2); "
-          "`n` runs it, then `p delta[-1][digit]`" % line_of("# (BP2)"))
-    if BREAK: breakpoint()  # noqa: E701
+    stage(
+        4,
+        "backward pass: δ = ∂C/∂z   (network.backprop: BP1 at {}, BP2 at {})".format(
+            line_of("# (BP1)"), line_of("# (BP2)")
+        ),
+        "`s` steps into network.backprop (or `b {}`, then `c`, stops at BP2); "
+        "`n` runs it, then `p delta[-1][digit]`".format(line_of("# (BP2)")),
+    )
+    if BREAK:
+        breakpoint()  # noqa: E701
     dC_db, dC_dw, delta, z, a = network.backprop(net, x, y, kind)
 
     # δ⁽ᴸ⁾, the output layer's error (BP1)
     show("delta[%d]  (output layer: BP1)" % (L - 1), delta[-1])
     d_true = delta[-1][digit]
     if kind == "quadratic":
-        print("  by hand, the true digit: δ = 2(a − y)·σ'(z) = 2·(%.4f − 1)·%.4f = %+.6f  (backprop: %+.6f)"
-              % (a[-1][digit], network.sigmoid_prime(z[-1][digit]),
-                 2 * (a[-1][digit] - 1) * network.sigmoid_prime(z[-1][digit]), d_true))
+        print(
+            f"  by hand, the true digit: δ = 2(a − y)·σ'(z) = 2·({a[-1][digit]:.4f} − 1)·{network.sigmoid_prime(z[-1][digit]):.4f} = {2 * (a[-1][digit] - 1) * network.sigmoid_prime(z[-1][digit]):+.6f}  (backprop: {d_true:+.6f})"
+        )
     else:
-        print("  by hand, the true digit: δ = a − y = %.4f − 1 = %+.6f  (backprop: %+.6f)"
-              % (a[-1][digit], a[-1][digit] - 1, d_true))
-    print("  δ < 0 for the true digit: increasing its z would lower the cost, so the step raises it;")
+        print(
+            f"  by hand, the true digit: δ = a − y = {a[-1][digit]:.4f} − 1 = {a[-1][digit] - 1:+.6f}  (backprop: {d_true:+.6f})"
+        )
+    print(
+        "  δ < 0 for the true digit: increasing its z would lower the cost, so the step raises it;"
+    )
     print("  δ > 0 for the other digits: the step lowers their z.")
 
     # δ⁽ˡ⁾ of the hidden layers (BP2), from the last hidden layer back to the first
     for l in range(L - 2, -1, -1):
         show("delta[%d]  (hidden layer %d: BP2)" % (l, l + 1), delta[l], "%+.2e")
-        j = max(range(len(delta[l])), key=lambda k: abs(delta[l][k]))   # the largest, redone by hand
+        j = max(range(len(delta[l])), key=lambda k: abs(delta[l][k]))  # the largest, redone by hand
         back = sum(net.w[l + 1][i][j] * delta[l + 1][i] for i in range(len(delta[l + 1])))
-        print("  by hand, neuron %d: δ = σ'(z[%d][%d]) · Σᵢ w[%d][i][%d]·δ[%d][i] = %.4f × %+.4e = %+.4e"
-              "  (backprop: %+.4e)"
-              % (j, l, j, l + 1, j, l + 1, network.sigmoid_prime(z[l][j]), back,
-                 network.sigmoid_prime(z[l][j]) * back, delta[l][j]))
+        print(
+            "  by hand, neuron %d: δ = σ'(z[%d][%d]) · Σᵢ w[%d][i][%d]·δ[%d][i] = %.4f × %+.4e = %+.4e"
+            "  (backprop: %+.4e)"
+            % (
+                j,
+                l,
+                j,
+                l + 1,
+                j,
+                l + 1,
+                network.sigmoid_prime(z[l][j]),
+                back,
+                network.sigmoid_prime(z[l][j]) * back,
+                delta[l][j],
+            )
+        )
 
     # -----------------------------------------------------------------------------------------
     # STAGE 5: the gradients (BP3, BP4). backprop already computed them: dC_db and dC_dw.
     # BREAKPOINT: `p dC_dw[2][digit]` — how C changes with each weight into the true digit.
     # -----------------------------------------------------------------------------------------
-    stage(5, "gradients: ∂C/∂b = δ (BP3, %s), ∂C/∂w[l][i][j] = δ[l][i]·a[l][j] (BP4, %s)"
-          % (line_of("# (BP3)"), line_of("# (BP4)")),
-          "look at `dC_db[2]`, `dC_dw[2][digit]`, `dC_dw[0][0][:28*14]`")
-    if BREAK: breakpoint()  # noqa: E701
+    stage(
+        5,
+        "gradients: ∂C/∂b = δ (BP3, {}), ∂C/∂w[l][i][j] = δ[l][i]·a[l][j] (BP4, {})".format(
+            line_of("# (BP3)"), line_of("# (BP4)")
+        ),
+        "look at `dC_db[2]`, `dC_dw[2][digit]`, `dC_dw[0][0][:28*14]`",
+    )
+    if BREAK:
+        breakpoint()  # noqa: E701
     for l in range(L):
         g, i, j = largest_entry(dC_dw[l])
         zeros = sum(1 for row in dC_dw[l] for v in row if v == 0.0)
-        print("  dC_dw[%d]: %d×%d numbers, %d of them exactly 0%s;\n"
-              "      the largest: ∂C/∂w[%d][%d][%d] = δ[%d][%d]·a[%d][%d] = %+.4f × %.4f = %+.4e"
-              % (l, len(dC_dw[l]), len(dC_dw[l][0]), zeros,
-                 " (every weight from a blank pixel: a = 0)" if l == 0 else "",
-                 l, i, j, l, i, l, j, delta[l][i], a[l][j], g))
-    print("  dC_db[l] is delta[l] itself (BP3): %s" % all(dC_db[l] == delta[l] for l in range(L)))
-    show("dC_dw[%d][%d]  (the weights into the true digit's neuron: δ[%d][%d] times each a[%d][j])"
-         % (L - 1, digit, L - 1, digit, L - 1), dC_dw[-1][digit])
+        print(
+            "  dC_dw[%d]: %d×%d numbers, %d of them exactly 0%s;\n"
+            "      the largest: ∂C/∂w[%d][%d][%d] = δ[%d][%d]·a[%d][%d] = %+.4f × %.4f = %+.4e"
+            % (
+                l,
+                len(dC_dw[l]),
+                len(dC_dw[l][0]),
+                zeros,
+                " (every weight from a blank pixel: a = 0)" if l == 0 else "",
+                l,
+                i,
+                j,
+                l,
+                i,
+                l,
+                j,
+                delta[l][i],
+                a[l][j],
+                g,
+            )
+        )
+    print(f"  dC_db[l] is delta[l] itself (BP3): {all(dC_db[l] == delta[l] for l in range(L))}")
+    show(
+        "dC_dw[%d][%d]  (the weights into the true digit's neuron: δ[%d][%d] times each a[%d][j])"
+        % (L - 1, digit, L - 1, digit, L - 1),
+        dC_dw[-1][digit],
+    )
 
     # -----------------------------------------------------------------------------------------
     # STAGE 6: the update. network.sgd_step recomputes the gradients (a batch of one example)
     # and moves every weight and bias a step of η against its gradient.
     # BREAKPOINT: `s` into sgd_step; the update lines are marked by "-= eta / m".
     # -----------------------------------------------------------------------------------------
-    stage(6, "update: w ← w − η·∂C/∂w, b ← b − η·∂C/∂b, η = %g   (network.sgd_step, %s)"
-          % (eta, line_of("net.w[l][i][j] -= eta")),
-          "`s` steps into network.sgd_step; compare `net.w[2][digit]` before and after")
-    watched = []                     # the weight with the largest gradient in each layer
+    stage(
+        6,
+        "update: w ← w − η·∂C/∂w, b ← b − η·∂C/∂b, η = {:g}   (network.sgd_step, {})".format(
+            eta, line_of("net.w[l][i][j] -= eta")
+        ),
+        "`s` steps into network.sgd_step; compare `net.w[2][digit]` before and after",
+    )
+    watched = []  # the weight with the largest gradient in each layer
     for l in range(L):
         g, i, j = largest_entry(dC_dw[l])
         watched.append((l, i, j, net.w[l][i][j], g))
     b_before = net.b[-1][digit]
-    if BREAK: breakpoint()  # noqa: E701
+    if BREAK:
+        breakpoint()  # noqa: E701
     network.sgd_step(net, [(x, y)], eta, kind)
     for l, i, j, w_before, g in watched:
-        print("  w[%d][%d][%d]: %+.6f − %g × %+.4e = %+.6f   (after sgd_step: %+.6f)"
-              % (l, i, j, w_before, eta, g, w_before - eta * g, net.w[l][i][j]))
-    print("  b[%d][%d] (true digit's bias): %+.6f − %g × %+.4e = %+.6f   (after sgd_step: %+.6f)"
-          % (L - 1, digit, b_before, eta, dC_db[-1][digit], b_before - eta * dC_db[-1][digit], net.b[-1][digit]))
+        print(
+            "  w[%d][%d][%d]: %+.6f − %g × %+.4e = %+.6f   (after sgd_step: %+.6f)"
+            % (l, i, j, w_before, eta, g, w_before - eta * g, net.w[l][i][j])
+        )
+    print(
+        "  b[%d][%d] (true digit's bias): %+.6f − %g × %+.4e = %+.6f   (after sgd_step: %+.6f)"
+        % (
+            L - 1,
+            digit,
+            b_before,
+            eta,
+            dC_db[-1][digit],
+            b_before - eta * dC_db[-1][digit],
+            net.b[-1][digit],
+        )
+    )
 
     # -----------------------------------------------------------------------------------------
     # STAGE 7: did it help? The same example, forward again.
     # -----------------------------------------------------------------------------------------
-    stage(7, "check: the cost of the same example after one step",
-          "`n` twice, then `p C, C_after`")
-    if BREAK: breakpoint()  # noqa: E701
+    stage(7, "check: the cost of the same example after one step", "`n` twice, then `p C, C_after`")
+    if BREAK:
+        breakpoint()  # noqa: E701
     z_after, a_after = network.feedforward(net, x)
     C_after = network.cost(a_after[-1], y, z_after[-1], kind)
-    print("  C: %.6f → %.6f (%s)" % (C, C_after, "lower" if C_after < C else "NOT lower: try a smaller --lr"))
-    print("  a[%d][%d] (the true digit's output): %.4f → %.4f" % (L, digit, a[-1][digit], a_after[-1][digit]))
-    print("  One example, one small step. Training repeats this for 60,000 examples, 30 times over,")
+    print(
+        "  C: {:.6f} → {:.6f} ({})".format(
+            C, C_after, "lower" if C_after < C else "NOT lower: try a smaller --lr"
+        )
+    )
+    print(
+        "  a[%d][%d] (the true digit's output): %.4f → %.4f"
+        % (L, digit, a[-1][digit], a_after[-1][digit])
+    )
+    print(
+        "  One example, one small step. Training repeats this for 60,000 examples, 30 times over,"
+    )
     print("  averaging the gradients of 10 examples per step (python -m tinynet.train).")
     return 0
 

@@ -20,14 +20,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinynet import draw, network, png, predict, weights
+from tinynet import draw, network, predict, weights
+from tinynet.images import png
 from tinynet.weights import PRETRAINED
 
 ROOT = Path(__file__).resolve().parent.parent
 SEVEN = ROOT / "examples" / "seven-ink-on-paper.png"
 NO_WEIGHTS_REASON = (
-    "no trained weights: %s does not exist and TINYNET_TEST_WEIGHTS is not set "
-    "(set it to a weights file from 'python -m tinynet.train')" % PRETRAINED.relative_to(ROOT)
+    f"no trained weights: {PRETRAINED.relative_to(ROOT)} does not exist and TINYNET_TEST_WEIGHTS is not set "
+    "(set it to a weights file from 'python -m tinynet.train')"
 )
 
 
@@ -52,7 +53,9 @@ def stroke_png(strokes, size=280, width=20):
             dx, dy = x1 - x0, y1 - y0
             length2 = dx * dx + dy * dy or 1e-9
             for py in range(max(0, int(min(y0, y1) - r - 1)), min(size, int(max(y0, y1) + r + 2))):
-                for px in range(max(0, int(min(x0, x1) - r - 1)), min(size, int(max(x0, x1) + r + 2))):
+                for px in range(
+                    max(0, int(min(x0, x1) - r - 1)), min(size, int(max(x0, x1) + r + 2))
+                ):
                     t = max(0.0, min(1.0, ((px - x0) * dx + (py - y0) * dy) / length2))
                     d = ((px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2) ** 0.5
                     if d < r + 1:
@@ -73,10 +76,19 @@ def blank_png(size=280, transparent=False):
 
 def png_with_header(width, height):
     """A PNG whose header claims width × height, with a tiny (wrong) image stream."""
+
     def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return png.SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    return (
+        png.SIGNATURE
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + chunk(b"IEND", b"")
+    )
 
 
 def call(server, method, path, body=None, headers=None):
@@ -116,7 +128,7 @@ def raw(server, data, read=True):
 
 def raw_status(answer):
     m = re.match(rb"HTTP/1\.[01] (\d{3}) ", answer)
-    assert m, "not an HTTP answer: %r" % answer[:200]
+    assert m, f"not an HTTP answer: {answer[:200]!r}"
     return int(m.group(1))
 
 
@@ -169,7 +181,7 @@ def trained_server(tmp_path_factory):
 def test_analyse_png_uses_the_predict_path(random_net):
     data = SEVEN.read_bytes()
     result = draw.analyse_png(random_net, data)
-    x = predict.read_digit(str(SEVEN))                       # what python -m tinynet.predict sees
+    x = predict.read_digit(str(SEVEN))  # what python -m tinynet.predict sees
     assert result["blank"] is False
     assert result["input"] == [round(v, 4) for v in x]
     z, a = network.feedforward(random_net, x)
@@ -188,7 +200,13 @@ def test_analyse_png_blank(random_net):
 
 
 def test_analyse_png_refuses_non_png(random_net):
-    for data in (b"", b"hello", b"GIF89a\x01\x00", SEVEN.read_bytes()[:100], png_with_header(3000, 10)):
+    for data in (
+        b"",
+        b"hello",
+        b"GIF89a\x01\x00",
+        SEVEN.read_bytes()[:100],
+        png_with_header(3000, 10),
+    ):
         with pytest.raises(draw.RequestError) as e:
             draw.analyse_png(random_net, data)
         assert e.value.status == 400
@@ -220,25 +238,41 @@ def test_parse_predict_body():
     data = SEVEN.read_bytes()
     b64 = base64.b64encode(data).decode("ascii")
     assert draw.parse_predict_body(data) == data
-    assert draw.parse_predict_body(json.dumps({"image": "data:image/png;base64," + b64}).encode()) == data
+    assert (
+        draw.parse_predict_body(json.dumps({"image": "data:image/png;base64," + b64}).encode())
+        == data
+    )
     assert draw.parse_predict_body(json.dumps({"image": b64}).encode(), "application/json") == data
-    for bad in (b"{", b'{"image": 3}', b"[1, 2]", b'{"image": "data:image/jpeg;base64,AAAA"}',
-                b'{"image": "data:image/png,notbase64"}', b'{"image": "!!!"}', b"[" * 100000,
-                b'{"image": "\\u00e9"}', b"\xff{"):
+    for bad in (
+        b"{",
+        b'{"image": 3}',
+        b"[1, 2]",
+        b'{"image": "data:image/jpeg;base64,AAAA"}',
+        b'{"image": "data:image/png,notbase64"}',
+        b'{"image": "!!!"}',
+        b"[" * 100000,
+        b'{"image": "\\u00e9"}',
+        b"\xff{",
+    ):
         with pytest.raises(draw.RequestError) as e:
             draw.parse_predict_body(bad, "application/json")
         assert e.value.status == 400
 
 
 def test_network_summary(random_net):
-    s = draw.network_summary(random_net, {"training": {"test_accuracy": 0.95, "epochs": 3, "seed": 1}})
+    s = draw.network_summary(
+        random_net, {"training": {"test_accuracy": 0.95, "epochs": 3, "seed": 1}}
+    )
     assert s["sizes"] == [784, 16, 16, 10]
     assert [len(w) for w in s["weights"]] == [16, 10]
     assert all(len(row) == 16 for w in s["weights"] for row in w)
     assert len(s["first_layer"]) == 16 and all(len(row) == 784 for row in s["first_layer"])
     assert [len(b) for b in s["biases"]] == [16, 16, 10]
-    assert s["summary"] == {"parameters": 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10,
-                            "test_accuracy": 0.95, "epochs": 3}
+    assert s["summary"] == {
+        "parameters": 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10,
+        "test_accuracy": 0.95,
+        "epochs": 3,
+    }
 
 
 def test_make_server_refuses_a_network_that_does_not_read_digits():
@@ -272,7 +306,9 @@ def test_network_endpoint(server):
 
 
 def test_predict_png(server, random_net):
-    status, resp, j = call(server, "POST", "/api/predict", SEVEN.read_bytes(), {"Content-Type": "image/png"})
+    status, resp, j = call(
+        server, "POST", "/api/predict", SEVEN.read_bytes(), {"Content-Type": "image/png"}
+    )
     assert status == 200
     assert j == json.loads(json.dumps(draw.analyse_png(random_net, SEVEN.read_bytes())))
     assert len(j["input"]) == 784 and all(0 <= v <= 1 for v in j["input"])
@@ -285,7 +321,9 @@ def test_predict_data_url(server):
     data = SEVEN.read_bytes()
     as_png = call(server, "POST", "/api/predict", data)[2]
     body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(data).decode()})
-    status, resp, j = call(server, "POST", "/api/predict", body, {"Content-Type": "application/json"})
+    status, resp, j = call(
+        server, "POST", "/api/predict", body, {"Content-Type": "application/json"}
+    )
     assert status == 200 and j == as_png
 
 
@@ -299,7 +337,9 @@ def test_predict_blank(server):
 def test_right_predictions(trained_server):
     cases = [(SEVEN.read_bytes(), 7), (stroke_png(SEVEN_STROKES), 7), (stroke_png(ONE_STROKES), 1)]
     for data, digit in cases:
-        status, resp, j = call(trained_server, "POST", "/api/predict", data, {"Content-Type": "image/png"})
+        status, resp, j = call(
+            trained_server, "POST", "/api/predict", data, {"Content-Type": "image/png"}
+        )
         assert status == 200
         assert j["digit"] == digit, j["probabilities"]
     status, resp, j = call(trained_server, "GET", "/api/network")
@@ -317,7 +357,12 @@ BAD_BODIES = [
     ("a GIF", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif", "not a PNG"),
     ("empty", b"", "image/png", "empty"),
     ("truncated PNG", SEVEN.read_bytes()[:500], "image/png", "PNG"),
-    ("PNG with a bad CRC", SEVEN.read_bytes()[:30] + b"\0" + SEVEN.read_bytes()[31:], "image/png", "PNG"),
+    (
+        "PNG with a bad CRC",
+        SEVEN.read_bytes()[:30] + b"\0" + SEVEN.read_bytes()[31:],
+        "image/png",
+        "PNG",
+    ),
     ("huge PNG header", png_with_header(60000, 60000), "image/png", "at most"),
     ("non-UTF-8 JSON", b'{"image": "\xff\xfe"}', "application/json", "JSON"),
 ]
@@ -336,8 +381,10 @@ def test_body_over_the_cap_gets_413(server):
     status, resp, j = call(server, "POST", "/api/predict", big, {"Content-Type": "image/png"})
     assert status == 413 and "limit" in j["error"]
     # Claimed, not sent: refused from the header alone.
-    answer = raw(server, b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         b"Content-Length: 999999999\r\n\r\n")
+    answer = raw(
+        server,
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999\r\n\r\n",
+    )
     assert raw_status(answer) == 413 and "error" in raw_json(answer)
 
 
@@ -352,7 +399,10 @@ def test_a_small_cap_can_be_chosen(random_net):
 
 RAW_REQUESTS = [
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 411),
-    (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411),
+    (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        411,
+    ),
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n", 400),
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n", 400),
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\nshort", 400),
@@ -371,8 +421,11 @@ RAW_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("request_bytes,status", RAW_REQUESTS,
-                         ids=[r[0].split(b"\r\n")[0].decode() + " " + str(r[1]) for r in RAW_REQUESTS])
+@pytest.mark.parametrize(
+    "request_bytes,status",
+    RAW_REQUESTS,
+    ids=[r[0].split(b"\r\n")[0].decode() + " " + str(r[1]) for r in RAW_REQUESTS],
+)
 def test_bad_requests_get_their_status_and_a_json_error(server, request_bytes, status):
     answer = raw(server, request_bytes)
     assert raw_status(answer) == status
@@ -384,27 +437,46 @@ def test_bad_requests_get_their_status_and_a_json_error(server, request_bytes, s
 
 def test_loopback_host_names_are_accepted(server):
     port = server.server_address[1]
-    for host in (b"localhost", b"localhost:%d" % port, b"127.0.0.1:%d" % port, b"127.0.0.2", b"[::1]:%d" % port):
+    for host in (
+        b"localhost",
+        b"localhost:%d" % port,
+        b"127.0.0.1:%d" % port,
+        b"127.0.0.2",
+        b"[::1]:%d" % port,
+    ):
         answer = raw(server, b"GET /api/network HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
         assert raw_status(answer) == 200, host
 
 
 TRAVERSALS = [
-    "/../../etc/passwd", "/%2e%2e/", "/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "/..%2f..%2fetc%2fpasswd",
-    "/api/../../../etc/passwd", "/./draw_page.html", "/%2fetc%2fpasswd", "/..\\..\\etc\\passwd",
-    "/tinynet/../tinynet/draw.py", "/api/network/../../weights.py", "/.git/config", "/%00", "/api/",
-    "/?/../../etc/passwd#x", "/pretrained/", "/examples/seven-ink-on-paper.png",
+    "/../../etc/passwd",
+    "/%2e%2e/",
+    "/%2e%2e/%2e%2e/etc/passwd",
+    "//etc/passwd",
+    "/..%2f..%2fetc%2fpasswd",
+    "/api/../../../etc/passwd",
+    "/./draw_page.html",
+    "/%2fetc%2fpasswd",
+    "/..\\..\\etc\\passwd",
+    "/tinynet/../tinynet/draw.py",
+    "/api/network/../../weights.py",
+    "/.git/config",
+    "/%00",
+    "/api/",
+    "/?/../../etc/passwd#x",
+    "/pretrained/",
+    "/examples/seven-ink-on-paper.png",
 ]
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)
 def test_no_path_reaches_a_file(server, path):
-    answer = raw(server, ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode())
+    answer = raw(server, (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").encode())
     status = raw_status(answer)
     body = answer.partition(b"\r\n\r\n")[2]
     assert b"root:" not in body and b"[core]" not in body and b"import " not in body
     if path.startswith("/?"):
-        assert status == 200 and body.startswith(b"<!DOCTYPE html>")   # just the page
+        assert status == 200 and body.startswith(b"<!DOCTYPE html>")  # just the page
     else:
         assert status in (400, 404), (path, answer[:300])
         assert "error" in raw_json(answer)
@@ -413,17 +485,17 @@ def test_no_path_reaches_a_file(server, path):
 def test_survives_a_thousand_malformed_requests(server):
     seven = SEVEN.read_bytes()
     kinds = [
-        b"",                                                          # connect, then hang up
+        b"",  # connect, then hang up
         b"GARBAGE\x00\xff\r\n\r\n",
-        b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",               # request line too long
+        b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",  # request line too long
         b"POST /api/predict HTTP/1.1\r\nContent-Length: 5\r\n\r\n{bad",
         b"POST /api/predict HTTP/1.1\r\nContent-Length: 10\r\n\r\nnot a png!",
         b"POST /api/predict HTTP/1.1\r\nContent-Length: 300\r\n\r\n" + seven[:300],
         b"POST /api/predict HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
         b"GET /../../etc/passwd HTTP/1.1\r\n\r\n",
-        b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 150 + b"\r\n",           # too many headers
+        b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 150 + b"\r\n",  # too many headers
         b"POST /api/predict HTTP/1.1\r\nContent-Length: 7\r\nContent-Type: application/json\r\n\r\n[[[[[[[",
-        b"GET / HTTP/1.1\r\nHost",                                    # cut off mid-header
+        b"GET / HTTP/1.1\r\nHost",  # cut off mid-header
     ]
     errors = []
 
@@ -476,8 +548,13 @@ def test_command_line_serves(tmp_path):
     path = tmp_path / "w.json"
     weights.save(network.new_network(seed=3), path)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "tinynet.draw", "--port", "0", "--weights", str(path)],
-                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinynet.draw", "--port", "0", "--weights", str(path)],
+        cwd=str(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     try:
         line = proc.stdout.readline().decode()
         m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -492,4 +569,4 @@ def test_command_line_serves(tmp_path):
         proc.stdout.close()
         err = proc.stderr.read().decode()
         proc.stderr.close()
-    assert "/nope" in err and "404" in err      # refused requests are logged on stderr
+    assert "/nope" in err and "404" in err  # refused requests are logged on stderr

@@ -20,13 +20,22 @@ from pathlib import Path
 
 import pytest
 
-from tinynet import draw, network, png, weights
+from tinynet import draw, network, weights
+from tinynet.images import png
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("TINYNET_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Digits as strokes, in fractions of the drawing pad.
 # A seven in one stroke: the bar, then down to the left.
@@ -36,12 +45,22 @@ ONE = [[(0.52, 0.15), (0.5, 0.5), (0.48, 0.86)]]
 
 def two():
     """A two in one stroke: an arc over the top, a sweep down to the left, a base line."""
-    pts = [(0.5 + 0.2 * math.cos(math.radians(200 - 9.2 * k)), 0.34 - 0.19 * math.sin(math.radians(200 - 9.2 * k)))
-           for k in range(26)]
+    pts = [
+        (
+            0.5 + 0.2 * math.cos(math.radians(200 - 9.2 * k)),
+            0.34 - 0.19 * math.sin(math.radians(200 - 9.2 * k)),
+        )
+        for k in range(26)
+    ]
     x0, y0 = pts[-1]
-    pts += [(x0 + (0.28 - x0) * t, y0 + (0.8 - y0) * t + 0.03 * math.sin(math.pi * t))
-            for t in (k / 14 for k in range(1, 15))]
-    pts += [(0.28 + 0.48 * t, 0.8 - 0.015 * math.sin(math.pi * t) + 0.01 * t) for t in (k / 11 for k in range(1, 12))]
+    pts += [
+        (x0 + (0.28 - x0) * t, y0 + (0.8 - y0) * t + 0.03 * math.sin(math.pi * t))
+        for t in (k / 14 for k in range(1, 15))
+    ]
+    pts += [
+        (0.28 + 0.48 * t, 0.8 - 0.015 * math.sin(math.pi * t) + 0.01 * t)
+        for t in (k / 11 for k in range(1, 12))
+    ]
     return [pts]
 
 
@@ -67,19 +86,29 @@ def require_browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         sync_playwright = None
-        missing.append("the Python package playwright ('pip install playwright'; do not run "
-                       "'playwright install', the test uses the system's Chromium)")
+        missing.append(
+            "the Python package playwright ('pip install playwright'; do not run "
+            "'playwright install', the test uses the system's Chromium)"
+        )
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        missing.append("Chromium at %s ('apt-get install chromium', or set TINYNET_CHROMIUM to "
-                       "its path)%s" % (CHROMIUM, "; found one at %s" % shutil.which("chromium")
-                                        if shutil.which("chromium") else ""))
+        missing.append(
+            "Chromium at {} ('apt-get install chromium', or set TINYNET_CHROMIUM to "
+            "its path){}".format(
+                CHROMIUM,
+                "; found one at {}".format(shutil.which("chromium"))
+                if shutil.which("chromium")
+                else "",
+            )
+        )
     if missing:
         message = "the browser test needs " + " and ".join(missing)
         if impl != "CPython":
             # CI installs Playwright for CPython only (under PyPy it needs greenlet compiled from
             # source): the CPython run covers the page.
-            pytest.skip(message + " (under %s this is a skip even in CI: the CPython run covers "
-                                  "the page)" % impl)
+            pytest.skip(
+                message + f" (under {impl} this is a skip even in CI: the CPython run covers "
+                "the page)"
+            )
         if IN_CI:
             pytest.fail("CI=true, so the browser test must run; but " + message, pytrace=False)
         pytest.skip(message)
@@ -115,11 +144,19 @@ def served():
 def watch(page, server):
     """Collect the page's errors and every request it makes that does not go to our server."""
     problems = []
-    page.on("pageerror", lambda e: problems.append("page error: %s" % e))
-    page.on("console", lambda m: problems.append("console %s: %s" % (m.type, m.text))
-            if m.type == "error" else None)
-    page.on("request", lambda r: None if r.url.startswith((server.url, "data:", "blob:"))
-            else problems.append("request to another server: %s" % r.url))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith((server.url, "data:", "blob:"))
+            else problems.append(f"request to another server: {r.url}")
+        ),
+    )
     return problems
 
 
@@ -134,7 +171,9 @@ def draw_with_mouse(page, strokes):
         page.mouse.move(*pts[0])
         page.mouse.down()
         for (x0, y0), (x, y) in zip(pts, pts[1:]):
-            page.mouse.move(x, y, steps=max(1, int(math.hypot(x - x0, y - y0) / 6)))  # a move every ~6 px
+            page.mouse.move(
+                x, y, steps=max(1, int(math.hypot(x - x0, y - y0) / 6))
+            )  # a move every ~6 px
         page.mouse.up()
 
 
@@ -144,19 +183,27 @@ def draw_with_touch(page, strokes):
     cdp = page.context.new_cdp_session(page)
     for stroke in strokes:
         pts = pad_points(page, stroke)
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": pts[0][0], "y": pts[0][1]}]})
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {"type": "touchStart", "touchPoints": [{"x": pts[0][0], "y": pts[0][1]}]},
+        )
         for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
             for k in range(1, 9):
                 x, y = x0 + (x1 - x0) * k / 8, y0 + (y1 - y0) * k / 8
-                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+                cdp.send(
+                    "Input.dispatchTouchEvent",
+                    {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]},
+                )
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
 
 
 def wait_for_answer(page):
     """Wait until the answer about the whole drawing is shown; return the digit shown."""
-    page.wait_for_function("() => document.body.dataset.busy === '0' && (document.body.dataset.digit || '') !== ''",
-                           timeout=15000)
+    page.wait_for_function(
+        "() => document.body.dataset.busy === '0' && (document.body.dataset.digit || '') !== ''",
+        timeout=15000,
+    )
     return page.evaluate("document.body.dataset.digit")
 
 
@@ -191,7 +238,11 @@ def test_draw_a_digit_and_see_the_network_read_it(browser, served, tmp_path):
     assert shown["neurons"] == 42
     assert shown["lit"] > 0, "no neuron was shaded by its activation"
     assert shown["links"] > 0, "no connections were drawn"
-    assert shown["winners"] == [digit] and shown["winningBar"] == [digit] and shown["bigDigit"] == digit
+    assert (
+        shown["winners"] == [digit]
+        and shown["winningBar"] == [digit]
+        and shown["bigDigit"] == digit
+    )
     assert shown["seenInk"] > 0, "the 28×28 input was not drawn"
     if trained:
         assert digit == "2"
@@ -202,7 +253,9 @@ def test_draw_a_digit_and_see_the_network_read_it(browser, served, tmp_path):
     assert page.locator("#looks").is_visible()
     page.mouse.move(1270, 790)
 
-    bottom = page.evaluate("Math.ceil(document.querySelector('main').getBoundingClientRect().bottom)")
+    bottom = page.evaluate(
+        "Math.ceil(document.querySelector('main').getBoundingClientRect().bottom)"
+    )
     shot = tmp_path / "draw.png"
     page.screenshot(path=str(shot), clip={"x": 0, "y": 0, "width": 1280, "height": bottom})
     width, height, _ = png.decode(shot.read_bytes())
@@ -227,8 +280,12 @@ def test_draw_a_digit_and_see_the_network_read_it(browser, served, tmp_path):
 
 def test_phone_screen_with_touch(browser, served, tmp_path):
     server, trained = served
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = context.new_page()
     problems = watch(page, server)
     page.goto(server.url)

@@ -8,11 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from tinynet.imagefile import read_image
+from tinynet.images.imagefile import read_image
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-IMAGE_EXTENSIONS = {".png", ".pgm", ".ppm", ".pbm", ".pnm", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+IMAGE_EXTENSIONS = {
+    ".png",
+    ".pgm",
+    ".ppm",
+    ".pbm",
+    ".pnm",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".bmp",
+    ".webp",
+    ".tif",
+    ".tiff",
+}
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 WEIGHTS = ROOT / "pretrained" / "tinynet-784-16-16-10.json"
 
@@ -35,7 +48,9 @@ PNG_KINDS = {
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("make_examples", str(EXAMPLES / "make_examples.py"))
+    spec = importlib.util.spec_from_file_location(
+        "make_examples", str(EXAMPLES / "make_examples.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -56,8 +71,8 @@ def canonical(data):
         return data
     pos, chunks, idat = 8, [], b""
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         if kind == b"IDAT":
             idat += body
         else:
@@ -77,12 +92,14 @@ def test_example_decodes_and_is_not_blank(path):
     # grey level of each pixel laid on white paper (alpha taken into account)
     grey = []
     for i in range(0, len(rgba), 4):
-        r, g, b, a = rgba[i:i + 4]
+        r, g, b, a = rgba[i : i + 4]
         lum = (299 * r + 587 * g + 114 * b) / 1000
         grey.append(lum * a / 255 + 255 * (1 - a / 255))
     middle = sorted(grey)[len(grey) // 2]  # the paper
     far = sum(1 for v in grey if abs(v - middle) >= 100)
-    assert far >= 0.002 * len(grey), "%s looks blank: only %d pixels differ strongly from the paper" % (path.name, far)
+    assert far >= 0.002 * len(grey), (
+        "%s looks blank: only %d pixels differ strongly from the paper" % (path.name, far)
+    )
 
 
 def test_every_example_is_named_after_its_digit_and_all_ten_are_there():
@@ -112,7 +129,7 @@ def test_pgm_example_is_a_pgm():
 def test_readme_describes_every_file():
     readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
     for path in image_files():
-        assert "`%s`" % path.name in readme
+        assert f"`{path.name}`" in readme
 
 
 def test_regenerating_gives_the_same_files(tmp_path):
@@ -126,7 +143,9 @@ def test_regenerating_gives_the_same_files(tmp_path):
         # Byte-identical where zlib is the one the files were made with; a
         # different zlib build (e.g. zlib-ng) may compress the same picture
         # into other bytes, so then the inflated pixel data must be equal.
-        assert new == old or canonical(new) == canonical(old), "%s differs from the committed file" % name
+        assert new == old or canonical(new) == canonical(old), (
+            f"{name} differs from the committed file"
+        )
 
 
 def test_drawing_is_deterministic_within_a_run(tmp_path):
@@ -138,18 +157,21 @@ def test_drawing_is_deterministic_within_a_run(tmp_path):
 
 def test_the_network_reads_the_examples():
     try:
-        import tinynet.preprocess  # noqa: F401
+        import tinynet.images.preprocess  # noqa: F401
         from tinynet import predict
         from tinynet.weights import load
     except ImportError as exc:
-        pytest.skip("tinynet.preprocess / tinynet.predict not available yet (%s)" % exc)
+        pytest.skip(f"tinynet.images.preprocess / tinynet.predict not available yet ({exc})")
     if not WEIGHTS.exists():
-        pytest.skip("no pretrained weights at %s yet" % WEIGHTS.relative_to(ROOT))
+        pytest.skip(f"no pretrained weights at {WEIGHTS.relative_to(ROOT)} yet")
     net = load(str(WEIGHTS))
     files = image_files()
-    results = [(p.name, label(p), predict.predict(net, predict.read_digit(str(p)))[0]) for p in files]
+    results = [
+        (p.name, label(p), predict.predict(net, predict.read_digit(str(p)))[0]) for p in files
+    ]
     wrong = [(name, true, got) for name, true, got in results if true != got]
     right = len(files) - len(wrong)
     # at least 10 of every 12 (83 %) read correctly
-    assert right * 12 >= 10 * len(files), "read %d of %d correctly; wrong (file, true, read): %s" % (
-        right, len(files), wrong)
+    assert right * 12 >= 10 * len(files), (
+        "read %d of %d correctly; wrong (file, true, read): %s" % (right, len(files), wrong)
+    )

@@ -3,42 +3,66 @@
 import random
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tinynet import fast, lanes, network
+from tinynet import engines as fast
+from tinynet import network
+from tinynet.engines import lanes
 
 
 def copy(net):
-    return network.Network(net.sizes, [[list(r) for r in w] for w in net.w], [list(b) for b in net.b])
+    return network.Network(
+        net.sizes, [[list(r) for r in w] for w in net.w], [list(b) for b in net.b]
+    )
 
 
 def random_images(seed, n, size=784, ink=0.2):
     rng = random.Random(seed)
-    return [bytes(rng.randrange(1, 256) if rng.random() < ink else 0 for _ in range(size)) for _ in range(n)]
+    return [
+        bytes(rng.randrange(1, 256) if rng.random() < ink else 0 for _ in range(size))
+        for _ in range(n)
+    ]
 
 
 def max_difference(a, b):
-    dw = max(abs(x - y) for wa, wb in zip(a.w, b.w) for ra, rb in zip(wa, wb) for x, y in zip(ra, rb))
+    dw = max(
+        abs(x - y) for wa, wb in zip(a.w, b.w) for ra, rb in zip(wa, wb) for x, y in zip(ra, rb)
+    )
     db = max(abs(x - y) for ba, bb in zip(a.b, b.b) for x, y in zip(ba, bb))
     return max(dw, db)
 
 
 @settings(max_examples=25, deadline=None)
-@given(hidden=st.lists(st.integers(1, 12), min_size=1, max_size=2), seed=st.integers(0, 10**6),
-       kind=st.sampled_from(network.COSTS), engine=st.sampled_from(["lanes", "loops"]),
-       m=st.integers(1, 6), eta=st.sampled_from([0.1, 0.5, 3.0]))
+@given(
+    hidden=st.lists(st.integers(1, 12), min_size=1, max_size=2),
+    seed=st.integers(0, 10**6),
+    kind=st.sampled_from(list(network.COSTS)),
+    engine=st.sampled_from(["lanes", "loops"]),
+    m=st.integers(1, 6),
+    eta=st.sampled_from([0.1, 0.5, 3.0]),
+)
 def test_one_batch_equals_network_sgd_step(hidden, seed, kind, engine, m, eta):
     sizes = [30] + hidden + [10]
     net = network.new_network(sizes, seed=seed)
     images = random_images(seed, m, size=30, ink=0.5)
     labels = [random.Random(seed + k).randrange(10) for k in range(m)]
     reference = copy(net)
-    ref_cost = network.sgd_step(reference, [([p / 255 for p in im], network.one_hot(d))
-                                            for im, d in zip(images, labels)], eta, kind)
+    ref_cost = network.sgd_step(
+        reference,
+        [([p / 255 for p in im], network.one_hot(d)) for im, d in zip(images, labels)],
+        eta,
+        kind,
+    )
     e = fast.make_engine(net, engine)
     seen = []
-    fast.train_batches(e, [[fast.sparse(im) + (d,) for im, d in zip(images, labels)]], eta, kind,
-                       lambda n, c, k: seen.append((n, c)))
+    fast.train_batches(
+        e,
+        [[fast.sparse(im) + (d,) for im, d in zip(images, labels)]],
+        eta,
+        kind,
+        lambda n, c, k: seen.append((n, c)),
+    )
     assert max_difference(fast.to_network(e), reference) < 1e-9
     assert seen[0][0] == m and abs(seen[0][1] / m - ref_cost) < 1e-9
 
@@ -60,7 +84,7 @@ def test_same_start_same_batches_same_weights_bit_for_bit(engine):
     results = []
     for _ in range(2):
         e = fast.make_engine(network.new_network(seed=9), engine)
-        fast.train_batches(e, [data[k:k + 10] for k in range(0, 40, 10)], 0.5, "cross-entropy")
+        fast.train_batches(e, [data[k : k + 10] for k in range(0, 40, 10)], 0.5, "cross-entropy")
         results.append(fast.to_network(e))
     assert results[0].w == results[1].w and results[0].b == results[1].b
 
@@ -74,7 +98,7 @@ def test_lanes_state_round_trips_exactly():
     assert again.W1 == e.W1 and again.w == e.w and again.b == e.b
 
 
-@given(st.lists(st.integers(-(2 ** 62), 2 ** 62 - 1), min_size=1, max_size=20))
+@given(st.lists(st.integers(-(2**62), 2**62 - 1), min_size=1, max_size=20))
 def test_pack_then_unpack_gives_back_every_64_bit_lane(values):
     assert list(lanes._unpacker(len(values))(lanes.pack(values))) == values
 
@@ -85,14 +109,21 @@ def test_scale_weights_multiplies_every_weight_and_no_bias(engine):
     e = fast.make_engine(net, engine)
     fast.scale_weights(e, 0.75)
     got = fast.to_network(e)
-    expected = network.Network(net.sizes, [[[0.75 * w for w in row] for row in w_l] for w_l in net.w], net.b)
+    expected = network.Network(
+        net.sizes, [[[0.75 * w for w in row] for row in w_l] for w_l in net.w], net.b
+    )
     assert max_difference(got, expected) < 1e-12
     assert got.b == net.b
 
 
-@given(st.integers(1, 20).flatmap(lambda n: st.tuples(
-    st.lists(st.lists(st.floats(-50, 50), min_size=n, max_size=n), min_size=1, max_size=5),
-    st.lists(st.floats(-50, 50), min_size=n, max_size=n))))
+@given(
+    st.integers(1, 20).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.floats(-50, 50), min_size=n, max_size=n), min_size=1, max_size=5),
+            st.lists(st.floats(-50, 50), min_size=n, max_size=n),
+        )
+    )
+)
 def test_dots_by_distances_equal_plain_dot_products(us_and_v):
     us, v = us_and_v
     got = lanes.dots([tuple(u) for u in us], [lanes.norm2(u) for u in us], v)

@@ -1,4 +1,4 @@
-"""Tests for tinynet.imagefile.read_image: formats by magic bytes, file problems, Pillow fallback."""
+"""Tests for tinynet.images.imagefile.read_image: formats by magic bytes, file problems, Pillow fallback."""
 
 import os
 import sys
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinynet import imagefile, png, pnm
-from tinynet.imagefile import ImageError, read_image
+from tinynet.images import imagefile, png, pnm
+from tinynet.images.imagefile import ImageError, read_image
 
 RED_DOT = png.encode(1, 1, [255, 0, 0, 255], "RGBA")
 OTHER_FORMATS = [
@@ -111,12 +111,14 @@ def test_junk_is_not_an_image(write):
         read_image(write(b"hello, this is text\n"))
 
 
-@pytest.mark.parametrize("kind, data", OTHER_FORMATS, ids=[f[0] + str(i) for i, f in enumerate(OTHER_FORMATS)])
+@pytest.mark.parametrize(
+    "kind, data", OTHER_FORMATS, ids=[f[0] + str(i) for i, f in enumerate(OTHER_FORMATS)]
+)
 def test_other_formats_without_pillow_say_how_to_read_them(write, no_pillow, kind, data):
     with pytest.raises(ImageError) as caught:
         read_image(write(data))
     message = str(caught.value)
-    assert message.startswith("this looks like a %s file" % kind)
+    assert message.startswith(f"this looks like a {kind} file")
     assert "pip install pillow" in message and "convert the file to PNG" in message
 
 
@@ -190,7 +192,9 @@ def install_fake_pillow(monkeypatch, open_function):
 
 
 def test_pillow_path_converts_to_rgba_list(write, monkeypatch):
-    install_fake_pillow(monkeypatch, lambda stream: FakeImage((2, 1), bytes([1, 2, 3, 4, 5, 6, 7, 8])))
+    install_fake_pillow(
+        monkeypatch, lambda stream: FakeImage((2, 1), bytes([1, 2, 3, 4, 5, 6, 7, 8]))
+    )
     assert read_image(write(OTHER_FORMATS[0][1])) == (2, 1, [1, 2, 3, 4, 5, 6, 7, 8])
 
 
@@ -217,7 +221,11 @@ def test_real_pillow_reads_gif_and_bmp(write):
         picture = Image.new("RGB", (3, 2), (10, 20, 30))
         buffer = io.BytesIO()
         picture.save(buffer, fmt)
-        assert read_image(write(buffer.getvalue(), name="x." + fmt)) == (3, 2, [10, 20, 30, 255] * 6)
+        assert read_image(write(buffer.getvalue(), name="x." + fmt)) == (
+            3,
+            2,
+            [10, 20, 30, 255] * 6,
+        )
 
 
 def test_real_pillow_refuses_broken_jpeg(write):
@@ -228,7 +236,12 @@ def test_real_pillow_refuses_broken_jpeg(write):
 
 # --- fuzzing ---
 
-SEEDS = [RED_DOT, png.encode(3, 3, list(range(9))), pnm.encode_pgm(2, 2, [1, 2, 3, 4]), b"P3 1 1 255 1 2 3"]
+SEEDS = [
+    RED_DOT,
+    png.encode(3, 3, list(range(9))),
+    pnm.encode_pgm(2, 2, [1, 2, 3, 4]),
+    b"P3 1 1 255 1 2 3",
+]
 
 
 @st.composite

@@ -14,9 +14,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tinynet import explain, gradcheck, network, png, visualize, weights
+from tinynet import explain, gradcheck, network, visualize, weights
+from tinynet.images import png
 from tinynet.network import Network
 from tinynet.predict import read_digit
 
@@ -24,8 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 STEP_THROUGH = ROOT / "examples" / "step_through.py"
 SEVEN = ROOT / "examples" / "seven-ink-on-paper.png"
 DOCS = ROOT / "docs"
-NO_TRAINED_REASON = ("needs a trained network: pretrained/%s does not exist yet and "
-                     "$TINYNET_TEST_WEIGHTS is not set" % weights.PRETRAINED.name)
+NO_TRAINED_REASON = (
+    f"needs a trained network: pretrained/{weights.PRETRAINED.name} does not exist yet and "
+    "$TINYNET_TEST_WEIGHTS is not set"
+)
 
 
 def trained_weights_path():
@@ -67,16 +71,25 @@ def seven():
 def clean_env(**extra):
     """The environment without MNIST ($TINYNET_DATA) and without PYTHONBREAKPOINT overrides."""
     env = {k: v for k, v in os.environ.items() if k not in ("TINYNET_DATA", "PYTHONBREAKPOINT")}
-    env["XDG_CACHE_HOME"] = "/nonexistent-cache-for-tinynet-tests"   # no MNIST in a user cache either
+    env["XDG_CACHE_HOME"] = (
+        "/nonexistent-cache-for-tinynet-tests"  # no MNIST in a user cache either
+    )
     env["PYTHONIOENCODING"] = "utf-8"
     env.update(extra)
     return env
 
 
 def run(args, env=None, stdin=None, cwd=None):
-    return subprocess.run([sys.executable] + [str(a) for a in args], input=stdin, capture_output=True,
-                          text=True, encoding="utf-8", env=env or clean_env(), cwd=str(cwd or ROOT),
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable] + [str(a) for a in args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env or clean_env(),
+        cwd=str(cwd or ROOT),
+        timeout=120,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,7 +101,7 @@ def test_bundled_digit_is_exactly_what_read_digit_makes_of_the_seven_png(seven):
     x, digit = seven
     assert digit == 7
     assert len(x) == 784 and all(0.0 <= v <= 1.0 for v in x)
-    assert x == read_digit(SEVEN)      # made from the PNG, not from MNIST, and not hand-edited
+    assert x == read_digit(SEVEN)  # made from the PNG, not from MNIST, and not hand-edited
     with open(str(explain.EXAMPLE), encoding="utf-8") as f:
         d = json.load(f)
     assert d["source"] == "examples/seven-ink-on-paper.png"
@@ -105,8 +118,18 @@ def test_step_through_runs_to_the_end_without_mnist(tmp_path):
     assert r.returncode == 0, r.stderr
     out = r.stdout
     for n in range(1, 8):
-        assert "STAGE %d" % n in out
-    for name in ("z[0]", "z[1]", "z[2]", "a[1]", "a[2]", "a[3]", "delta[2]", "delta[1]", "delta[0]"):
+        assert "STAGE %d" % (n,) in out
+    for name in (
+        "z[0]",
+        "z[1]",
+        "z[2]",
+        "a[1]",
+        "a[2]",
+        "a[3]",
+        "delta[2]",
+        "delta[1]",
+        "delta[0]",
+    ):
         assert name in out
     assert "bundled example digit" in out and "(a 7)" in out
     assert "C: " in out and "(lower)" in out
@@ -120,9 +143,14 @@ def test_step_through_numbers_come_from_network_py(tmp_path):
     x, digit = explain.example_digit()
     net = network.new_network(seed=3)
     delta = network.backprop(net, x, network.one_hot(digit), "quadratic")[2]
-    assert "(backprop: %+.6f)" % delta[-1][digit] in r.stdout
+    assert f"(backprop: {delta[-1][digit]:+.6f})" in r.stdout
     z, a = network.feedforward(net, x)
-    assert "C = Σₖ (aₖ − yₖ)² = %.6f" % network.cost(a[-1], network.one_hot(digit), z[-1], "quadratic") in r.stdout
+    assert (
+        "C = Σₖ (aₖ − yₖ)² = {:.6f}".format(
+            network.cost(a[-1], network.one_hot(digit), z[-1], "quadratic")
+        )
+        in r.stdout
+    )
 
 
 def test_step_through_runs_with_mnist(mnist_dir, tmp_path):
@@ -141,7 +169,7 @@ def test_step_through_break_stops_in_the_debugger_at_every_stage(tmp_path):
     r = run([STEP_THROUGH, "--break"], stdin="p digit\n" + "c\n" * 10, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("(Pdb)") >= 7
-    assert "(Pdb) 7" in r.stdout          # `p digit` at the first stop
+    assert "(Pdb) 7" in r.stdout  # `p digit` at the first stop
     assert "STAGE 7" in r.stdout
 
 
@@ -156,7 +184,7 @@ def test_explain_forward_pass_equals_feedforward(net, seven):
     z, a = network.feedforward(net, x)
     assert [len(layer) for layer in layers] == net.sizes[1:]
     for l, layer in enumerate(layers):
-        assert [n.z for n in layer] == z[l]          # the very same floats, not just close
+        assert [n.z for n in layer] == z[l]  # the very same floats, not just close
         assert [n.a for n in layer] == a[l + 1]
         for n in layer:
             assert n.b + n.excitation + n.inhibition == pytest.approx(n.z, rel=1e-9, abs=1e-9)
@@ -167,7 +195,10 @@ def test_explain_forward_pass_equals_feedforward(net, seven):
 def small_networks(draw):
     sizes = [draw(st.integers(1, 6)) for _ in range(draw(st.integers(2, 4)))]
     weight = st.floats(-3.0, 3.0, allow_nan=False)
-    w = [[[draw(weight) for _ in range(sizes[l])] for _ in range(sizes[l + 1])] for l in range(len(sizes) - 1)]
+    w = [
+        [[draw(weight) for _ in range(sizes[l])] for _ in range(sizes[l + 1])]
+        for l in range(len(sizes) - 1)
+    ]
     b = [[draw(weight) for _ in range(sizes[l + 1])] for l in range(len(sizes) - 1)]
     x = [draw(st.floats(0.0, 1.0)) for _ in range(sizes[0])]
     return Network(sizes, w, b), x
@@ -185,23 +216,24 @@ def test_explain_forward_pass_equals_feedforward_for_any_network(problem):
 
 def test_explain_report_prints_the_networks_own_numbers(net, seven):
     x, digit = seven
-    text = explain.report(net, x, label=digit, kind="cross-entropy", eta=0.2)
+    text = explain.report(net, x, label=digit, cost="cross-entropy", eta=0.2)
     z, a = network.feedforward(net, x)
     for i in range(10):
         assert "  %5d  %+7.3f  %7.4f " % (i, z[-1][i], a[-1][i]) in text
     y = network.one_hot(digit)
-    assert "= %.6f" % network.cost(a[-1], y, z[-1], "cross-entropy") in text
+    assert "= {:.6f}".format(network.cost(a[-1], y, z[-1], "cross-entropy")) in text
     delta = network.backprop(net, x, y, "cross-entropy")[2]
     for l in range(len(delta)):
         for i, d in enumerate(delta[l]):
-            assert "δ = %+.3e" % d in text
+            assert f"δ = {d:+.3e}" in text
     before, after, _ = explain.step_effect(net, x, digit, "cross-entropy", 0.2)
-    assert "from %.6f to %.6f" % (before, after) in text
+    assert f"from {before:.6f} to {after:.6f}" in text
     assert "η = 0.2" in text
 
 
 def test_explain_default_learning_rate_is_trainings():
     from tinynet import train
+
     assert explain.DEFAULT_ETA == train.DEFAULTS["lr"]
 
 
@@ -213,7 +245,7 @@ def test_explain_step_effect_matches_a_real_sgd_step(seven):
     network.sgd_step(copy, [(x, network.one_hot(digit))], 0.5, "quadratic")
     assert out == network.output(copy, x)
     assert after < before
-    assert net.w == network.new_network(seed=2).w      # the network itself is untouched
+    assert net.w == network.new_network(seed=2).w  # the network itself is untouched
 
 
 def test_strongest_region_finds_where_the_positive_weights_are():
@@ -227,20 +259,37 @@ def test_strongest_region_finds_where_the_positive_weights_are():
     assert explain.strongest_region([-1.0] * 784) is None
     field = explain.receptive_field(w)
     assert len(field) == 7 and all(len(row) == 7 for row in field)
-    assert max((v, r, c) for r, row in enumerate(field) for c, v in enumerate(row))[1:] in ((0, 5), (1, 5))
+    assert max((v, r, c) for r, row in enumerate(field) for c, v in enumerate(row))[1:] in (
+        (0, 5),
+        (1, 5),
+    )
 
 
 def test_explain_command_line(weights_file, capsys):
-    assert explain.main([str(SEVEN), "--weights", str(weights_file), "--label", "7", "--lr", "0.1"]) == 0
+    assert (
+        explain.main([str(SEVEN), "--weights", str(weights_file), "--label", "7", "--lr", "0.1"])
+        == 0
+    )
     out = capsys.readouterr().out
-    for part in ("FORWARD PASS", "Hidden layer 1", "Hidden layer 2", "Output layer", "BACKWARD PASS",
-                 "(BP1)", "(BP2)", "η = 0.1", "After that one step"):
+    for part in (
+        "FORWARD PASS",
+        "Hidden layer 1",
+        "Hidden layer 2",
+        "Output layer",
+        "BACKWARD PASS",
+        "(BP1)",
+        "(BP2)",
+        "η = 0.1",
+        "After that one step",
+    ):
         assert part in out
     assert explain.main([str(SEVEN), "--weights", str(weights_file)]) == 0
     assert "BACKWARD PASS" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("case", ["not an image", "no such image", "blank image", "bad weights", "no weights"])
+@pytest.mark.parametrize(
+    "case", ["not an image", "no such image", "blank image", "bad weights", "no weights"]
+)
 def test_explain_errors_are_one_line_and_exit_2(case, tmp_path, weights_file, capsys):
     image, weights_arg = SEVEN, ["--weights", str(weights_file)]
     if case == "not an image":
@@ -277,7 +326,9 @@ def test_gradcheck_passes_on_the_real_backprop(kind, capsys):
     assert gradcheck.main(["--example", "--cost", kind, "--samples", "4", "--seed", "2"]) == 0
     out = capsys.readouterr().out
     assert "PASS" in out and "worst relative error" in out and "floor = 1e-05" in out
-    assert "pixel (" in out and "= 0.000" in out and "b[2][9]" in out   # blank-pixel weights and biases
+    assert (
+        "pixel (" in out and "= 0.000" in out and "b[2][9]" in out
+    )  # blank-pixel weights and biases
 
 
 def test_gradcheck_passes_at_trained_weights(trained_path, capsys):
@@ -301,9 +352,9 @@ def test_gradcheck_falls_back_to_the_bundled_digit(monkeypatch, capsys):
 def test_gradcheck_fails_when_bp1_is_wrong(monkeypatch, capsys):
     right = network.output_delta
 
-    def wrong(a_L, y, z_L, kind="quadratic"):
-        delta = right(a_L, y, z_L, kind)
-        delta[3] *= 1.001                     # one entry of δ⁽ᴸ⁾ off by 0.1 %
+    def wrong(a_L, y, z_L, cost="quadratic"):
+        delta = right(a_L, y, z_L, cost)
+        delta[3] *= 1.001  # one entry of δ⁽ᴸ⁾ off by 0.1 %
         return delta
 
     monkeypatch.setattr(network, "output_delta", wrong)
@@ -317,8 +368,8 @@ def test_gradcheck_fails_on_a_wrong_gradient_for_blank_pixels(monkeypatch):
     """A bug only in the weights from blank pixels (δ·0 must be 0) is caught by sampling them."""
     right = gradcheck.backprop
 
-    def wrong(net, x, y, kind="quadratic"):
-        dC_db, dC_dw, delta, z, a = right(net, x, y, kind)
+    def wrong(net, x, y, cost="quadratic"):
+        dC_db, dC_dw, delta, z, a = right(net, x, y, cost)
         for row in dC_dw[0]:
             for j in range(len(row)):
                 if x[j] == 0:
@@ -332,8 +383,8 @@ def test_gradcheck_fails_on_a_wrong_gradient_for_blank_pixels(monkeypatch):
 def test_gradcheck_fails_on_one_wrong_bias(monkeypatch):
     right = gradcheck.backprop
 
-    def wrong(net, x, y, kind="quadratic"):
-        dC_db, dC_dw, delta, z, a = right(net, x, y, kind)
+    def wrong(net, x, y, cost="quadratic"):
+        dC_db, dC_dw, delta, z, a = right(net, x, y, cost)
         dC_db[1][5] *= 1 + 1e-4
         return dC_db, dC_dw, delta, z, a
 
@@ -371,7 +422,7 @@ def decoded(path_or_bytes):
 
 
 def colours(rgba):
-    return {tuple(rgba[k:k + 3]) for k in range(0, len(rgba), 4)}
+    return {tuple(rgba[k : k + 3]) for k in range(0, len(rgba), 4)}
 
 
 def test_weights_picture(weights_file, tmp_path, capsys):
@@ -383,9 +434,9 @@ def test_weights_picture(weights_file, tmp_path, capsys):
     assert (width, height) == (2 * 16 + 4 * 168 + 3 * 16, 2 * 16 + 4 * (14 + 168) + 3 * 16 + 40)
     seen = colours(rgba)
     assert len(seen) > 100
-    assert any(r > 150 and b < 100 for r, g, b in seen)        # red: positive weights
-    assert any(b > 150 and r < 100 for r, g, b in seen)        # blue: negative weights
-    assert list(out.parent.iterdir()) == [out]                 # no temporary file left behind
+    assert any(r > 150 and b < 100 for r, g, b in seen)  # red: positive weights
+    assert any(b > 150 and r < 100 for r, g, b in seen)  # blue: negative weights
+    assert list(out.parent.iterdir()) == [out]  # no temporary file left behind
 
 
 def test_weights_picture_colours_follow_the_weights():
@@ -393,23 +444,34 @@ def test_weights_picture_colours_follow_the_weights():
     net.w[0][0] = [0.0] * 784
     net.w[0][0][0], net.w[0][0][1] = 2.0, -1.0
     canvas = visualize.weights_image(net, scale=1, columns=2)
-    x0, y0 = 16, 16 + 14                     # tile 0's top-left pixel
+    x0, y0 = 16, 16 + 14  # tile 0's top-left pixel
 
     def at(x, y):
         k = 3 * (canvas.width * y + x)
-        return tuple(canvas.pixels[k:k + 3])
+        return tuple(canvas.pixels[k : k + 3])
 
-    assert at(x0, y0) == visualize.RED                 # the largest weight: full red
+    assert at(x0, y0) == visualize.RED  # the largest weight: full red
     assert at(x0 + 1, y0) == visualize.diverging(-0.5)  # half of it, negative: pale blue
-    assert at(x0 + 2, y0) == (255, 255, 255)           # zero: white
+    assert at(x0 + 2, y0) == (255, 255, 255)  # zero: white
     assert visualize.diverging(-1) == visualize.BLUE and visualize.diverging(0) == (255, 255, 255)
 
 
 def write_log(path, n=5):
     with open(str(path), "w") as f:
         for e in range(1, n + 1):
-            f.write(json.dumps({"epoch": e, "cost": 1.0 / e, "train_accuracy": 0.8 + 0.02 * e,
-                                "test_accuracy": 0.85 + 0.01 * e, "seconds": 1.0, "lr": 0.1}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "epoch": e,
+                        "cost": 1.0 / e,
+                        "train_accuracy": 0.8 + 0.02 * e,
+                        "test_accuracy": 0.85 + 0.01 * e,
+                        "seconds": 1.0,
+                        "lr": 0.1,
+                    }
+                )
+                + "\n"
+            )
 
 
 def check_svg(path, epochs):
@@ -419,7 +481,7 @@ def check_svg(path, epochs):
     assert width >= 400 and height >= 300
     ns = {"s": "http://www.w3.org/2000/svg"}
     lines = root.findall(".//s:polyline", ns)
-    assert len(lines) == 3                                  # cost, training and test accuracy
+    assert len(lines) == 3  # cost, training and test accuracy
     for line in lines:
         points = [tuple(map(float, p.split(","))) for p in line.get("points").split()]
         assert len(points) == epochs
@@ -440,9 +502,11 @@ def test_curves_picture(tmp_path):
 
 
 def test_curves_reads_a_weights_files_history_and_keeps_the_last_of_a_repeated_epoch(tmp_path):
-    history = [{"epoch": 1, "cost": 0.9, "train_accuracy": 0.8, "test_accuracy": 0.81},
-               {"epoch": 2, "cost": 0.5, "train_accuracy": 0.9, "test_accuracy": 0.91},
-               {"epoch": 2, "cost": 0.4, "train_accuracy": 0.92, "test_accuracy": 0.93}]
+    history = [
+        {"epoch": 1, "cost": 0.9, "train_accuracy": 0.8, "test_accuracy": 0.81},
+        {"epoch": 2, "cost": 0.5, "train_accuracy": 0.9, "test_accuracy": 0.91},
+        {"epoch": 2, "cost": 0.4, "train_accuracy": 0.92, "test_accuracy": 0.93},
+    ]
     path = tmp_path / "w.json"
     weights.save(network.new_network([784, 2, 10]), path, training={"history": history})
     records = visualize.read_log(path)
@@ -468,8 +532,24 @@ def test_mistakes_picture_without_mnist():
 
 def test_mistakes_picture_with_mnist(mnist_dir, weights_file, tmp_path):
     out = tmp_path / "m.png"
-    assert visualize.main(["mistakes", "--weights", str(weights_file), "--data", str(mnist_dir),
-                           "--out", str(out), "--count", "12", "--columns", "6"]) == 0
+    assert (
+        visualize.main(
+            [
+                "mistakes",
+                "--weights",
+                str(weights_file),
+                "--data",
+                str(mnist_dir),
+                "--out",
+                str(out),
+                "--count",
+                "12",
+                "--columns",
+                "6",
+            ]
+        )
+        == 0
+    )
     width, height, rgba = decoded(out)
     assert (width, height) == (2 * 12 + 6 * 84 + 5 * 10, 2 * 12 + 2 * (84 + 21) + 10)
     assert len(colours(rgba)) > 20
@@ -482,7 +562,8 @@ def test_font_glyphs_are_five_rows_of_equal_width():
 
 
 def test_write_atomic_keeps_the_old_file_on_failure(tmp_path):
-    from tinynet import files
+    from tinynet.support import files
+
     path = tmp_path / "out.png"
     files.write_atomic(path, b"old")
     mask = os.umask(0)
@@ -516,25 +597,36 @@ def readme_debugger_section():
     if start < 0:
         return None
     end = readme.find("\n## ", start + 5)
-    return readme[start:end if end > 0 else len(readme)]
+    return readme[start : end if end > 0 else len(readme)]
 
 
 @pytest.mark.skipif(readme_debugger_section() is None, reason="README has no debugger section yet")
 def test_readme_line_numbers_point_at_the_formulas():
     lines = (ROOT / "tinynet" / "network.py").read_text(encoding="utf-8").splitlines()
-    rows = [r for r in readme_debugger_section().splitlines() if r.startswith("|") and "network.py:" in r]
+    rows = [
+        r
+        for r in readme_debugger_section().splitlines()
+        if r.startswith("|") and "network.py:" in r
+    ]
     assert rows
     for row in rows:
         number = int(re.search(r"network\.py:(\d+)", row).group(1))
-        code = re.findall(r"`([^`]+)`", row)[-1]           # the last `code` in the row
+        code = re.findall(r"`([^`]+)`", row)[-1]  # the last `code` in the row
         assert code in lines[number - 1], "README says %r is at network.py:%d, which is %r" % (
-            code, number, lines[number - 1])
+            code,
+            number,
+            lines[number - 1],
+        )
 
 
 def test_a_reader_that_stops_early_gets_no_traceback():
     # `python -m tinynet.gradcheck | head -1`: the pipe closes before the table is written
-    p = subprocess.Popen([sys.executable, "-m", "tinynet.gradcheck"], cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "tinynet.gradcheck"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     p.stdout.readline()
     p.stdout.close()
     err = p.stderr.read().decode()

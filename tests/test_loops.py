@@ -4,9 +4,12 @@ import random
 import re
 import textwrap
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tinynet import fast, loops, network, sparse
+from tinynet import engines as fast
+from tinynet import network
+from tinynet.engines import listmath, loops, pixels
 
 
 def random_floats(rng, n, scale=1.0):
@@ -18,7 +21,12 @@ def random_image(rng, size, ink=0.4):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n_in=st.integers(1, 20), n_out=st.integers(1, 20), m=st.integers(1, 4), seed=st.integers(0, 10**6))
+@given(
+    n_in=st.integers(1, 20),
+    n_out=st.integers(1, 20),
+    m=st.integers(1, 4),
+    seed=st.integers(0, 10**6),
+)
 def test_dense_kernels_equal_the_plain_double_loops(n_in, n_out, m, seed):
     rng = random.Random(seed)
     k = loops.dense_kernels(n_in, n_out)
@@ -60,13 +68,15 @@ def test_dense_kernels_equal_the_plain_double_loops(n_in, n_out, m, seed):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 20), size=st.integers(1, 40), m=st.integers(1, 4), seed=st.integers(0, 10**6))
+@given(
+    n=st.integers(1, 20), size=st.integers(1, 40), m=st.integers(1, 4), seed=st.integers(0, 10**6)
+)
 def test_first_layer_kernels_equal_the_plain_loops_over_the_non_zero_pixels(n, size, m, seed):
     rng = random.Random(seed)
     k = loops.first_layer_kernels(n)
     w0, b0 = random_floats(rng, size * n), random_floats(rng, n)  # w0[j * n + i] = w⁽¹⁾ᵢⱼ
     images = [random_image(rng, size) for x in range(m)]
-    batch = [sparse.sparse(image) + (None,) for image in images]
+    batch = [pixels.sparse(image) + (None,) for image in images]
 
     z = []
     for image in images:  # z⁽¹⁾ᵢ = b⁽¹⁾ᵢ + Σⱼ w⁽¹⁾ᵢⱼ xⱼ over the pixels that are not 0
@@ -74,7 +84,7 @@ def test_first_layer_kernels_equal_the_plain_loops_over_the_non_zero_pixels(n, s
         for j in range(size):
             if image[j]:
                 for i in range(n):
-                    z_x[i] += w0[j * n + i] * sparse.PIXEL[image[j]]
+                    z_x[i] += w0[j * n + i] * pixels.PIXEL[image[j]]
         z.append(z_x)
     assert k["forward"](w0, b0, batch) == z
     assert [k["forward_image"](w0, b0, image) for image in images] == z
@@ -86,7 +96,7 @@ def test_first_layer_kernels_equal_the_plain_loops_over_the_non_zero_pixels(n, s
             b_plain[i] -= step * d[i]
             for j in range(size):
                 if image[j]:
-                    w_plain[j * n + i] -= step * d[i] * sparse.PIXEL[image[j]]
+                    w_plain[j * n + i] -= step * d[i] * pixels.PIXEL[image[j]]
     k["update"](w0, b0, step, delta, batch)
     assert w0 == w_plain and b0 == b_plain
 
@@ -94,25 +104,34 @@ def test_first_layer_kernels_equal_the_plain_loops_over_the_non_zero_pixels(n, s
 @given(n=st.integers(1, 80), seed=st.integers(0, 10**6))
 def test_sigmoids_kernel_equals_sparse_sigmoids_bit_for_bit(n, seed):
     rng = random.Random(seed)
-    z = [random_floats(rng, n, 10.0), [rng.choice([-800.0, -700.0, -699.0, 0.0, 700.0, 800.0]) for i in range(n)]]
-    assert loops.sigmoids_kernel(n)(z) == [sparse.sigmoids(z_x) for z_x in z]
+    z = [
+        random_floats(rng, n, 10.0),
+        [rng.choice([-800.0, -700.0, -699.0, 0.0, 700.0, 800.0]) for i in range(n)],
+    ]
+    assert loops.sigmoids_kernel(n)(z) == [listmath.sigmoids(z_x) for z_x in z]
 
 
 def test_output_is_the_last_activation_of_forward_bit_for_bit():
     rng = random.Random(4)
     e = loops.Loops(network.new_network([784, 16, 16, 10], seed=4))
     images = [random_image(rng, 784, ink=0.2) for x in range(3)] + [bytes(784)]
-    z, a = e.forward([sparse.sparse(image) + (None,) for image in images])
+    z, a = e.forward([pixels.sparse(image) + (None,) for image in images])
     assert [e.output(image) for image in images] == a[-1]
 
 
 def copy(net):
-    return network.Network(net.sizes, [[list(r) for r in w] for w in net.w], [list(b) for b in net.b])
+    return network.Network(
+        net.sizes, [[list(r) for r in w] for w in net.w], [list(b) for b in net.b]
+    )
 
 
 @settings(max_examples=12, deadline=None)
-@given(hidden=st.lists(st.integers(1, 80), min_size=0, max_size=2), seed=st.integers(0, 10**6),
-       kind=st.sampled_from(network.COSTS), m=st.integers(1, 5))
+@given(
+    hidden=st.lists(st.integers(1, 80), min_size=0, max_size=2),
+    seed=st.integers(0, 10**6),
+    kind=st.sampled_from(list(network.COSTS)),
+    m=st.integers(1, 5),
+)
 def test_one_batch_equals_network_sgd_step_also_for_wide_or_no_hidden_layers(hidden, seed, kind, m):
     sizes = [30] + hidden + [10]  # σ of more than 64 neurons keeps its loop
     net = network.new_network(sizes, seed=seed)
@@ -120,21 +139,34 @@ def test_one_batch_equals_network_sgd_step_also_for_wide_or_no_hidden_layers(hid
     images = [random_image(rng, 30, ink=0.5) for x in range(m)]
     labels = [rng.randrange(10) for x in range(m)]
     reference = copy(net)
-    ref_cost = network.sgd_step(reference, [([p / 255 for p in image], network.one_hot(d))
-                                            for image, d in zip(images, labels)], 0.5, kind)
+    ref_cost = network.sgd_step(
+        reference,
+        [([p / 255 for p in image], network.one_hot(d)) for image, d in zip(images, labels)],
+        0.5,
+        kind,
+    )
     e = loops.Loops(net)
     seen = []
-    loops.train_loops(e, [[sparse.sparse(image) + (d,) for image, d in zip(images, labels)]], 0.5, kind,
-                      lambda n, c, k: seen.append((n, c)))
+    loops.train_loops(
+        e,
+        [[pixels.sparse(image) + (d,) for image, d in zip(images, labels)]],
+        0.5,
+        kind,
+        lambda n, c, k: seen.append((n, c)),
+    )
     got = e.network()
     for l in range(len(sizes) - 1):
-        assert max(abs(x - y) for r, s in zip(got.w[l], reference.w[l]) for x, y in zip(r, s)) < 1e-9
+        assert (
+            max(abs(x - y) for r, s in zip(got.w[l], reference.w[l]) for x, y in zip(r, s)) < 1e-9
+        )
         assert max(abs(x - y) for x, y in zip(got.b[l], reference.b[l])) < 1e-9
     assert seen[0][0] == m and abs(seen[0][1] / m - ref_cost) < 1e-9
 
 
 def test_the_engine_is_the_one_fast_uses():
-    assert fast.make_engine(network.new_network([5, 3, 2], seed=0), "loops").__class__ is loops.Loops
+    assert (
+        fast.make_engine(network.new_network([5, 3, 2], seed=0), "loops").__class__ is loops.Loops
+    )
 
 
 def code_blocks(doc):
@@ -157,9 +189,11 @@ def sigma_written_out(src):
 
 
 def test_the_docstrings_show_the_source_that_is_generated():
-    for source, doc in [(loops.sigmoids_source(2), loops.sigmoids_source.__doc__),
-                        (loops.first_layer_source(2), loops.first_layer_source.__doc__),
-                        (loops.dense_source(2, 3), loops.dense_source.__doc__)]:
+    for source, doc in [
+        (loops.sigmoids_source(2), loops.sigmoids_source.__doc__),
+        (loops.first_layer_source(2), loops.first_layer_source.__doc__),
+        (loops.dense_source(2, 3), loops.dense_source.__doc__),
+    ]:
         blocks = code_blocks(doc)
         assert blocks
         for block in blocks:

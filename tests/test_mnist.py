@@ -479,7 +479,11 @@ def test_all_mirrors_down(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="no network") as error:
         mnist.load("train", data_dir=folder)
     assert_one_line_naming(
-        error, folder, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "--data",
+        error,
+        folder,
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "--data",
         "TINYNET_DATA",
     )
     assert list(folder.iterdir()) == []
@@ -583,7 +587,7 @@ def test_kaggle_test_round_trip(tmp_path):
         (lambda row: ["x"] + row[1:], "label is 'x'"),
         (lambda row: row[:5] + ["256"] + row[6:], "pixel4 is '256'"),
         (lambda row: row[:5] + ["-1"] + row[6:], "pixel4 is '-1'"),
-        (lambda row: row[:785 - 1] + [""], "pixel783 is ''"),
+        (lambda row: row[: 785 - 1] + [""], "pixel783 is ''"),
         (lambda row: row[:9] + ["1.5"] + row[10:], "pixel8 is '1.5'"),
     ],
 )

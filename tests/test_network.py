@@ -1,6 +1,7 @@
 import math
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinynet import gradcheck, network
 from tinynet.network import Network
@@ -12,12 +13,14 @@ def small_problems(draw):
     n_layers = draw(st.integers(1, 3))
     sizes = [draw(st.integers(1, 5)) for _ in range(n_layers + 1)]
     weight = st.floats(-2.0, 2.0, allow_nan=False)
-    w = [[[draw(weight) for _ in range(sizes[l])] for _ in range(sizes[l + 1])]
-         for l in range(n_layers)]
+    w = [
+        [[draw(weight) for _ in range(sizes[l])] for _ in range(sizes[l + 1])]
+        for l in range(n_layers)
+    ]
     b = [[draw(weight) for _ in range(sizes[l + 1])] for l in range(n_layers)]
     x = [draw(st.floats(0.0, 1.0)) for _ in range(sizes[0])]
     y = [draw(st.sampled_from([0.0, 1.0, 0.3])) for _ in range(sizes[-1])]
-    kind = draw(st.sampled_from(network.COSTS))
+    kind = draw(st.sampled_from(list(network.COSTS)))
     return Network(sizes, w, b), x, y, kind
 
 
@@ -26,19 +29,31 @@ def small_problems(draw):
 def test_every_gradient_equals_a_finite_difference(problem):
     net, x, y, kind = problem
     params = [("b", l, i, None) for l in range(len(net.b)) for i in range(len(net.b[l]))]
-    params += [("w", l, i, j) for l in range(len(net.w))
-               for i in range(len(net.w[l])) for j in range(len(net.w[l][i]))]
+    params += [
+        ("w", l, i, j)
+        for l in range(len(net.w))
+        for i in range(len(net.w[l]))
+        for j in range(len(net.w[l][i]))
+    ]
     for param, l, i, j, analytic, numeric, rel in gradcheck.compare(net, x, y, kind, params):
         # Relative error below 1e-6. A finite difference itself is only good to ~1e-10 (rounding
         # of C, divided by h), so gradients under 1e-3 are held to an absolute error of 1e-9.
-        assert abs(analytic - numeric) <= 1e-6 * max(abs(analytic), abs(numeric), 1e-3), \
-            (param, l, i, j, analytic, numeric)
+        assert abs(analytic - numeric) <= 1e-6 * max(abs(analytic), abs(numeric), 1e-3), (
+            param,
+            l,
+            i,
+            j,
+            analytic,
+            numeric,
+        )
 
 
 def test_a_wrong_gradient_is_caught():
     net = network.new_network([3, 2, 2], seed=4)
     x, y = [0.2, 0.9, 0.5], [1.0, 0.0]
-    (_, l, i, j, analytic, numeric, rel), = gradcheck.compare(net, x, y, "quadratic", [("w", 0, 1, 2)])
+    ((_, l, i, j, analytic, numeric, rel),) = gradcheck.compare(
+        net, x, y, "quadratic", [("w", 0, 1, 2)]
+    )
     assert rel < 1e-7
     assert gradcheck.relative_error(analytic * 1.01, numeric) > 1e-3
 

@@ -1,4 +1,4 @@
-"""Tests for tinynet.png: conformance images, round trips, broken and hostile files."""
+"""Tests for tinynet.images.png: conformance images, round trips, broken and hostile files."""
 
 import json
 import os
@@ -10,12 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinynet import png
-from tinynet.png import PNGError
+from tinynet.images import png
+from tinynet.images.png import PNGError
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROUND_TRIP = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
 
@@ -27,15 +29,14 @@ ROUND_TRIP = settings(
 def find_pngsuite():
     """The shared PngSuite folder ($TINYNET_PNGSUITE or ../shared/pngsuite), or None."""
     folder = Path(
-        os.environ.get("TINYNET_PNGSUITE") or Path(__file__).resolve().parent.parent.parent / "shared" / "pngsuite"
+        os.environ.get("TINYNET_PNGSUITE")
+        or Path(__file__).resolve().parent.parent.parent / "shared" / "pngsuite"
     )
     return folder if (folder / "expected_rgba.json").is_file() else None
 
 
 PNGSUITE = find_pngsuite()
-NO_SUITE = (
-    "PngSuite not found: set TINYNET_PNGSUITE to the folder holding expected_rgba.json (normally ../shared/pngsuite)"
-)
+NO_SUITE = "PngSuite not found: set TINYNET_PNGSUITE to the folder holding expected_rgba.json (normally ../shared/pngsuite)"
 EXPECTED = json.loads((PNGSUITE / "expected_rgba.json").read_text()) if PNGSUITE else {}
 INVALID = sorted((PNGSUITE / "invalid").glob("*.png")) if PNGSUITE else []
 
@@ -47,7 +48,12 @@ def build(*chunks):
 
 def ihdr(width, height, depth=8, colour=0, interlace=0, compression=0, filter_method=0):
     """An IHDR chunk as a (name, body) pair."""
-    return ("IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, compression, filter_method, interlace))
+    return (
+        "IHDR",
+        struct.pack(
+            ">IIBBBBB", width, height, depth, colour, compression, filter_method, interlace
+        ),
+    )
 
 
 def idat(raw):
@@ -111,7 +117,9 @@ def assert_well_formed(result):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED) or [pytest.param(None, marks=pytest.mark.skip(reason=NO_SUITE))])
+@pytest.mark.parametrize(
+    "name", sorted(EXPECTED) or [pytest.param(None, marks=pytest.mark.skip(reason=NO_SUITE))]
+)
 def test_pngsuite_image_decodes_to_expected_rgba(name):
     expected = EXPECTED[name]
     width, height, rgba = png.decode((PNGSUITE / name).read_bytes())
@@ -135,7 +143,11 @@ def ihdr_contradicts_name(path):
     depth, colour = data[24], data[25]
     claimed = path.name.split("bitdepth")[1].split("-")[0]
     if claimed.isdigit() and int(claimed) != depth and depth in png.ALLOWED_DEPTHS.get(colour, ()):
-        return "%s: IHDR says the legal bit depth %d, not %s, so the file is valid PNG" % (path.name, depth, claimed)
+        return "%s: IHDR says the legal bit depth %d, not %s, so the file is valid PNG" % (
+            path.name,
+            depth,
+            claimed,
+        )
     return None
 
 
@@ -163,7 +175,9 @@ def test_grey_bit_depth_3_is_refused():
 # ---------------------------------------------------------------------------
 
 BYTE = st.integers(0, 255)
-FILTERS = st.one_of(st.integers(0, 4), st.just("adaptive"), st.lists(st.integers(0, 4), min_size=1, max_size=8))
+FILTERS = st.one_of(
+    st.integers(0, 4), st.just("adaptive"), st.lists(st.integers(0, 4), min_size=1, max_size=8)
+)
 
 
 @st.composite
@@ -238,8 +252,12 @@ def test_every_depth_and_filter_on_a_gradient(colour, interlace):
             else:
                 samples = [(i * 2654435761) % (top + 1) for i in range(count)]
             for filter_type in range(5):
-                data = png.encode_raw(width, height, samples, colour, depth, palette, None, interlace, filter_type)
-                assert png.decode(data)[2] == expected_rgba(width, height, samples, colour, depth, palette)
+                data = png.encode_raw(
+                    width, height, samples, colour, depth, palette, None, interlace, filter_type
+                )
+                assert png.decode(data)[2] == expected_rgba(
+                    width, height, samples, colour, depth, palette
+                )
 
 
 @settings(max_examples=60, deadline=None)
@@ -253,7 +271,9 @@ def test_every_depth_and_filter_on_a_gradient(colour, interlace):
 def test_encode_modes_round_trip(mode, width, height, seed, filter_type):
     channels = len(mode)
     pixels = (seed * (width * height * channels // len(seed) + 1))[: width * height * channels]
-    width_out, height_out, rgba = png.decode(png.encode(width, height, pixels, mode, filter_type=filter_type))
+    width_out, height_out, rgba = png.decode(
+        png.encode(width, height, pixels, mode, filter_type=filter_type)
+    )
     assert (width_out, height_out) == (width, height)
     assert rgba == expected_rgba(width, height, list(pixels), png.MODES[mode], 8)
 
@@ -295,7 +315,9 @@ def test_paeth_table_matches_the_predictor_everywhere():
     for u in range(-255, 256):
         row = table[u]
         # c = 0, b = u, a = v: the predictor is algebraic, so negative values are fine here.
-        assert [row[v] for v in range(-255, 256)] == [png.paeth_predictor(v, u, 0) % 256 for v in range(-255, 256)]
+        assert [row[v] for v in range(-255, 256)] == [
+            png.paeth_predictor(v, u, 0) % 256 for v in range(-255, 256)
+        ]
 
 
 def reference_unfilter(kind, line, prev, bpp):
@@ -341,10 +363,22 @@ BROKEN = [
     ("IHDR size", build(("IHDR", b"\x00" * 12), idat(GREY_2X2_RAW), IEND), "13"),
     ("zero width", build(ihdr(0, 2), idat(GREY_2X2_RAW), IEND), "at least 1"),
     ("colour type 1", build(ihdr(2, 2, colour=1), idat(GREY_2X2_RAW), IEND), "colour type 1"),
-    ("palette depth 16", build(ihdr(2, 2, depth=16, colour=3), PALETTE, idat(GREY_2X2_RAW), IEND), "bit depth 16"),
+    (
+        "palette depth 16",
+        build(ihdr(2, 2, depth=16, colour=3), PALETTE, idat(GREY_2X2_RAW), IEND),
+        "bit depth 16",
+    ),
     ("RGB depth 4", build(ihdr(2, 2, depth=4, colour=2), idat(GREY_2X2_RAW), IEND), "bit depth 4"),
-    ("compression 1", build(ihdr(2, 2, compression=1), idat(GREY_2X2_RAW), IEND), "compression method"),
-    ("filter method 1", build(ihdr(2, 2, filter_method=1), idat(GREY_2X2_RAW), IEND), "filter method"),
+    (
+        "compression 1",
+        build(ihdr(2, 2, compression=1), idat(GREY_2X2_RAW), IEND),
+        "compression method",
+    ),
+    (
+        "filter method 1",
+        build(ihdr(2, 2, filter_method=1), idat(GREY_2X2_RAW), IEND),
+        "filter method",
+    ),
     ("interlace 2", build(ihdr(2, 2, interlace=2), idat(GREY_2X2_RAW), IEND), "interlace method"),
     ("no PLTE", build(ihdr(2, 1, colour=3), idat(INDEX_2X1_RAW), IEND), "no PLTE"),
     ("PLTE in grey", build(ihdr(2, 2), PALETTE, idat(GREY_2X2_RAW), IEND), "must not have a PLTE"),
@@ -358,9 +392,21 @@ BROKEN = [
         build(ihdr(2, 1, colour=2), ("tRNS", bytes(6)), PALETTE, idat(RGB_2X1_RAW), IEND),
         "after the tRNS",
     ),
-    ("two PLTE", build(ihdr(2, 1, colour=3), PALETTE, PALETTE, idat(INDEX_2X1_RAW), IEND), "more than one PLTE"),
-    ("PLTE length", build(ihdr(2, 1, colour=3), ("PLTE", b"\x00" * 4), idat(INDEX_2X1_RAW), IEND), "RGB triples"),
-    ("empty PLTE", build(ihdr(2, 1, colour=3), ("PLTE", b""), idat(INDEX_2X1_RAW), IEND), "RGB triples"),
+    (
+        "two PLTE",
+        build(ihdr(2, 1, colour=3), PALETTE, PALETTE, idat(INDEX_2X1_RAW), IEND),
+        "more than one PLTE",
+    ),
+    (
+        "PLTE length",
+        build(ihdr(2, 1, colour=3), ("PLTE", b"\x00" * 4), idat(INDEX_2X1_RAW), IEND),
+        "RGB triples",
+    ),
+    (
+        "empty PLTE",
+        build(ihdr(2, 1, colour=3), ("PLTE", b""), idat(INDEX_2X1_RAW), IEND),
+        "RGB triples",
+    ),
     (
         "tRNS before PLTE",
         build(ihdr(2, 1, colour=3), ("tRNS", b"\x00"), PALETTE, idat(INDEX_2X1_RAW), IEND),
@@ -371,9 +417,21 @@ BROKEN = [
         build(ihdr(2, 1, colour=3), PALETTE, ("tRNS", b"\x00" * 3), idat(INDEX_2X1_RAW), IEND),
         "only 2 entries",
     ),
-    ("tRNS in RGBA", build(ihdr(1, 1, colour=6), ("tRNS", bytes(6)), idat(bytes(5)), IEND), "not allowed in RGBA"),
-    ("tRNS grey size", build(ihdr(2, 2), ("tRNS", b"\x00"), idat(GREY_2X2_RAW), IEND), "must have 2 bytes"),
-    ("tRNS after IDAT", build(ihdr(2, 2), idat(GREY_2X2_RAW), ("tRNS", b"\x00\x00"), IEND), "tRNS chunk comes after"),
+    (
+        "tRNS in RGBA",
+        build(ihdr(1, 1, colour=6), ("tRNS", bytes(6)), idat(bytes(5)), IEND),
+        "not allowed in RGBA",
+    ),
+    (
+        "tRNS grey size",
+        build(ihdr(2, 2), ("tRNS", b"\x00"), idat(GREY_2X2_RAW), IEND),
+        "must have 2 bytes",
+    ),
+    (
+        "tRNS after IDAT",
+        build(ihdr(2, 2), idat(GREY_2X2_RAW), ("tRNS", b"\x00\x00"), IEND),
+        "tRNS chunk comes after",
+    ),
     (
         "two tRNS",
         build(ihdr(2, 2), ("tRNS", b"\x00\x00"), ("tRNS", b"\x00\x00"), idat(GREY_2X2_RAW), IEND),
@@ -392,22 +450,52 @@ BROKEN = [
     ),
     ("no IDAT", build(ihdr(2, 2), IEND), "no image data"),
     ("no IEND", build(ihdr(2, 2), idat(GREY_2X2_RAW)), "without an IEND"),
-    ("IEND not empty", build(ihdr(2, 2), idat(GREY_2X2_RAW), ("IEND", b"x")), "IEND chunk is not empty"),
-    ("critical chunk", build(ihdr(2, 2), ("QuUx", b"??"), idat(GREY_2X2_RAW), IEND), "unknown critical chunk QuUx"),
-    ("chunk type", build(ihdr(2, 2), ("I D!", b""), idat(GREY_2X2_RAW), IEND), "invalid chunk type"),
-    ("bad CRC", GREY_2X2[:-20] + bytes([GREY_2X2[-20] ^ 1]) + GREY_2X2[-19:], "bad CRC in IDAT chunk"),
+    (
+        "IEND not empty",
+        build(ihdr(2, 2), idat(GREY_2X2_RAW), ("IEND", b"x")),
+        "IEND chunk is not empty",
+    ),
+    (
+        "critical chunk",
+        build(ihdr(2, 2), ("QuUx", b"??"), idat(GREY_2X2_RAW), IEND),
+        "unknown critical chunk QuUx",
+    ),
+    (
+        "chunk type",
+        build(ihdr(2, 2), ("I D!", b""), idat(GREY_2X2_RAW), IEND),
+        "invalid chunk type",
+    ),
+    (
+        "bad CRC",
+        GREY_2X2[:-20] + bytes([GREY_2X2[-20] ^ 1]) + GREY_2X2[-19:],
+        "bad CRC in IDAT chunk",
+    ),
     ("truncated", GREY_2X2[:40], "truncated"),
     ("huge length", GREY_2X2[:33] + b"\xff\xff\xff\xf0IDAT", "impossible length"),
-    ("filter type 5", build(ihdr(2, 2), idat(b"\x05\x01\x02\x00\x03\x04"), IEND), "unknown filter type 5"),
+    (
+        "filter type 5",
+        build(ihdr(2, 2), idat(b"\x05\x01\x02\x00\x03\x04"), IEND),
+        "unknown filter type 5",
+    ),
     ("too little data", build(ihdr(2, 2), idat(GREY_2X2_RAW[:-1]), IEND), "too little image data"),
-    ("cut zlib stream", build(ihdr(2, 2), ("IDAT", zlib.compress(GREY_2X2_RAW)[:6]), IEND), "too little image data"),
+    (
+        "cut zlib stream",
+        build(ihdr(2, 2), ("IDAT", zlib.compress(GREY_2X2_RAW)[:6]), IEND),
+        "too little image data",
+    ),
     ("too much data", build(ihdr(2, 2), idat(GREY_2X2_RAW + b"\x00"), IEND), "too much image data"),
     ("garbage zlib", build(ihdr(2, 2), ("IDAT", b"\x78\x9c\xff\xff\xff\xff"), IEND), "corrupt"),
-    ("palette index", build(ihdr(2, 1, colour=3), PALETTE, idat(b"\x00\x00\x02"), IEND), "palette index 2"),
+    (
+        "palette index",
+        build(ihdr(2, 1, colour=3), PALETTE, idat(b"\x00\x00\x02"), IEND),
+        "palette index 2",
+    ),
 ]
 
 
-@pytest.mark.parametrize("data, message", [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN])
+@pytest.mark.parametrize(
+    "data, message", [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN]
+)
 def test_broken_png_is_refused_with_a_clear_message(data, message):
     with pytest.raises(PNGError, match=message):
         png.decode(data)
@@ -437,7 +525,9 @@ def test_bytes_after_iend_and_after_the_zlib_stream_are_ignored():
 
 
 def test_decode_accepts_bytearray_and_memoryview():
-    assert png.decode(bytearray(GREY_2X2)) == png.decode(memoryview(GREY_2X2)) == png.decode(GREY_2X2)
+    assert (
+        png.decode(bytearray(GREY_2X2)) == png.decode(memoryview(GREY_2X2)) == png.decode(GREY_2X2)
+    )
 
 
 def test_palette_for_rgb_image_is_ignored_and_transparency_keys_apply():
@@ -507,7 +597,12 @@ def zlib_stream_of_zeros(total, block=1 << 20):
     first = compressor.compress(bytes(block)) + compressor.flush(zlib.Z_FULL_FLUSH)
     repeat = compressor.compress(bytes(block)) + compressor.flush(zlib.Z_FULL_FLUSH)
     final_empty_block = b"\x03\x00"
-    return first + repeat * (total // block - 1) + final_empty_block + struct.pack(">I", (total % 65521) << 16 | 1)
+    return (
+        first
+        + repeat * (total // block - 1)
+        + final_empty_block
+        + struct.pack(">I", (total % 65521) << 16 | 1)
+    )
 
 
 def test_zeros_stream_builder_is_a_real_zlib_stream():
@@ -540,18 +635,38 @@ def seed_pngs():
     """Small valid PNGs covering the colour types, depths, tRNS and Adam7."""
     seeds = [
         GREY_2X2,
-        png.encode_raw(7, 5, [i % 2 for i in range(35)], 0, 1, interlace=True, filter_type=[0, 1, 2, 3, 4]),
         png.encode_raw(
-            5, 3, [i % 3 for i in range(15)], 3, 4, palette=[(1, 2, 3), (4, 5, 6), (7, 8, 9)], trns=[0, 128]
+            7, 5, [i % 2 for i in range(35)], 0, 1, interlace=True, filter_type=[0, 1, 2, 3, 4]
+        ),
+        png.encode_raw(
+            5,
+            3,
+            [i % 3 for i in range(15)],
+            3,
+            4,
+            palette=[(1, 2, 3), (4, 5, 6), (7, 8, 9)],
+            trns=[0, 128],
         ),
         png.encode_raw(4, 4, [i * 1000 for i in range(64)], 6, 16, filter_type="adaptive"),
         png.encode_raw(
-            6, 6, [(i * 37) % 256 for i in range(108)], 2, 8, trns=(0, 37, 74), interlace=True, filter_type=4
+            6,
+            6,
+            [(i * 37) % 256 for i in range(108)],
+            2,
+            8,
+            trns=(0, 37, 74),
+            interlace=True,
+            filter_type=4,
         ),
-        png.encode_raw(3, 9, [(i * 91) % 65536 for i in range(54)], 4, 16, interlace=True, filter_type=3),
+        png.encode_raw(
+            3, 9, [(i * 91) % 65536 for i in range(54)], 4, 16, interlace=True, filter_type=3
+        ),
     ]
     if PNGSUITE:
-        seeds += [(PNGSUITE / name).read_bytes() for name in ("basi0g04.png", "tbrn2c08.png", "basn3p04.png")]
+        seeds += [
+            (PNGSUITE / name).read_bytes()
+            for name in ("basi0g04.png", "tbrn2c08.png", "basn3p04.png")
+        ]
     return seeds
 
 
@@ -598,7 +713,9 @@ def chunk_mutations(draw, seeds):
     for _ in range(draw(st.integers(1, 3))):
         i = draw(st.integers(0, len(chunks) - 1))
         name, body = chunks[i]
-        action = draw(st.sampled_from(["body", "drop", "duplicate", "swap", "insert", "rename", "raw"]))
+        action = draw(
+            st.sampled_from(["body", "drop", "duplicate", "swap", "insert", "rename", "raw"])
+        )
         if action == "body" and body:
             body = bytearray(body)
             for _ in range(draw(st.integers(1, 3))):
@@ -612,10 +729,15 @@ def chunk_mutations(draw, seeds):
             j = draw(st.integers(0, len(chunks) - 1))
             chunks[i], chunks[j] = chunks[j], chunks[i]
         elif action == "insert":
-            new_name = draw(st.sampled_from(["IHDR", "PLTE", "tRNS", "IDAT", "IEND", "gAMA", "QuUx", "quUx"]))
+            new_name = draw(
+                st.sampled_from(["IHDR", "PLTE", "tRNS", "IDAT", "IEND", "gAMA", "QuUx", "quUx"])
+            )
             chunks.insert(i, (new_name, draw(st.binary(max_size=16))))
         elif action == "rename":
-            chunks[i] = (draw(st.sampled_from(["IHDR", "PLTE", "tRNS", "IDAT", "IEND", "ZzZz", "zzzz"])), body)
+            chunks[i] = (
+                draw(st.sampled_from(["IHDR", "PLTE", "tRNS", "IDAT", "IEND", "ZzZz", "zzzz"])),
+                body,
+            )
         elif action == "raw" and name == "IDAT":
             # Damage the inflated scanlines themselves (filter bytes, length) and recompress.
             try:

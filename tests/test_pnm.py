@@ -1,11 +1,11 @@
-"""Tests for tinynet.pnm: PBM/PGM/PPM in plain and raw form, bad headers, fuzzing."""
+"""Tests for tinynet.images.pnm: PBM/PGM/PPM in plain and raw form, bad headers, fuzzing."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinynet import pnm
-from tinynet.pnm import PNMError
+from tinynet.images import pnm
+from tinynet.images.pnm import PNMError
 
 
 def grey(*values):
@@ -39,18 +39,28 @@ GOOD = [
         b"P4\n10 2\n" + bytes([0b10000000, 0b01000000, 0b11111111, 0b11000000]),
         (10, 2, grey(0, 255, 255, 255, 255, 255, 255, 255, 255, 0) + grey(*[0] * 10)),
     ),
-    ("P5 raw", b"P5\n# made by hand\n2 2\n255\n" + bytes([0, 1, 254, 255]), (2, 2, grey(0, 1, 254, 255))),
+    (
+        "P5 raw",
+        b"P5\n# made by hand\n2 2\n255\n" + bytes([0, 1, 254, 255]),
+        (2, 2, grey(0, 1, 254, 255)),
+    ),
     ("P5 maxval 3", b"P5 4 1 3\n" + bytes([0, 1, 2, 3]), (4, 1, grey(0, 85, 170, 255))),
     ("P5 16-bit", b"P5 2 1 65535\n" + bytes([0x00, 0x00, 0xFF, 0xFF]), (2, 1, grey(0, 255))),
     ("P5 maxval 1023", b"P5 3 1 1023\n" + bytes([0, 0, 2, 0, 3, 255]), (3, 1, grey(0, 128, 255))),
     ("P6 raw", b"P6 2 1 255\n" + bytes([1, 2, 3, 4, 5, 6]), (2, 1, rgb((1, 2, 3), (4, 5, 6)))),
-    ("P6 16-bit", b"P6 1 1 65535\n" + bytes([0xFF, 0xFF, 0, 0, 0x80, 0]), (1, 1, rgb((255, 0, 128)))),
+    (
+        "P6 16-bit",
+        b"P6 1 1 65535\n" + bytes([0xFF, 0xFF, 0, 0, 0x80, 0]),
+        (1, 1, rgb((255, 0, 128))),
+    ),
     ("P5 comment after magic", b"P5#c\n1 1 255\n\x07", (1, 1, grey(7))),
     ("P5 extra data ignored", b"P5 1 1 255\n\x07more", (1, 1, grey(7))),
 ]
 
 
-@pytest.mark.parametrize("data, expected", [case[1:] for case in GOOD], ids=[case[0] for case in GOOD])
+@pytest.mark.parametrize(
+    "data, expected", [case[1:] for case in GOOD], ids=[case[0] for case in GOOD]
+)
 def test_decodes_netpbm_samples(data, expected):
     assert pnm.decode(data) == expected
 
@@ -94,7 +104,9 @@ def test_pnm_error_is_a_value_error():
 @settings(max_examples=100, deadline=None)
 @given(width=st.integers(1, 30), height=st.integers(1, 30), data=st.data())
 def test_encode_pgm_round_trip(width, height, data):
-    values = data.draw(st.lists(st.integers(0, 255), min_size=width * height, max_size=width * height))
+    values = data.draw(
+        st.lists(st.integers(0, 255), min_size=width * height, max_size=width * height)
+    )
     encoded = pnm.encode_pgm(width, height, values)
     assert encoded.startswith(b"P5\n%d %d\n255\n" % (width, height))
     assert pnm.decode(encoded) == (width, height, grey(*values))

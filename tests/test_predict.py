@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tinynet import network, png, predict, weights
-from tinynet.fast import make_engine, output
+from tinynet import network, predict, weights
+from tinynet.engines import make_engine, output
+from tinynet.images import png
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -31,8 +32,14 @@ def weights_file(tmp_path_factory):
 
 def run(args, cwd):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "tinynet.predict"] + [str(a) for a in args],
-                          capture_output=True, text=True, env=env, cwd=str(cwd), timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "tinynet.predict"] + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(cwd),
+        timeout=60,
+    )
 
 
 def chunk(kind, data):
@@ -46,12 +53,16 @@ def bad_files(folder):
     files = {
         "empty.png": b"",
         "junk.png": b"this is not an image at all",
-        "truncated.png": good[:len(good) // 2],
+        "truncated.png": good[: len(good) // 2],
         "bad-crc.png": good[:30] + bytes([good[30] ^ 0xFF]) + good[31:],
-        "huge.png": png.SIGNATURE + chunk(b"IHDR", (30000).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0]))
-                    + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""),
-        "bomb.png": png.SIGNATURE + chunk(b"IHDR", (4000).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0]))
-                    + chunk(b"IDAT", zlib.compress(b"\0" * 50_000_000, 9)) + chunk(b"IEND", b""),
+        "huge.png": png.SIGNATURE
+        + chunk(b"IHDR", (30000).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0]))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b""),
+        "bomb.png": png.SIGNATURE
+        + chunk(b"IHDR", (4000).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0]))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 50_000_000, 9))
+        + chunk(b"IEND", b""),
         "photo.jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100,
         "blank.png": png.encode(50, 40, [255] * 2000, "L"),
     }
@@ -74,7 +85,7 @@ def test_every_bad_file_gets_one_line_and_the_good_ones_an_answer(tmp_path, weig
     errors = r.stderr.strip().splitlines()
     assert len(errors) == len(paths), r.stderr
     for path, line in zip(paths.values(), errors):
-        assert line.startswith("%s: " % path) and len(line) > len(str(path)) + 5, line
+        assert line.startswith(f"{path}: ") and len(line) > len(str(path)) + 5, line
     answers = r.stdout.strip().splitlines()
     assert len(answers) == 2 and all(a.startswith(str(good) + ": ") for a in answers)
     blank_line = errors[list(paths).index("blank.png")]
@@ -129,7 +140,7 @@ def mnist_test_digits(mnist_dir, n):
         images = f.read()[16:]
     with gzip.open(str(mnist_dir / "t10k-labels-idx1-ubyte.gz")) as f:
         labels = f.read()[8:]
-    return [images[k * 784:(k + 1) * 784] for k in range(n)], labels[:n]
+    return [images[k * 784 : (k + 1) * 784] for k in range(n)], labels[:n]
 
 
 def as_a_persons_image(image, rng):
@@ -140,14 +151,20 @@ def as_a_persons_image(image, rng):
     left, top = rng.randrange(0, width - side + 1), rng.randrange(0, height - side + 1)
     paper = [255] * (width * height)
     for y in range(side):
-        row = image[(y // scale) * 28:(y // scale + 1) * 28]
-        paper[(top + y) * width + left:(top + y) * width + left + side] = \
-            [255 - row[x // scale] for x in range(side)]
+        row = image[(y // scale) * 28 : (y // scale + 1) * 28]
+        paper[(top + y) * width + left : (top + y) * width + left + side] = [
+            255 - row[x // scale] for x in range(side)
+        ]
     kind = rng.choice(["L", "RGB", "RGBA", "palette"])
     if kind == "L":
         return png.encode(width, height, paper, "L")
     if kind == "RGB":  # blue ink on cream paper
-        return png.encode(width, height, [c for v in paper for c in (v * 250 // 255, v * 245 // 255, 120 + v * 110 // 255)], "RGB")
+        return png.encode(
+            width,
+            height,
+            [c for v in paper for c in (v * 250 // 255, v * 245 // 255, 120 + v * 110 // 255)],
+            "RGB",
+        )
     if kind == "RGBA":  # black ink on a transparent background
         return png.encode(width, height, [c for v in paper for c in (0, 0, 0, 255 - v)], "RGBA")
     levels = [v // 17 for v in paper]  # 16 grey levels through a palette
@@ -165,7 +182,7 @@ def test_digits_made_to_look_like_a_persons_image_read_as_well_as_mnist(tmp_path
     for k, (image, digit) in enumerate(zip(images, labels)):
         out = output(engine, image)
         original += out.index(max(out)) == digit
-        path = tmp_path / ("digit-%d.png" % k)
+        path = tmp_path / ("digit-%d.png" % (k,))
         path.write_bytes(as_a_persons_image(image, rng))
         transformed += predict.predict(net, predict.read_digit(path))[0] == digit
     assert transformed >= original - 10, (original, transformed)  # within 1 point of 1,000
@@ -173,7 +190,18 @@ def test_digits_made_to_look_like_a_persons_image_read_as_well_as_mnist(tmp_path
 
 def test_a_terminal_without_unicode_gets_an_ascii_bar(tmp_path, weights_file):
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="ascii")
-    r = subprocess.run([sys.executable, "-m", "tinynet.predict", "--weights", str(weights_file),
-                        str(EXAMPLES / "seven-ink-on-paper.png")], capture_output=True, env=env, cwd=str(tmp_path))
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tinynet.predict",
+            "--weights",
+            str(weights_file),
+            str(EXAMPLES / "seven-ink-on-paper.png"),
+        ],
+        capture_output=True,
+        env=env,
+        cwd=str(tmp_path),
+    )
     assert r.returncode == 0 and b"Traceback" not in r.stderr
     r.stdout.decode("ascii")

@@ -1,4 +1,4 @@
-"""Tests for tinynet.preprocess: any digit picture -> MNIST-style 28x28.
+"""Tests for tinynet.images.preprocess: any digit picture -> MNIST-style 28x28.
 
 Most tests draw digit-like strokes (anti-aliased line segments) with
 hypothesis and check that what should not matter -- where the digit sits,
@@ -24,10 +24,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tinynet import preprocess as pp
+from tinynet.images import preprocess as pp
 
 SIZE = 28
-EXACT = 1e-6       # "equal up to floating-point rounding"
+EXACT = 1e-6  # "equal up to floating-point rounding"
 
 
 # ------------------------------------------------------------ drawing helpers
@@ -40,8 +40,9 @@ def draw_strokes(width, height, strokes, thickness):
     picture's size; a pixel's coverage falls from 1 to 0 over one pixel at
     the stroke's edge.
     """
-    segments = [((x0 * width, y0 * height), (x1 * width, y1 * height))
-                for (x0, y0), (x1, y1) in strokes]
+    segments = [
+        ((x0 * width, y0 * height), (x1 * width, y1 * height)) for (x0, y0), (x1, y1) in strokes
+    ]
     half = thickness / 2
     coverage = []
     for y in range(height):
@@ -87,7 +88,7 @@ def paste(canvas_width, canvas_height, levels, width, height, left, top, paper=2
     canvas = [paper] * (canvas_width * canvas_height)
     for y in range(height):
         start = (top + y) * canvas_width + left
-        canvas[start:start + width] = levels[y * width:(y + 1) * width]
+        canvas[start : start + width] = levels[y * width : (y + 1) * width]
     return canvas
 
 
@@ -95,7 +96,7 @@ def enlarge(levels, width, height, factor):
     """Nearest-neighbour enlargement: every pixel becomes factor x factor pixels."""
     out = []
     for y in range(height):
-        row = [v for v in levels[y * width:(y + 1) * width] for _ in range(factor)]
+        row = [v for v in levels[y * width : (y + 1) * width] for _ in range(factor)]
         out.extend(row * factor)
     return out
 
@@ -135,7 +136,7 @@ def correlation(a, b):
 
 def ink_box(pixels):
     """(left, top, right, bottom), exclusive, of the non-zero pixels of a 28x28 image."""
-    rows = [y for y in range(SIZE) if any(pixels[y * SIZE:(y + 1) * SIZE])]
+    rows = [y for y in range(SIZE) if any(pixels[y * SIZE : (y + 1) * SIZE])]
     cols = [x for x in range(SIZE) if any(pixels[x::SIZE])]
     return cols[0], rows[0], cols[-1] + 1, rows[-1] + 1
 
@@ -152,8 +153,9 @@ def glyphs(draw, min_size=10, max_size=48, min_thickness=1.5):
     width = draw(st.integers(min_size, max_size))
     height = draw(st.integers(min_size, max_size))
     strokes = draw(st.lists(st.tuples(point, point), min_size=1, max_size=4))
-    thickness = draw(st.floats(min_value=min_thickness,
-                               max_value=max(min_thickness, min(width, height) / 4)))
+    thickness = draw(
+        st.floats(min_value=min_thickness, max_value=max(min_thickness, min(width, height) / 4))
+    )
     return width, height, draw_strokes(width, height, strokes, thickness)
 
 
@@ -195,7 +197,7 @@ def test_to_mnist_bytes_rounds_to_mnist():
 
 
 def test_a_png_file_gives_the_same_as_its_pixels():
-    png = pytest.importorskip("tinynet.png")
+    png = pytest.importorskip("tinynet.images.png")
     coverage = draw_strokes(30, 36, [((0.3, 0.2), (0.7, 0.3)), ((0.7, 0.3), (0.4, 0.9))], 4)
     rgba = transparent_strokes(coverage, (20, 20, 120), seed=1)
     width, height, decoded = png.decode(png.encode(30, 36, rgba, mode="RGBA"))
@@ -301,8 +303,11 @@ def close_up_to_requantising(a, b):
     drawings: mean difference 0.019; correlation 0.956, for a thin line
     whose crop gained a row; single pixels can differ by 0.26.)
     """
-    mean_difference = min(sum(abs(x - y) for x, y in zip(a, shifted(b, dy, dx))) / len(a)
-                          for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    mean_difference = min(
+        sum(abs(x - y) for x, y in zip(a, shifted(b, dy, dx))) / len(a)
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
     correlation = aligned_correlation(a, b)
     assert mean_difference <= 0.03 and correlation >= 0.9, (mean_difference, correlation)
     return True
@@ -333,8 +338,11 @@ def transparent_strokes(coverage, ink, seed):
 
 
 @settings(max_examples=30, deadline=None)
-@given(glyphs(min_size=24, max_size=60),
-       st.sampled_from([(0, 0, 0), (255, 255, 255), (40, 40, 40)]), st.integers(0, 99))
+@given(
+    glyphs(min_size=24, max_size=60),
+    st.sampled_from([(0, 0, 0), (255, 255, 255), (40, 40, 40)]),
+    st.integers(0, 99),
+)
 def test_strokes_on_a_transparent_canvas_are_like_black_on_white(glyph, ink, seed):
     # Transparent = paper; a stroke pixel's ink is alpha x its contrast with
     # the paper, which for black or white strokes is exactly the opaque
@@ -357,14 +365,18 @@ def test_transparent_holes_in_an_opaque_page_count_as_paper():
     for y in range(5):
         for x in range(5):
             i = 4 * (y * 40 + x)
-            page[i:i + 4] = b"\0\0\0\0"
+            page[i : i + 4] = b"\0\0\0\0"
     opaque = pp.to_mnist(40, 40, rgba_image(coverage, paper=(200, 200, 200)))
     assert max_difference(pp.to_mnist(40, 40, bytes(page)), opaque) <= EXACT
 
 
 @settings(max_examples=20, deadline=None)
-@given(glyphs(min_size=40, max_size=60, min_thickness=3), st.floats(0.5, 0.85),
-       st.floats(0, 2 * math.pi), st.booleans())
+@given(
+    glyphs(min_size=40, max_size=60, min_thickness=3),
+    st.floats(0.5, 0.85),
+    st.floats(0, 2 * math.pi),
+    st.booleans(),
+)
 def test_uneven_lighting_of_a_photo_is_evened_out(glyph, darkest_light, angle, vignette):
     # The light falls from 1 to ``darkest_light`` across the picture (a
     # shadow) or from the centre outwards (vignetting), darkening paper and
@@ -408,12 +420,13 @@ def test_a_shadow_across_the_page_is_lifted():
     # paper 240 on the left falling to 120 on the right, under a dark stroke
     width, height = 120, 90
     coverage = draw_strokes(width, height, [((0.5, 0.2), (0.5, 0.8))], 6)
-    grey = bytes(round((240 - 200 * c) * (1 - 0.5 * (i % width) / width))
-                 for i, c in enumerate(coverage))
+    grey = bytes(
+        round((240 - 200 * c) * (1 - 0.5 * (i % width) / width)) for i, c in enumerate(coverage)
+    )
     evened = pp.even_out_lighting(width, height, grey)
     paper = [evened[y * width + x] for y in (5, 45, 85) for x in (5, 30, 90, 115)]
     assert max(paper) - min(paper) <= 16
-    assert evened[45 * width + 60] < 60          # the stroke stays dark
+    assert evened[45 * width + 60] < 60  # the stroke stays dark
 
 
 # ------------------------------------------------------------ no digit
@@ -428,7 +441,7 @@ def test_one_colour_images_have_no_digit(width, height, colour):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(5, 40), st.integers(5, 40), st.integers(0, 255), st.integers(0, 2 ** 32))
+@given(st.integers(5, 40), st.integers(5, 40), st.integers(0, 255), st.integers(0, 2**32))
 def test_faint_noise_only_has_no_digit(width, height, paper, seed):
     # noise of up to +-15 grey levels: no two pixels differ by MIN_CONTRAST (32)
     rng = random.Random(seed)
@@ -437,7 +450,7 @@ def test_faint_noise_only_has_no_digit(width, height, paper, seed):
         pp.to_mnist(width, height, grey_rgba(levels))
 
 
-@given(st.integers(1, 30), st.integers(1, 30), st.integers(0, 2 ** 32))
+@given(st.integers(1, 30), st.integers(1, 30), st.integers(0, 2**32))
 def test_fully_transparent_images_have_no_digit_whatever_their_colours(width, height, seed):
     rng = random.Random(seed)
     rgba = bytearray(rng.randrange(256) for _ in range(4 * width * height))
@@ -459,12 +472,12 @@ def test_luminance_is_within_one_level_of_itu_601(pixels):
 
 
 def test_fit_in_box_enlarges_a_tiny_digit_and_shrinks_a_huge_one():
-    tiny = [bytes([255, 255, 255])] * 8                    # 3 wide, 8 tall
+    tiny = [bytes([255, 255, 255])] * 8  # 3 wide, 8 tall
     box = pp.fit_in_box(tiny)
-    assert (len(box), len(box[0])) == (20, 8)              # 3 * 20/8 = 7.5 -> 8 pixels
-    assert box[10][1:7] == [1.0] * 6                       # fully covered inside
-    assert abs(box[10][0] - 0.75) < 1e-9                   # 7.5 pixels centred in 8:
-    assert abs(box[10][7] - 0.75) < 1e-9                   # a quarter pixel empty each side
+    assert (len(box), len(box[0])) == (20, 8)  # 3 * 20/8 = 7.5 -> 8 pixels
+    assert box[10][1:7] == [1.0] * 6  # fully covered inside
+    assert abs(box[10][0] - 0.75) < 1e-9  # 7.5 pixels centred in 8:
+    assert abs(box[10][7] - 0.75) < 1e-9  # a quarter pixel empty each side
     huge = [bytes([255] * 150)] * 300
     box = pp.fit_in_box(huge)
     assert (len(box), len(box[0])) == (20, 10)
@@ -487,8 +500,10 @@ def test_a_large_photo_gives_about_the_same_as_a_small_one():
     width, height, factor = 150, 120, 12
     levels = levels_of(draw_strokes(width, height, strokes, 8))
     small = pp.to_mnist(width, height, grey_rgba(levels))
-    rows = [b"".join(bytes([v, v, v, 255]) * factor for v in levels[y * width:(y + 1) * width])
-            for y in range(height)]
+    rows = [
+        b"".join(bytes([v, v, v, 255]) * factor for v in levels[y * width : (y + 1) * width])
+        for y in range(height)
+    ]
     big = b"".join(row * factor for row in rows)
     large = pp.to_mnist(width * factor, height * factor, big)
     assert aligned_max_difference(small, large) <= 0.05
@@ -504,7 +519,7 @@ def read_mnist_images(path, count):
         magic, total, rows, cols = struct.unpack(">IIII", f.read(16))
         assert magic == 2051 and (rows, cols) == (28, 28)
         data = f.read(784 * min(count, total))
-    return [data[i:i + 784] for i in range(0, len(data), 784)]
+    return [data[i : i + 784] for i in range(0, len(data), 784)]
 
 
 def smooth_enlarge(levels, width, height, factor):

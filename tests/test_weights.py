@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from tinynet import files, network, weights
+from tinynet import network, weights
+from tinynet.support import files
 from tinynet.weights import WeightsError
 
 
@@ -24,18 +25,21 @@ def test_save_then_load_gives_the_same_network(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["n.json"]  # no temporary file left behind
 
 
-@pytest.mark.parametrize("changes, words", [
-    ({"format": "other"}, "not a tinynet weights file"),
-    ({"version": 2}, "unsupported version"),
-    ({"activation": "relu"}, "unsupported activation"),
-    ({"sizes": [4, 3]}, "weights"),
-    ({"sizes": [4, 0, 2]}, "sizes"),
-    ({"weights": [[[0.0] * 4] * 3, [[0.0] * 3]]}, "rows"),
-    ({"weights": [[[0.0] * 4] * 2 + [[0.0] * 5], [[0.0] * 3] * 2]}, "must have 4 numbers"),
-    ({"biases": [[0.0] * 3, [0.0]]}, "biases[1]"),
-    ({"biases": [[0.0, "x", 0.0], [0.0, 0.0]]}, "not a finite number"),
-    ({"weights": [[[0.0, 0.0, 0.0, True]] * 3, [[0.0] * 3] * 2]}, "not a finite number"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"format": "other"}, "not a tinynet weights file"),
+        ({"version": 2}, "unsupported version"),
+        ({"activation": "relu"}, "unsupported activation"),
+        ({"sizes": [4, 3]}, "weights"),
+        ({"sizes": [4, 0, 2]}, "sizes"),
+        ({"weights": [[[0.0] * 4] * 3, [[0.0] * 3]]}, "rows"),
+        ({"weights": [[[0.0] * 4] * 2 + [[0.0] * 5], [[0.0] * 3] * 2]}, "must have 4 numbers"),
+        ({"biases": [[0.0] * 3, [0.0]]}, "biases[1]"),
+        ({"biases": [[0.0, "x", 0.0], [0.0, 0.0]]}, "not a finite number"),
+        ({"weights": [[[0.0, 0.0, 0.0, True]] * 3, [[0.0] * 3] * 2]}, "not a finite number"),
+    ],
+)
 def test_a_broken_weights_file_gets_a_clear_error(tmp_path, changes, words):
     path = saved(tmp_path, **changes)
     with pytest.raises(WeightsError) as e:
@@ -43,13 +47,19 @@ def test_a_broken_weights_file_gets_a_clear_error(tmp_path, changes, words):
     assert words in str(e.value) and str(path) in str(e.value) and "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"", "empty"),
-    (b"{\"format\": \"tinynet\", \"weights\": [", "not valid JSON"),
-    (b"\xff\xfe garbage", "not valid JSON"),
-    (b"[1, 2]", "not a tinynet weights file"),
-    (b"{\"format\": \"tinynet\", \"version\": 1, \"sizes\": [1, 1], \"weights\": [[[NaN]]], \"biases\": [[0]]}", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "empty"),
+        (b'{"format": "tinynet", "weights": [', "not valid JSON"),
+        (b"\xff\xfe garbage", "not valid JSON"),
+        (b"[1, 2]", "not a tinynet weights file"),
+        (
+            b'{"format": "tinynet", "version": 1, "sizes": [1, 1], "weights": [[[NaN]]], "biases": [[0]]}',
+            "not valid JSON",
+        ),
+    ],
+)
 def test_damaged_files_are_refused(tmp_path, content, words):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -71,6 +81,7 @@ def test_an_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
 
     def explode(*a, **k):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(files.os, "fsync", explode)  # interrupted after writing, before the rename
     with pytest.raises(KeyboardInterrupt):
         weights.save(network.new_network([2, 2], seed=2), path)
@@ -83,14 +94,25 @@ def test_the_pretrained_file_validates_and_records_how_it_was_made():
     assert net.sizes == [784, 16, 16, 10]
     record = info["training"]
     assert record["command"].startswith("python -m tinynet.train")
-    for key in ("seed", "epochs", "learning_rate", "batch_size", "data_sha256", "test_accuracy",
-                "training_accuracy", "seconds", "python"):
+    for key in (
+        "seed",
+        "epochs",
+        "learning_rate",
+        "batch_size",
+        "data_sha256",
+        "test_accuracy",
+        "training_accuracy",
+        "seconds",
+        "python",
+    ):
         assert key in record
 
 
 def test_the_pretrained_weights_score_at_least_95_5_percent(mnist_dir):
-    from tinynet import fast, mnist
+    from tinynet import engines as fast
+    from tinynet import mnist
     from tinynet.train import evaluate
+
     images, labels = mnist.load("test", mnist_dir, download=False)
     correct, _ = evaluate(fast.make_engine(weights.load()), images, labels)
     assert correct >= 9550, correct

@@ -3,7 +3,7 @@
     python -m tinynet.draw [--host 127.0.0.1] [--port N] [--weights FILE] [--open]
 
 starts a small web server on your own computer (Python's ``http.server``, one thread per
-connection), prints its address, and serves one page, ``draw_page.html``, next to this file.
+connection), prints its address, and serves one page, ``pages/draw.html`` beside this file.
 You draw on the page with a mouse, a finger or a pen; while you draw, the page sends the
 drawing to the server as a PNG, the server reads it exactly the way ``python -m
 tinynet.predict`` reads an image file (tinynet's own PNG decoder, then
@@ -59,10 +59,10 @@ import threading
 import traceback
 import webbrowser
 
-from . import png
+from .images import png
+from .images.preprocess import NoDigitError, to_mnist
 from .network import feedforward
 from .predict import probabilities
-from .preprocess import NoDigitError, to_mnist
 from .weights import PRETRAINED, WeightsError, check_digit_reader, load_digit_reader
 
 #: Request bodies larger than this are refused with 413 before being read.
@@ -73,7 +73,7 @@ MAX_IMAGE_SIDE = 2048
 #: Seconds a connection may stay silent before the server gives up on it.
 SOCKET_TIMEOUT = 10
 DEFAULT_PORT = 8000
-PAGE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "draw_page.html")
+PAGE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pages", "draw.html")
 BLANK_MESSAGE = "Draw a digit: no ink found (the drawing is blank or too faint)."
 
 
@@ -104,16 +104,20 @@ def decode_drawing(data, max_side=MAX_IMAGE_SIDE):
     if not data:
         raise RequestError(400, "empty request: send the drawing as a PNG")
     if data[:4] != png.SIGNATURE[:4]:
-        raise RequestError(400, "not a PNG image: send the drawing as a PNG "
-                                "(canvas.toBlob(callback, 'image/png'))")
+        raise RequestError(
+            400, "not a PNG image: send the drawing as a PNG (canvas.toBlob(callback, 'image/png'))"
+        )
     size = png_size(data)
     if size is not None and (size[0] > max_side or size[1] > max_side):
-        raise RequestError(400, "image is %d×%d pixels; at most %d×%d is accepted"
-                                % (size[0], size[1], max_side, max_side))
+        raise RequestError(
+            400,
+            "image is %d×%d pixels; at most %d×%d is accepted"
+            % (size[0], size[1], max_side, max_side),
+        )
     try:
         return png.decode(data)
     except png.PNGError as e:
-        raise RequestError(400, "not a usable PNG: %s" % e)
+        raise RequestError(400, f"not a usable PNG: {e}")
 
 
 def analyse_input(net, x):
@@ -155,8 +159,15 @@ def analyse_png(net, data):
     try:
         x = to_mnist(width, height, rgba)
     except NoDigitError:
-        return {"blank": True, "digit": None, "message": BLANK_MESSAGE, "input": None,
-                "hidden": None, "outputs": None, "probabilities": None}
+        return {
+            "blank": True,
+            "digit": None,
+            "message": BLANK_MESSAGE,
+            "input": None,
+            "hidden": None,
+            "outputs": None,
+            "probabilities": None,
+        }
     return analyse_input(net, x)
 
 
@@ -205,7 +216,7 @@ def parse_predict_body(body, content_type=None):
     try:
         obj = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise RequestError(400, "malformed JSON: %s" % str(e).split("\n")[0])
+        raise RequestError(400, "malformed JSON: {}".format(str(e).split("\n")[0]))
     except RecursionError:
         raise RequestError(400, "malformed JSON: nested too deeply")
     if not isinstance(obj, dict) or not isinstance(obj.get("image"), str):
@@ -216,8 +227,11 @@ def parse_predict_body(body, content_type=None):
         if not comma or not head.endswith(";base64"):
             raise RequestError(400, '"image" must be a base64 data: URL (data:image/png;base64,…)')
         if not head[5:].startswith("image/png"):
-            raise RequestError(400, '"image" must be a PNG (data:image/png;base64,…), not %s'
-                                    % (head[5:].split(";")[0] or "text"))
+            raise RequestError(
+                400,
+                '"image" must be a PNG (data:image/png;base64,…), not %s'
+                % (head[5:].split(";")[0] or "text"),
+            )
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (UnicodeEncodeError, binascii.Error, ValueError):
@@ -294,9 +308,9 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         if route in self.GET_ROUTES:
             getattr(self, "get_" + self.GET_ROUTES[route])()
         elif route in self.POST_ROUTES:
-            self.send_error(405, "use POST for %s" % route)
+            self.send_error(405, f"use POST for {route}")
         else:
-            self.send_error(404, "no such page: %s" % _printable(route))
+            self.send_error(404, f"no such page: {_printable(route)}")
 
     do_HEAD = do_GET
 
@@ -305,9 +319,9 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         if route in self.POST_ROUTES:
             getattr(self, "post_" + self.POST_ROUTES[route])()
         elif route in self.GET_ROUTES:
-            self.send_error(405, "use GET for %s" % route)
+            self.send_error(405, f"use GET for {route}")
         else:
-            self.send_error(404, "no such page: %s" % _printable(route))
+            self.send_error(404, f"no such page: {_printable(route)}")
 
     def do_PUT(self):
         self.send_error(405, "method PUT not allowed")
@@ -317,13 +331,20 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
     # --- the routes
 
     def get_page(self):
-        self.send_body(200, self.server.page, "text/html; charset=utf-8", [
-            # The page may load nothing from elsewhere: it works offline, and says so.
-            ("Content-Security-Policy",
-             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-             "img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-             "frame-ancestors 'none'"),
-        ])
+        self.send_body(
+            200,
+            self.server.page,
+            "text/html; charset=utf-8",
+            [
+                # The page may load nothing from elsewhere: it works offline, and says so.
+                (
+                    "Content-Security-Policy",
+                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                    "img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                    "frame-ancestors 'none'",
+                ),
+            ],
+        )
 
     def get_network(self):
         self.send_body(200, self.server.network_json, "application/json")
@@ -331,8 +352,9 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
     def post_predict(self):
         try:
             body = self.read_body()
-            result = analyse_png(self.server.net,
-                                 parse_predict_body(body, self.headers.get("Content-Type")))
+            result = analyse_png(
+                self.server.net, parse_predict_body(body, self.headers.get("Content-Type"))
+            )
         except RequestError as e:
             self.send_error(e.status, str(e))
             return
@@ -355,11 +377,14 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
             if length < 0:
                 raise ValueError
         except ValueError:
-            raise RequestError(400, "bad Content-Length %r" % _printable(length))
+            raise RequestError(400, f"bad Content-Length {_printable(length)!r}")
         if length > self.server.max_body:
             self.drain_later = length
-            raise RequestError(413, "request body of %d bytes is over the limit of %d bytes"
-                                    % (length, self.server.max_body))
+            raise RequestError(
+                413,
+                "request body of %d bytes is over the limit of %d bytes"
+                % (length, self.server.max_body),
+            )
         body = self.rfile.read(length)
         if len(body) < length:
             raise RequestError(400, "request body ended after %d of %d bytes" % (len(body), length))
@@ -390,8 +415,12 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         if not super().parse_request():
             return False
         if not self.host_allowed():
-            self.send_error(403, "this server answers only to its own address "
-                                 "(Host %r refused)" % _printable(self.headers.get("Host", "")))
+            self.send_error(
+                403,
+                "this server answers only to its own address (Host {!r} refused)".format(
+                    _printable(self.headers.get("Host", ""))
+                ),
+            )
             return False
         return True
 
@@ -419,7 +448,7 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         if self.server.log is not None:
-            self.server.log("%s %s" % (self.address_string(), format % args))
+            self.server.log(f"{self.address_string()} {format % args}")
 
     def log_request(self, code="-", size="-"):
         # Log refused requests only: the page asks for a prediction many times a second.
@@ -439,7 +468,7 @@ def _printable(text, limit=200):
 class DrawServer(http.server.ThreadingHTTPServer):
     """A ThreadingHTTPServer that holds the network, the page and its settings."""
 
-    daemon_threads = True       # a hanging connection never keeps Python from exiting
+    daemon_threads = True  # a hanging connection never keeps Python from exiting
     request_queue_size = 64
 
     def __init__(self, address, net, info=None, max_body=MAX_BODY_BYTES, log=None):
@@ -449,8 +478,9 @@ class DrawServer(http.server.ThreadingHTTPServer):
         self.log = log
         with open(PAGE_FILE, "rb") as f:
             self.page = f.read()
-        self.network_json = json.dumps(network_summary(net, info), separators=(",", ":"),
-                                       allow_nan=False).encode("utf-8")
+        self.network_json = json.dumps(
+            network_summary(net, info), separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
         super().__init__(address, DrawHandler)
         self.loopback_only = _is_loopback(self.server_address[0])
 
@@ -459,13 +489,13 @@ class DrawServer(http.server.ThreadingHTTPServer):
         """The address to open in a browser, e.g. 'http://127.0.0.1:8000/'."""
         host, port = self.server_address[:2]
         if ":" in host:
-            host = "[%s]" % host
+            host = f"[{host}]"
         return "http://%s:%d/" % (host, port)
 
     def handle_error(self, request, client_address):
         # A bug while answering: say so on stderr and go on serving the next request.
         if self.log is not None:
-            self.log("error while answering %s:\n%s" % (client_address[0], traceback.format_exc()))
+            self.log(f"error while answering {client_address[0]}:\n{traceback.format_exc()}")
 
 
 class DrawServer6(DrawServer):
@@ -479,8 +509,9 @@ def _is_loopback(host):
         return False
 
 
-def make_server(net, host="127.0.0.1", port=DEFAULT_PORT, info=None, max_body=MAX_BODY_BYTES,
-                log=None):
+def make_server(
+    net, host="127.0.0.1", port=DEFAULT_PORT, info=None, max_body=MAX_BODY_BYTES, log=None
+):
     """Create (not start) the server for `net` on host:port; port 0 picks any free port.
 
     `info`: the decoded weights file, for the training record the page shows.
@@ -498,8 +529,9 @@ def serve_in_thread(server, poll_interval=0.1):
 
     `poll_interval`: how often, in seconds, the loop checks whether ``server.shutdown()`` was
     called (so shutdown takes at most about this long)."""
-    thread = threading.Thread(target=server.serve_forever, args=(poll_interval,),
-                              name="tinynet-draw", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(poll_interval,), name="tinynet-draw", daemon=True
+    )
     thread.start()
     return thread
 
@@ -511,27 +543,40 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="python -m tinynet.draw",
         description="Draw a digit in your web browser and watch the network read it: the 28×28 "
-                    "image it sees, every neuron's activation, the ten outputs. Starts a small "
-                    "web server on this computer and prints its address; works offline. Ctrl-C "
-                    "stops it.")
-    ap.add_argument("--host", default="127.0.0.1",
-                    help="address to listen on (default 127.0.0.1: this computer only; "
-                         "0.0.0.0 lets other devices on your network, such as a phone, connect)")
-    ap.add_argument("--port", type=int, default=None,
-                    help="port to listen on (default %d, or any free port if that one is taken; "
-                         "0 = any free port)" % DEFAULT_PORT)
-    ap.add_argument("--weights", metavar="FILE",
-                    help="weights file (default: the shipped pretrained/%s)" % PRETRAINED.name)
+        "image it sees, every neuron's activation, the ten outputs. Starts a small "
+        "web server on this computer and prints its address; works offline. Ctrl-C "
+        "stops it.",
+    )
+    ap.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this computer only; "
+        "0.0.0.0 lets other devices on your network, such as a phone, connect)",
+    )
+    ap.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port to listen on (default %d, or any free port if that one is taken; "
+        "0 = any free port)" % (DEFAULT_PORT,),
+    )
+    ap.add_argument(
+        "--weights",
+        metavar="FILE",
+        help=f"weights file (default: the shipped pretrained/{PRETRAINED.name})",
+    )
     ap.add_argument("--open", action="store_true", help="open the page in your web browser")
     a = ap.parse_args(argv)
 
     try:
         net, info = load_digit_reader(a.weights)
     except WeightsError as e:
-        print("error: %s" % e, file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         if a.weights is None:
-            print("Train a network with 'python -m tinynet.train' and pass it with --weights FILE.",
-                  file=sys.stderr)
+            print(
+                "Train a network with 'python -m tinynet.train' and pass it with --weights FILE.",
+                file=sys.stderr,
+            )
         return 2
 
     def log(line):
@@ -548,12 +593,14 @@ def main(argv=None):
             port = 0  # the default port is taken: let the system choose a free one
             server = make_server(net, a.host, port, info=info, log=log)
     except OSError as e:
-        print("error: cannot listen on %s port %d: %s" % (a.host, port, e.strerror or e),
-              file=sys.stderr)
+        print(
+            "error: cannot listen on %s port %d: %s" % (a.host, port, e.strerror or e),
+            file=sys.stderr,
+        )
         return 2
-    print("tinynet draw: open %s in your browser (Ctrl-C stops the server)" % server.url)
+    print(f"tinynet draw: open {server.url} in your browser (Ctrl-C stops the server)")
     if not server.loopback_only:
-        print("note: listening on %s, so other computers on your network can use it too" % a.host)
+        print(f"note: listening on {a.host}, so other computers on your network can use it too")
     sys.stdout.flush()
     if a.open:
         webbrowser.open(server.url)

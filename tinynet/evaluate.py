@@ -4,19 +4,22 @@ import argparse
 import sys
 import time
 
-from . import fast, mnist
+from . import engines, mnist
+from .support.cli import run
 from .train import evaluate
 from .weights import PRETRAINED, WeightsError, load_digit_reader
-from .cli import run
 
 
 def confusion_table(confusion):
     """The 10×10 confusion matrix as text: rows are the true digits, columns the predictions."""
-    lines = ["true\\predicted" + "".join("%6d" % d for d in range(10)) + "   accuracy"]
+    lines = ["true\\predicted" + "".join("%6d" % (d,) for d in range(10)) + "   accuracy"]
     for d, row in enumerate(confusion):
         total = sum(row)
-        lines.append("%14d" % d + "".join("%6d" % n for n in row)
-                     + "   %6.2f%%" % (100.0 * row[d] / total if total else 0.0))
+        lines.append(
+            "%14d" % (d,)
+            + "".join("%6d" % (n,) for n in row)
+            + "   %6.2f%%" % (100.0 * row[d] / total if total else 0.0)
+        )
     return "\n".join(lines)
 
 
@@ -24,26 +27,37 @@ def main(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m tinynet.evaluate",
         description="Accuracy of a weights file on the 10,000 MNIST test images, with a 10×10 "
-                    "confusion matrix (rows: the true digit; columns: what the network said).")
-    p.add_argument("--weights", metavar="FILE", help="weights file (default: the shipped %s)" % PRETRAINED.name)
-    p.add_argument("--data", metavar="DIR", help="folder with the MNIST files (default: $TINYNET_DATA, else a per-user cache folder)")
+        "confusion matrix (rows: the true digit; columns: what the network said).",
+    )
+    p.add_argument(
+        "--weights", metavar="FILE", help=f"weights file (default: the shipped {PRETRAINED.name})"
+    )
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with the MNIST files (default: $TINYNET_DATA, else a per-user cache folder)",
+    )
     p.add_argument("--limit", type=int, metavar="N", help="use only the first N test images")
-    p.add_argument("--no-download", dest="download", action="store_false", help="never download MNIST")
+    p.add_argument(
+        "--no-download", dest="download", action="store_false", help="never download MNIST"
+    )
     a = p.parse_args(argv)
     try:
         net = load_digit_reader(a.weights)[0]
         images, labels = mnist.load("test", a.data, download=a.download)
     except (WeightsError, mnist.DataError) as e:
-        print("error: %s" % e, file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     if a.limit:
-        images, labels = images[:a.limit], labels[:a.limit]
+        images, labels = images[: a.limit], labels[: a.limit]
     t = time.time()
-    correct, confusion = evaluate(fast.make_engine(net), images, labels)
+    correct, confusion = evaluate(engines.make_engine(net), images, labels)
     seconds = time.time() - t
     print(confusion_table(confusion))
-    print("\naccuracy: %.2f%% (%d of %d test images) in %.2f s"
-          % (100.0 * correct / len(images), correct, len(images), seconds))
+    print(
+        "\naccuracy: %.2f%% (%d of %d test images) in %.2f s"
+        % (100.0 * correct / len(images), correct, len(images), seconds)
+    )
     return 0
 
 

@@ -27,21 +27,21 @@ from collections import namedtuple
 from pathlib import Path
 
 from . import network
-from .imagefile import ImageError
+from .images.imagefile import ImageError
+from .images.preprocess import NoDigitError, ascii_art
 from .predict import probabilities, read_digit
-from .preprocess import NoDigitError, ascii_art
+from .support.cli import positive_int, run
 from .weights import PRETRAINED, WeightsError, load_digit_reader
-from .cli import run, positive_int
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "digit.json"
 EXAMPLE_IMAGE = ROOT / "examples" / "seven-ink-on-paper.png"
-SIZE = 28                      # the input is SIZE × SIZE pixels
-BLOCK = 4                      # receptive-field maps sum BLOCK × BLOCK pixels: 28×28 → 7×7
-WINDOW = 10                    # strongest_region looks for the best WINDOW × WINDOW square
-RAMP = " .:-=+*#%@"            # 0 … 1, as in preprocess.ascii_art
-EIGHTHS = " ▏▎▍▌▋▊▉█"          # 0/8 … 8/8 of a character cell
-DEFAULT_ETA = 0.2              # η for "one step of training": train.DEFAULTS["lr"], the starting rate
+SIZE = 28  # the input is SIZE × SIZE pixels
+BLOCK = 4  # receptive-field maps sum BLOCK × BLOCK pixels: 28×28 → 7×7
+WINDOW = 10  # strongest_region looks for the best WINDOW × WINDOW square
+RAMP = " .:-=+*#%@"  # 0 … 1, as in preprocess.ascii_art
+EIGHTHS = " ▏▎▍▌▋▊▉█"  # 0/8 … 8/8 of a character cell
+DEFAULT_ETA = 0.2  # η for "one step of training": train.DEFAULTS["lr"], the starting rate
 
 Neuron = namedtuple("Neuron", "l i z a b excitation inhibition")
 Neuron.__doc__ = """One neuron's forward pass: z = b + excitation + inhibition and a = σ(z).
@@ -72,21 +72,22 @@ def example_digit(path=EXAMPLE):
 def make_example_digit(image=EXAMPLE_IMAGE, label=7, path=EXAMPLE):
     """Write the example file: read_digit(image) as 28 rows of 28 numbers, plus its label."""
     x = read_digit(image)
-    rows = [x[r * SIZE:(r + 1) * SIZE] for r in range(SIZE)]
+    rows = [x[r * SIZE : (r + 1) * SIZE] for r in range(SIZE)]
     try:
         source = str(Path(image).resolve().relative_to(ROOT))
     except ValueError:
         source = Path(image).name
     head = {
-        "about": "the 28×28 input the network sees for %s: 0 = paper, 1 = ink, row by row "
-                 "(made by tinynet.explain.make_example_digit, i.e. tinynet.predict.read_digit; "
-                 "not from MNIST)" % source.replace("\\", "/"),
+        "about": "the 28×28 input the network sees for {}: 0 = paper, 1 = ink, row by row "
+        "(made by tinynet.explain.make_example_digit, i.e. tinynet.predict.read_digit; "
+        "not from MNIST)".format(source.replace("\\", "/")),
         "source": source.replace("\\", "/"),
         "label": label,
     }
-    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]   # drop the closing "\n}"
+    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]  # drop the closing "\n}"
     text += ',\n "pixels": [\n' + ",\n".join("  " + json.dumps(row) for row in rows) + "\n ]\n}\n"
-    from .files import write_atomic
+    from .support.files import write_atomic
+
     write_atomic(path, text.encode("utf-8"))
     return x
 
@@ -214,15 +215,17 @@ def largest(matrix_or_vector, k=3):
     return entries[:k]
 
 
-def step_effect(net, x, digit, kind, eta):
+def step_effect(net, x, digit, cost, eta):
     """(cost before, cost after, a⁽ᴸ⁾ after): one step w ← w − η ∂C/∂w, b ← b − η ∂C/∂b on a copy."""
     y = network.one_hot(digit, len(net.b[-1]))
     z, a = network.feedforward(net, x)
-    before = network.cost(a[-1], y, z[-1], kind)
-    copy = network.Network(net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b])
-    network.sgd_step(copy, [(x, y)], eta, kind)
+    before = network.cost(a[-1], y, z[-1], cost)
+    copy = network.Network(
+        net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b]
+    )
+    network.sgd_step(copy, [(x, y)], eta, cost)
     z, a = network.feedforward(copy, x)
-    return before, network.cost(a[-1], y, z[-1], kind), a[-1]
+    return before, network.cost(a[-1], y, z[-1], cost), a[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,7 +264,7 @@ def source_name(l, j, n_layers):
     return "h%d #%d" % (l, j)
 
 
-def report(net, x, label=None, kind="cross-entropy", eta=DEFAULT_ETA, top=3):
+def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3):
     """The whole explanation as text (what python -m tinynet.explain prints)."""
     L = len(net.w)
     layers = forward_pass(net, x)
@@ -282,13 +285,28 @@ def report(net, x, label=None, kind="cross-entropy", eta=DEFAULT_ETA, top=3):
         if is_output:
             p = probabilities(a[-1])
             guess = p.index(max(p))
-            say("  digit        z        a               b    pushed up  pulled down  share (a / Σa)")
+            say(
+                "  digit        z        a               b    pushed up  pulled down  share (a / Σa)"
+            )
         else:
-            say("  neuron       z        a               b    pushed up  pulled down  %s"
-                % ("likes ink most in (10×10 square with most positive weight)" if l == 0 else "pushed most by"))
+            say(
+                "  neuron       z        a               b    pushed up  pulled down  %s"
+                % (
+                    "likes ink most in (10×10 square with most positive weight)"
+                    if l == 0
+                    else "pushed most by"
+                )
+            )
         for n in layer:
             line = "  %5d  %+7.3f  %7.4f %s %+6.2f  %+9.3f  %+10.3f" % (
-                n.i, n.z, n.a, bar(n.a), n.b, n.excitation, n.inhibition)
+                n.i,
+                n.z,
+                n.a,
+                bar(n.a),
+                n.b,
+                n.excitation,
+                n.inhibition,
+            )
             if is_output:
                 line += "  %4.0f%%" % (100 * p[n.i])
                 if n.i == guess:
@@ -300,67 +318,95 @@ def report(net, x, label=None, kind="cross-entropy", eta=DEFAULT_ETA, top=3):
                 if region:
                     line += "  rows %d–%d, cols %d–%d (%s)" % region
             else:
-                line += "  " + ", ".join("%s (%+.2f)" % (source_name(l, j, L), t)
-                                         for j, t in strongest_inputs(net, a[l], l, n.i))
+                line += "  " + ", ".join(
+                    f"{source_name(l, j, L)} ({t:+.2f})"
+                    for j, t in strongest_inputs(net, a[l], l, n.i)
+                )
             say(line)
         if l == 0 and len(net.w[0][0]) == SIZE * SIZE:
             say("")
-            say("  Where each neuron of hidden layer 1 looks: its positive weights summed over 4×4-pixel")
-            say("  squares (28×28 → 7×7; darker = ink there pushes z up more; each map scaled to its own")
+            say(
+                "  Where each neuron of hidden layer 1 looks: its positive weights summed over 4×4-pixel"
+            )
+            say(
+                "  squares (28×28 → 7×7; darker = ink there pushes z up more; each map scaled to its own"
+            )
             say("  largest square). Ink where a map is dark pushes that neuron towards firing.")
             maps = [field_lines(receptive_field(net.w[0][i])) for i in range(len(layer))]
             for start in range(0, len(maps), 6):
                 group = list(range(start, min(start + 6, len(maps))))
-                say("  " + "  ".join(("#%d" % i).center(16) for i in group).rstrip())
+                say("  " + "  ".join(("#%d" % (i,)).center(16) for i in group).rstrip())
                 for r in range(len(maps[0])):
-                    say("  " + "  ".join("|%s|" % maps[i][r] for i in group))
+                    say("  " + "  ".join(f"|{maps[i][r]}|" for i in group))
     if label is None:
         say("")
-        say("(Give --label DIGIT to also see the backward pass: the cost, every δ and the gradients.)")
+        say(
+            "(Give --label DIGIT to also see the backward pass: the cost, every δ and the gradients.)"
+        )
         return "\n".join(out)
 
     y = network.one_hot(label, len(net.b[-1]))
-    dC_db, dC_dw, delta, z, a_bp = network.backprop(net, x, y, kind)
-    C = network.cost(a_bp[-1], y, z[-1], kind)
+    dC_db, dC_dw, delta, z, a_bp = network.backprop(net, x, y, cost)
+    C = network.cost(a_bp[-1], y, z[-1], cost)
     say("")
-    say("BACKWARD PASS for the label %d (%s cost):" % (label, kind))
-    if kind == "quadratic":
+    say("BACKWARD PASS for the label %d (%s cost):" % (label, cost))
+    if cost == "quadratic":
         say("  C = Σₖ (aₖ − yₖ)² = %.6f      (y = 1 for digit %d, 0 for the others)" % (C, label))
     else:
-        say("  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = %.6f      (y = 1 for digit %d, 0 for the others)"
-            % (C, label))
+        say(
+            "  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = %.6f      (y = 1 for digit %d, 0 for the others)"
+            % (C, label)
+        )
     for l in range(L - 1, -1, -1):
         say("")
         if l == L - 1:
-            eq = ("(BP1) δᵢ = 2(aᵢ − yᵢ)·σ'(zᵢ)" if kind == "quadratic" else "(BP1) δᵢ = aᵢ − yᵢ")
+            eq = "(BP1) δᵢ = 2(aᵢ − yᵢ)·σ'(zᵢ)" if cost == "quadratic" else "(BP1) δᵢ = aᵢ − yᵢ"
         else:
             eq = "(BP2) δⱼ = σ'(zⱼ) · Σᵢ w[%d][i][j]·δ[%d][i]" % (l + 1, l + 1)
         say("  δ[%d], the error ∂C/∂z of %s: %s" % (l, layer_name(l, L), eq))
         scale = max(abs(d) for d in delta[l]) or 1.0
         for i, d in enumerate(delta[l]):
-            say("  %5s %2d  δ = %+.3e  %s" % ("digit" if l == L - 1 else "neuron", i, d, signed_bar(d, scale)))
+            say(
+                "  %5s %2d  δ = %+.3e  %s"
+                % ("digit" if l == L - 1 else "neuron", i, d, signed_bar(d, scale))
+            )
     say("")
-    say("WHAT ONE STEP OF TRAINING ON THIS IMAGE WOULD CHANGE (η = %g):" % eta)
-    say("  (BP3) ∂C/∂b = δ,  (BP4) ∂C/∂w[l][i][j] = δ[l][i]·a[l][j];  then w ← w − η·∂C/∂w, b ← b − η·∂C/∂b")
+    say(f"WHAT ONE STEP OF TRAINING ON THIS IMAGE WOULD CHANGE (η = {eta:g}):")
+    say(
+        "  (BP3) ∂C/∂b = δ,  (BP4) ∂C/∂w[l][i][j] = δ[l][i]·a[l][j];  then w ← w − η·∂C/∂w, b ← b − η·∂C/∂b"
+    )
     for l in range(L):
         say("")
-        say("  w[%d] (into %s), the %d largest of %d×%d gradients ∂C/∂w:"
-            % (l, layer_name(l, L), top, len(dC_dw[l]), len(dC_dw[l][0])))
+        say(
+            "  w[%d] (into %s), the %d largest of %d×%d gradients ∂C/∂w:"
+            % (l, layer_name(l, L), top, len(dC_dw[l]), len(dC_dw[l][0]))
+        )
         for g, i, j in largest(dC_dw[l], top):
-            to = ("digit %d" % i) if l == L - 1 else ("h%d #%d" % (l + 1, i))
+            to = ("digit %d" % (i,)) if l == L - 1 else ("h%d #%d" % (l + 1, i))
             w = net.w[l][i][j]
-            say("    w[%d][%d][%d] (%s → %s): w = %+.4f, ∂C/∂w = %+.3e, change −η·∂C/∂w = %+.3e → %+.4f"
-                % (l, i, j, source_name(l, j, L), to, w, g, -eta * g, w - eta * g))
+            say(
+                "    w[%d][%d][%d] (%s → %s): w = %+.4f, ∂C/∂w = %+.3e, change −η·∂C/∂w = %+.3e → %+.4f"
+                % (l, i, j, source_name(l, j, L), to, w, g, -eta * g, w - eta * g)
+            )
         g, i = largest(dC_db[l], 1)[0]
         b = net.b[l][i]
-        say("    largest ∂C/∂b: b[%d][%d] = %+.4f, ∂C/∂b = %+.3e, change %+.3e → %+.4f"
-            % (l, i, b, g, -eta * g, b - eta * g))
-    before, after, a_after = step_effect(net, x, label, kind, eta)
+        say(
+            "    largest ∂C/∂b: b[%d][%d] = %+.4f, ∂C/∂b = %+.3e, change %+.3e → %+.4f"
+            % (l, i, b, g, -eta * g, b - eta * g)
+        )
+    before, after, a_after = step_effect(net, x, label, cost, eta)
     say("")
-    say("  After that one step the cost would go from %.6f to %.6f (%s), and a[%d] for digit %d"
-        % (before, after, "lower: the step helps" if after < before else "not lower: η is too big here",
-           L, label))
-    say("  from %.6f to %.6f." % (a[-1][label], a_after[label]))
+    say(
+        "  After that one step the cost would go from %.6f to %.6f (%s), and a[%d] for digit %d"
+        % (
+            before,
+            after,
+            "lower: the step helps" if after < before else "not lower: η is too big here",
+            L,
+            label,
+        )
+    )
+    say(f"  from {a[-1][label]:.6f} to {a_after[label]:.6f}.")
     return "\n".join(out)
 
 
@@ -373,36 +419,60 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="python -m tinynet.explain",
         description="Explain how the network reads one image: the forward pass layer by layer "
-                    "(every neuron's z and a, what each first-layer neuron looks for), and with "
-                    "--label the backward pass (the cost, every δ, the largest gradients, and what "
-                    "one step of training would change). Exit status 2 if the image or the weights "
-                    "cannot be read.",
-        epilog="Example: python -m tinynet.explain examples/seven-ink-on-paper.png --label 7")
-    ap.add_argument("image", metavar="IMAGE", help="an image file (PNG, PGM/PPM/PBM; others with Pillow)")
-    ap.add_argument("--label", type=int, choices=range(10), metavar="DIGIT",
-                    help="the digit the image really shows: also show the backward pass")
-    ap.add_argument("--weights", metavar="FILE",
-                    help="weights file (default: the shipped pretrained/%s)" % PRETRAINED.name)
-    ap.add_argument("--cost", choices=network.COSTS,
-                    help="cost function for the backward pass (default: the one the weights were trained with)")
-    ap.add_argument("--lr", type=float, default=DEFAULT_ETA, metavar="ETA",
-                    help="learning rate η for the 'one step of training' (default: %(default)s, "
-                         "training's starting rate)")
-    ap.add_argument("--top", type=positive_int, default=3, metavar="K",
-                    help="gradients shown per layer (default: 3)")
+        "(every neuron's z and a, what each first-layer neuron looks for), and with "
+        "--label the backward pass (the cost, every δ, the largest gradients, and what "
+        "one step of training would change). Exit status 2 if the image or the weights "
+        "cannot be read.",
+        epilog="Example: python -m tinynet.explain examples/seven-ink-on-paper.png --label 7",
+    )
+    ap.add_argument(
+        "image", metavar="IMAGE", help="an image file (PNG, PGM/PPM/PBM; others with Pillow)"
+    )
+    ap.add_argument(
+        "--label",
+        type=int,
+        choices=range(10),
+        metavar="DIGIT",
+        help="the digit the image really shows: also show the backward pass",
+    )
+    ap.add_argument(
+        "--weights",
+        metavar="FILE",
+        help=f"weights file (default: the shipped pretrained/{PRETRAINED.name})",
+    )
+    ap.add_argument(
+        "--cost",
+        choices=network.COSTS,
+        help="cost function for the backward pass (default: the one the weights were trained with)",
+    )
+    ap.add_argument(
+        "--lr",
+        type=float,
+        default=DEFAULT_ETA,
+        metavar="ETA",
+        help="learning rate η for the 'one step of training' (default: %(default)s, "
+        "training's starting rate)",
+    )
+    ap.add_argument(
+        "--top",
+        type=positive_int,
+        default=3,
+        metavar="K",
+        help="gradients shown per layer (default: 3)",
+    )
     a = ap.parse_args(argv)
     try:
         net, info = load_digit_reader(a.weights)
     except WeightsError as e:
-        print("error: %s" % e, file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     try:
         x = read_digit(a.image)
     except (ImageError, NoDigitError) as e:
-        print("error: %s: %s" % (a.image, e), file=sys.stderr)
+        print(f"error: {a.image}: {e}", file=sys.stderr)
         return 2
-    kind = a.cost or info.get("cost", "quadratic")
-    print(report(net, x, a.label, kind, a.lr, a.top))
+    cost = a.cost or info.get("cost", network.DEFAULT_COST)
+    print(report(net, x, a.label, cost, a.lr, a.top))
     return 0
 
 

@@ -24,18 +24,18 @@ import argparse
 import random
 import sys
 
-from . import mnist
-from .network import COSTS, backprop, cost, feedforward, new_network, one_hot
-from .cli import run, non_negative_int
+from . import mnist, network
+from .network import COSTS, DEFAULT_COST, backprop, feedforward, new_network, one_hot
+from .support.cli import non_negative_int, run
 
 
-def cost_of(net, x, y, kind):
+def cost_of(net, x, y, cost):
     """C(x, y) at the network's current weights: feedforward, then the cost of the output."""
     z, a = feedforward(net, x)
-    return cost(a[-1], y, z[-1], kind)
+    return network.cost(a[-1], y, z[-1], cost)
 
 
-def numeric_derivative(net, x, y, kind, param, l, i, j=None, h=1e-5):
+def numeric_derivative(net, x, y, cost, param, l, i, j=None, h=1e-5):
     """∂C/∂w[l][i][j] (param "w") or ∂C/∂b[l][i] (param "b") by central differences.
 
     Uses Richardson extrapolation, (4·D(h/2) − D(h)) / 3, which cancels the h² error term of
@@ -47,9 +47,9 @@ def numeric_derivative(net, x, y, kind, param, l, i, j=None, h=1e-5):
 
     def central(step):
         holder[k] = original + step
-        c_plus = cost_of(net, x, y, kind)
+        c_plus = cost_of(net, x, y, cost)
         holder[k] = original - step
-        c_minus = cost_of(net, x, y, kind)
+        c_minus = cost_of(net, x, y, cost)
         holder[k] = original
         return (c_plus - c_minus) / (2 * step)
 
@@ -67,17 +67,17 @@ def relative_error(analytic, numeric, floor=1e-8):
     return abs(analytic - numeric) / max(abs(analytic), abs(numeric), floor)
 
 
-def compare(net, x, y, kind, params, h=1e-5, floor=1e-8):
+def compare(net, x, y, cost, params, h=1e-5, floor=1e-8):
     """Rows (param, l, i, j, analytic, numeric, relative error) for the listed parameters.
 
     `params` lists ("w", l, i, j) and ("b", l, i, None); h is the finite-difference step and
     floor the floor of relative_error.
     """
-    dC_db, dC_dw = backprop(net, x, y, kind)[:2]
+    dC_db, dC_dw = backprop(net, x, y, cost)[:2]
     rows = []
     for param, l, i, j in params:
         analytic = dC_dw[l][i][j] if param == "w" else dC_db[l][i]
-        numeric = numeric_derivative(net, x, y, kind, param, l, i, j, h=h)
+        numeric = numeric_derivative(net, x, y, cost, param, l, i, j, h=h)
         rows.append((param, l, i, j, analytic, numeric, relative_error(analytic, numeric, floor)))
     return rows
 
@@ -86,9 +86,9 @@ def compare(net, x, y, kind, params, h=1e-5, floor=1e-8):
 # The command line: one example, every bias, a sample of the weights
 # ---------------------------------------------------------------------------------------------
 
-TOLERANCE = 1e-5   # the worst relative error allowed
-STEP = 1e-3        # h for the command line (see FLOOR_REASON)
-FLOOR = 1e-5       # relative_error's floor for the command line
+TOLERANCE = 1e-5  # the worst relative error allowed
+STEP = 1e-3  # h for the command line (see FLOOR_REASON)
+FLOOR = 1e-5  # relative_error's floor for the command line
 
 FLOOR_REASON = """\
 relative error = |analytic − numeric| / max(|analytic|, |numeric|, floor), floor = {floor:g}.
@@ -131,21 +131,25 @@ def parameter_name(param, l, i, j):
 
 def table(rows, x):
     """The rows of compare as text, one parameter a line, with the input a weight multiplies."""
-    lines = ["  %-13s %-24s %15s %15s %11s" % ("parameter", "input it multiplies", "analytic",
-                                              "numeric", "rel. error")]
+    lines = [
+        "  %-13s %-24s %15s %15s %11s"
+        % ("parameter", "input it multiplies", "analytic", "numeric", "rel. error")
+    ]
     layer = None
     for param, l, i, j, analytic, numeric, rel in rows:
         if (param, l) != layer:
             layer = (param, l)
-            what = "biases b[%d]" % l if param == "b" else "weights w[%d]" % l
+            what = "biases b[%d]" % (l,) if param == "b" else "weights w[%d]" % (l,)
             lines.append("  -- %s of layer %d --" % (what, l + 1))
         where = ""
         if param == "w" and l == 0 and len(x) == 784:
             where = "pixel (%2d, %2d) = %.3f" % (j // 28, j % 28, x[j])
         elif param == "w":
             where = "a[%d][%d]" % (l, j)
-        lines.append("  %-13s %-24s %+15.6e %+15.6e %11.1e" % (parameter_name(param, l, i, j), where,
-                                                              analytic, numeric, rel))
+        lines.append(
+            "  %-13s %-24s %+15.6e %+15.6e %11.1e"
+            % (parameter_name(param, l, i, j), where, analytic, numeric, rel)
+        )
     return "\n".join(lines)
 
 
@@ -162,14 +166,22 @@ def example(data_dir=None, index=0, bundled=False):
             if data_dir is not None:
                 raise
             images = None
-            note = "; MNIST was not found (give --data DIR or set $TINYNET_DATA to use a test image)"
+            note = (
+                "; MNIST was not found (give --data DIR or set $TINYNET_DATA to use a test image)"
+            )
         if images is not None:
             if not 0 <= index < len(images):
-                raise ValueError("there is no MNIST test image %d (they are numbered 0 to %d)"
-                                 % (index, len(images) - 1))
-            return ([p / 255.0 for p in images[index]], labels[index],
-                    "MNIST test image %d (a %d)" % (index, labels[index]))
+                raise ValueError(
+                    "there is no MNIST test image %d (they are numbered 0 to %d)"
+                    % (index, len(images) - 1)
+                )
+            return (
+                [p / 255.0 for p in images[index]],
+                labels[index],
+                "MNIST test image %d (a %d)" % (index, labels[index]),
+            )
     from .explain import example_digit
+
     x, digit = example_digit()
     return x, digit, "the bundled example digit, examples/digit.json (a %d)%s" % (digit, note)
 
@@ -178,57 +190,102 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="python -m tinynet.gradcheck",
         description="Check backpropagation: compare the hand-written gradients ∂C/∂w and ∂C/∂b "
-                    "(network.backprop, equations BP1–BP4) with central finite differences "
-                    "(C(θ + h) − C(θ − h)) / 2h, on one example: every bias and a sample of the "
-                    "weights of every layer. Exit status 0 if the worst relative error is at most "
-                    "the tolerance, 1 if it is larger, 2 if the weights or data cannot be read.")
-    ap.add_argument("--cost", choices=COSTS, default="cross-entropy",
-                    help="cost function (default: %(default)s)")
-    ap.add_argument("--seed", type=int, default=1, metavar="N",
-                    help="seed of the random network (when no --weights) and of the sample of "
-                         "weights checked (default: %(default)s)")
-    ap.add_argument("--weights", metavar="FILE",
-                    help="check at these weights (default: a fresh random network, new_network(seed=N))")
-    ap.add_argument("--data", metavar="DIR",
-                    help="folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache; "
-                         "if MNIST is not found there, the bundled example digit is used)")
-    ap.add_argument("--index", type=int, default=0, metavar="K", help="which MNIST test image (default: 0)")
-    ap.add_argument("--example", action="store_true",
-                    help="use the bundled example digit (examples/digit.json) even when MNIST is there")
-    ap.add_argument("--samples", type=non_negative_int, default=10, metavar="N",
-                    help="weights checked per layer (default: %(default)s; in the first layer N on "
-                         "ink pixels and N/2 on blank ones)")
-    ap.add_argument("--tolerance", type=float, default=TOLERANCE, metavar="T",
-                    help="largest acceptable relative error (default: %(default)g)")
-    ap.add_argument("--step", type=float, default=STEP, metavar="H",
-                    help="finite-difference step h (default: %(default)g)")
-    ap.add_argument("--floor", type=float, default=FLOOR, metavar="F",
-                    help="floor of the relative error's denominator (default: %(default)g)")
+        "(network.backprop, equations BP1–BP4) with central finite differences "
+        "(C(θ + h) − C(θ − h)) / 2h, on one example: every bias and a sample of the "
+        "weights of every layer. Exit status 0 if the worst relative error is at most "
+        "the tolerance, 1 if it is larger, 2 if the weights or data cannot be read.",
+    )
+    ap.add_argument(
+        "--cost",
+        choices=COSTS,
+        default=DEFAULT_COST,
+        help="cost function (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        metavar="N",
+        help="seed of the random network (when no --weights) and of the sample of "
+        "weights checked (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="check at these weights (default: a fresh random network, new_network(seed=N))",
+    )
+    ap.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache; "
+        "if MNIST is not found there, the bundled example digit is used)",
+    )
+    ap.add_argument(
+        "--index", type=int, default=0, metavar="K", help="which MNIST test image (default: 0)"
+    )
+    ap.add_argument(
+        "--example",
+        action="store_true",
+        help="use the bundled example digit (examples/digit.json) even when MNIST is there",
+    )
+    ap.add_argument(
+        "--samples",
+        type=non_negative_int,
+        default=10,
+        metavar="N",
+        help="weights checked per layer (default: %(default)s; in the first layer N on "
+        "ink pixels and N/2 on blank ones)",
+    )
+    ap.add_argument(
+        "--tolerance",
+        type=float,
+        default=TOLERANCE,
+        metavar="T",
+        help="largest acceptable relative error (default: %(default)g)",
+    )
+    ap.add_argument(
+        "--step",
+        type=float,
+        default=STEP,
+        metavar="H",
+        help="finite-difference step h (default: %(default)g)",
+    )
+    ap.add_argument(
+        "--floor",
+        type=float,
+        default=FLOOR,
+        metavar="F",
+        help="floor of the relative error's denominator (default: %(default)g)",
+    )
     a = ap.parse_args(argv)
 
     from .weights import WeightsError, load_digit_reader
+
     try:
         if a.weights:
             net = load_digit_reader(a.weights)[0]
-            what = "the weights in %s" % a.weights
+            what = f"the weights in {a.weights}"
         else:
             net = new_network(seed=a.seed)
-            what = "a random network, new_network(seed=%d)" % a.seed
+            what = "a random network, new_network(seed=%d)" % (a.seed,)
         x, digit, described = example(a.data, a.index, a.example)
     except (WeightsError, mnist.DataError, OSError, ValueError) as e:
-        print("error: %s" % e, file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     y = one_hot(digit)
     params = sample_params(net, x, a.samples, a.seed)
 
     print("Gradient check: backprop's ∂C/∂w and ∂C/∂b against central finite differences")
-    print("  network:  %s, sizes %s" % (what, net.sizes))
-    print("  example:  %s" % described)
-    print("  cost:     %s, C = %.6g" % (a.cost, cost_of(net, x, y, a.cost)))
-    print("  checked:  all %d biases and %d weights" % (sum(p == "b" for p, *_ in params),
-                                                        sum(p == "w" for p, *_ in params)))
-    print("  numeric:  ∂C/∂θ ≈ (C(θ + h) − C(θ − h)) / 2h, h = %g, refined by Richardson extrapolation"
-          % a.step)
+    print(f"  network:  {what}, sizes {net.sizes}")
+    print(f"  example:  {described}")
+    print(f"  cost:     {a.cost}, C = {cost_of(net, x, y, a.cost):.6g}")
+    print(
+        "  checked:  all %d biases and %d weights"
+        % (sum(p == "b" for p, *_ in params), sum(p == "w" for p, *_ in params))
+    )
+    print(
+        f"  numeric:  ∂C/∂θ ≈ (C(θ + h) − C(θ − h)) / 2h, h = {a.step:g}, refined by Richardson extrapolation"
+    )
     print("  " + FLOOR_REASON.format(floor=a.floor, h=a.step, abs_tol=a.tolerance * a.floor))
     print()
     rows = compare(net, x, y, a.cost, params, h=a.step, floor=a.floor)
@@ -236,17 +293,27 @@ def main(argv=None):
     worst = max(rows, key=lambda r: r[6])
     ok = worst[6] <= a.tolerance
     print()
-    print("worst relative error: %.2e at %s (analytic %+.6e, numeric %+.6e)"
-          % (worst[6], parameter_name(*worst[:4]), worst[4], worst[5]))
-    print("%s: %s the tolerance %g" % ("PASS" if ok else "FAIL", "within" if ok else "above", a.tolerance))
+    print(
+        f"worst relative error: {worst[6]:.2e} at {parameter_name(*worst[:4])} (analytic {worst[4]:+.6e}, numeric {worst[5]:+.6e})"
+    )
+    print(
+        "{}: {} the tolerance {:g}".format(
+            "PASS" if ok else "FAIL", "within" if ok else "above", a.tolerance
+        )
+    )
     if not ok:
         if a.floor < FLOOR or a.step != STEP:
-            print("backprop disagrees with the finite differences; with --floor %g and --step %g "
-                  "that may be the rounding noise of the finite differences (see above)"
-                  % (a.floor, a.step), file=sys.stderr)
+            print(
+                f"backprop disagrees with the finite differences; with --floor {a.floor:g} and --step {a.step:g} "
+                "that may be the rounding noise of the finite differences (see above)",
+                file=sys.stderr,
+            )
         else:
-            print("backprop disagrees with the finite differences: a formula in network.backprop "
-                  "(BP1–BP4) or network.output_delta is wrong", file=sys.stderr)
+            print(
+                "backprop disagrees with the finite differences: a formula in network.backprop "
+                "(BP1–BP4) or network.output_delta is wrong",
+                file=sys.stderr,
+            )
     return 0 if ok else 1
 
 

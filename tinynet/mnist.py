@@ -40,6 +40,8 @@ import zlib
 from http.client import HTTPException
 from pathlib import Path
 
+from .support import ON_PYPY
+
 IMAGES_MAGIC = 0x00000803  # 2051: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # 2049: unsigned bytes, 1 dimension
 ROWS = COLS = 28
@@ -68,7 +70,6 @@ TIMEOUT = 30  # seconds without progress before a download gives up
 
 GZIP_MAGIC = b"\x1f\x8b"
 _BLOCK = 1 << 20  # read and hash files about a megabyte at a time
-_ON_PYPY = sys.implementation.name == "pypy"
 _MAGIC_NAMES = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
 
 
@@ -176,7 +177,7 @@ def _read_blocks(f, path, nbytes, block_size, hasher):
             hasher.update(block)
         yield block
         blocks += 1
-        if _ON_PYPY and blocks % 4 == 0:
+        if ON_PYPY and blocks % 4 == 0:
             # PyPy frees the blocks we dropped only at its next full garbage collection, which
             # can come hundreds of megabytes late; ask for one every few blocks.
             gc.collect()
@@ -305,8 +306,7 @@ def ensure_files(data_dir=None, download=True, progress=None, kinds=("train", "t
         return folder
     if not download:
         raise DataError(
-            f"MNIST not found in {folder} (downloading is switched off): "
-            f"{_where_to_put(folder)}"
+            f"MNIST not found in {folder} (downloading is switched off): {_where_to_put(folder)}"
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -570,7 +570,7 @@ def _open_text(path, compressed):
     """Open a text file for the csv module, decompressing on the fly if it is gzip'ed."""
     if compressed:
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, "r", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _read_kaggle_rows(reader, path):

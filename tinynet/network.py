@@ -20,14 +20,12 @@ Backpropagation is Nielsen's four equations (chapter 2), with ⊙ the element-wi
     (BP3)  ∂C/∂b⁽ˡ⁾ᵢ = δ⁽ˡ⁾ᵢ
     (BP4)  ∂C/∂w⁽ˡ⁾ᵢⱼ = δ⁽ˡ⁾ᵢ · a⁽ˡ⁻¹⁾ⱼ
 
-This module is the reference: slow and plain. `tinynet/fast.py` does the same arithmetic
+This module is the reference: slow and plain. `tinynet/engines/` does the same arithmetic
 faster for training, and the tests check that the two agree.
 """
 
 import math
 import random
-
-COSTS = ("quadratic", "cross-entropy")
 
 
 class Network:
@@ -39,7 +37,7 @@ class Network:
         self.b = b
 
     def __repr__(self):
-        return "Network(sizes=%r)" % (self.sizes,)
+        return f"Network(sizes={self.sizes!r})"
 
 
 def new_network(sizes=(784, 16, 16, 10), seed=0):
@@ -53,7 +51,9 @@ def new_network(sizes=(784, 16, 16, 10), seed=0):
     w, b = [], []
     for l in range(len(sizes) - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
-        w.append([[rng.gauss(0.0, 1.0 / math.sqrt(n_in)) for j in range(n_in)] for i in range(n_out)])
+        w.append(
+            [[rng.gauss(0.0, 1.0 / math.sqrt(n_in)) for j in range(n_in)] for i in range(n_out)]
+        )
         b.append([rng.gauss(0.0, 1.0) for i in range(n_out)])
     return Network(sizes, w, b)
 
@@ -116,35 +116,59 @@ def softplus(t):
     return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
 
 
-def cost(a_L, y, z_L, kind="quadratic"):
-    """The cost C of one example.
+# Each cost is a pair: its value C for one example, and (BP1) its output error
+# δ⁽ᴸ⁾ᵢ = ∂C/∂a⁽ᴸ⁾ᵢ · σ'(z⁽ᴸ⁾ᵢ). Both take the output a⁽ᴸ⁾, the wanted output y and z⁽ᴸ⁾.
 
-    quadratic (3Blue1Brown):   C = Σₖ (aₖ − yₖ)²
-    cross-entropy (Nielsen):   C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)]
-    For cross-entropy we use z instead of a, since ln σ(z) = −softplus(−z) and
-    ln(1 − σ(z)) = −softplus(z): that stays finite even when a rounds to exactly 0 or 1.
+
+def quadratic_cost(a_L, y, z_L):
+    """C = Σₖ (aₖ − yₖ)²  (3Blue1Brown's cost)."""
+    return sum((a_k - y_k) ** 2 for a_k, y_k in zip(a_L, y))
+
+
+def quadratic_delta(a_L, y, z_L):
+    """(BP1) ∂C/∂aᵢ = 2(aᵢ − yᵢ), so δᵢ = 2(aᵢ − yᵢ) · σ'(zᵢ)."""
+    return [2.0 * (a_i - y_i) * sigmoid_prime(z_i) for a_i, y_i, z_i in zip(a_L, y, z_L)]
+
+
+def cross_entropy_cost(a_L, y, z_L):
+    """C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)]  (Nielsen, chapter 3).
+
+    Computed from z, since ln σ(z) = −softplus(−z) and ln(1 − σ(z)) = −softplus(z): that stays
+    finite even when a rounds to exactly 0 or 1.
     """
-    if kind == "quadratic":
-        return sum((a_k - y_k) ** 2 for a_k, y_k in zip(a_L, y))
-    if kind == "cross-entropy":
-        return sum(y_k * softplus(-z_k) + (1.0 - y_k) * softplus(z_k) for z_k, y_k in zip(z_L, y))
-    raise ValueError("unknown cost %r (choose quadratic or cross-entropy)" % (kind,))
+    return sum(y_k * softplus(-z_k) + (1.0 - y_k) * softplus(z_k) for z_k, y_k in zip(z_L, y))
 
 
-def output_delta(a_L, y, z_L, kind="quadratic"):
-    """(BP1) δ⁽ᴸ⁾ᵢ = ∂C/∂a⁽ᴸ⁾ᵢ · σ'(z⁽ᴸ⁾ᵢ).
-
-    quadratic:      ∂C/∂aᵢ = 2(aᵢ − yᵢ),  so δᵢ = 2(aᵢ − yᵢ) · σ'(zᵢ)
-    cross-entropy:  ∂C/∂aᵢ = (aᵢ − yᵢ) / (aᵢ(1 − aᵢ)) and σ'(zᵢ) = aᵢ(1 − aᵢ),  so δᵢ = aᵢ − yᵢ
-    """
-    if kind == "quadratic":
-        return [2.0 * (a_i - y_i) * sigmoid_prime(z_i) for a_i, y_i, z_i in zip(a_L, y, z_L)]
-    if kind == "cross-entropy":
-        return [a_i - y_i for a_i, y_i in zip(a_L, y)]
-    raise ValueError("unknown cost %r (choose quadratic or cross-entropy)" % (kind,))
+def cross_entropy_delta(a_L, y, z_L):
+    """(BP1) ∂C/∂aᵢ = (aᵢ − yᵢ) / (aᵢ(1 − aᵢ)) and σ'(zᵢ) = aᵢ(1 − aᵢ), so δᵢ = aᵢ − yᵢ."""
+    return [a_i - y_i for a_i, y_i in zip(a_L, y)]
 
 
-def backprop(net, x, y, kind="quadratic"):
+COSTS = {
+    "quadratic": (quadratic_cost, quadratic_delta),
+    "cross-entropy": (cross_entropy_cost, cross_entropy_delta),
+}
+DEFAULT_COST = "cross-entropy"  # what every command trains with; --cost quadratic for the video's
+
+
+def cost_pair(cost):
+    """(C, BP1) for the cost named `cost`, or a clear error."""
+    if cost not in COSTS:
+        raise ValueError(f"unknown cost {cost!r} (choose quadratic or cross-entropy)")
+    return COSTS[cost]
+
+
+def cost(a_L, y, z_L, cost=DEFAULT_COST):
+    """The cost C of one example: quadratic_cost or cross_entropy_cost."""
+    return cost_pair(cost)[0](a_L, y, z_L)
+
+
+def output_delta(a_L, y, z_L, cost=DEFAULT_COST):
+    """(BP1) δ⁽ᴸ⁾ᵢ = ∂C/∂a⁽ᴸ⁾ᵢ · σ'(z⁽ᴸ⁾ᵢ): quadratic_delta or cross_entropy_delta."""
+    return cost_pair(cost)[1](a_L, y, z_L)
+
+
+def backprop(net, x, y, cost=DEFAULT_COST):
     """The gradient of the cost of one example (x, y): returns (dC_db, dC_dw, delta, z, a).
 
     dC_db[l][i] = ∂C/∂b[l][i] and dC_dw[l][i][j] = ∂C/∂w[l][i][j], shaped like b and w;
@@ -154,7 +178,7 @@ def backprop(net, x, y, kind="quadratic"):
     n_layers = len(net.w)
     delta = [None] * n_layers
 
-    delta[-1] = output_delta(a[-1], y, z[-1], kind)  # (BP1)
+    delta[-1] = output_delta(a[-1], y, z[-1], cost)  # (BP1)
 
     for l in range(n_layers - 2, -1, -1):  # from the last hidden layer back to the first
         w_next, delta_next = net.w[l + 1], delta[l + 1]
@@ -170,12 +194,16 @@ def backprop(net, x, y, kind="quadratic"):
     dC_dw = []
     for l in range(n_layers):
         a_prev = a[l]
-        dC_dw.append([[delta[l][i] * a_prev[j] for j in range(len(a_prev))]  # (BP4)
-                      for i in range(len(delta[l]))])
+        dC_dw.append(
+            [
+                [delta[l][i] * a_prev[j] for j in range(len(a_prev))]  # (BP4)
+                for i in range(len(delta[l]))
+            ]
+        )
     return dC_db, dC_dw, delta, z, a
 
 
-def sgd_step(net, batch, eta, kind="quadratic"):
+def sgd_step(net, batch, eta, cost=DEFAULT_COST):
     """One step of mini-batch gradient descent, in place.
 
     For a mini-batch of m examples (x, y):
@@ -183,12 +211,13 @@ def sgd_step(net, batch, eta, kind="quadratic"):
     Returns the mean cost of the batch (computed before the step).
     """
     m = len(batch)
+    C = cost_pair(cost)[0]
     sum_db = [[0.0] * len(b_l) for b_l in net.b]
     sum_dw = [[[0.0] * len(row) for row in w_l] for w_l in net.w]
     total_cost = 0.0
     for x, y in batch:
-        dC_db, dC_dw, _, z, a = backprop(net, x, y, kind)
-        total_cost += cost(a[-1], y, z[-1], kind)
+        dC_db, dC_dw, _, z, a = backprop(net, x, y, cost)
+        total_cost += C(a[-1], y, z[-1])
         for l in range(len(net.w)):
             for i in range(len(net.b[l])):
                 sum_db[l][i] += dC_db[l][i]

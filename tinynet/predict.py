@@ -8,11 +8,11 @@ import argparse
 import json
 import sys
 
-from .imagefile import ImageError, read_image
+from .images.imagefile import ImageError, read_image
+from .images.preprocess import NoDigitError, ascii_art, to_mnist
 from .network import feedforward
-from .preprocess import NoDigitError, ascii_art, to_mnist
+from .support.cli import run
 from .weights import PRETRAINED, WeightsError, load_digit_reader
-from .cli import run
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 ASCII_BLOCKS = " .:-=+*#@"  # for terminals that cannot show the block characters
@@ -54,20 +54,30 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="python -m tinynet.predict",
         description="Say which digit each image shows, and how sure the network is. Any PNG "
-                    "works (dark ink on white paper or white on black, any size, off-centre, "
-                    "transparent); also PGM/PPM/PBM, and JPEG, GIF, BMP… when Pillow is installed. "
-                    "Exit status: 0 if every image was read, 2 if any failed.")
+        "works (dark ink on white paper or white on black, any size, off-centre, "
+        "transparent); also PGM/PPM/PBM, and JPEG, GIF, BMP… when Pillow is installed. "
+        "Exit status: 0 if every image was read, 2 if any failed.",
+    )
     ap.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
-    ap.add_argument("--weights", metavar="FILE", help="weights file (default: the shipped pretrained/%s)" % PRETRAINED.name)
-    ap.add_argument("--json", action="store_true",
-                    help='print one JSON object per image: {"file", "digit", "probabilities"} '
-                         "(the ten outputs scaled to sum to 1)")
-    ap.add_argument("--show", action="store_true", help="also draw the 28×28 input the network sees, as text")
+    ap.add_argument(
+        "--weights",
+        metavar="FILE",
+        help=f"weights file (default: the shipped pretrained/{PRETRAINED.name})",
+    )
+    ap.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object per image: {"file", "digit", "probabilities"} '
+        "(the ten outputs scaled to sum to 1)",
+    )
+    ap.add_argument(
+        "--show", action="store_true", help="also draw the 28×28 input the network sees, as text"
+    )
     a = ap.parse_args(argv)
     try:
         net = load_digit_reader(a.weights)[0]
     except WeightsError as e:
-        print("error: %s" % e, file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     blocks = BLOCKS if _can_print(BLOCKS) else ASCII_BLOCKS
     failed = False
@@ -75,12 +85,16 @@ def main(argv=None):
         try:
             x = read_digit(path)
         except (ImageError, NoDigitError) as e:
-            print("%s: %s" % (path, e), file=sys.stderr)
+            print(f"{path}: {e}", file=sys.stderr)
             failed = True
             continue
         digit, p, _ = predict(net, x)
         if a.json:
-            print(json.dumps({"file": path, "digit": digit, "probabilities": [round(v, 6) for v in p]}))
+            print(
+                json.dumps(
+                    {"file": path, "digit": digit, "probabilities": [round(v, 6) for v in p]}
+                )
+            )
         else:
             print("%s: %d (%.0f%% sure)  %s" % (path, digit, 100 * p[digit], bar(p, blocks)))
         if a.show:

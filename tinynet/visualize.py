@@ -19,7 +19,7 @@ test accuracy is measured after it.
 `mistakes`: test digits the network gets wrong, each labelled "true→predicted" (true digit in
 black, the network's answer in red), drawn with a tiny built-in 3×5 bitmap font.
 
-PNGs are written by tinynet's own encoder (tinynet/png.py); every file is written to a temporary
+PNGs are written by tinynet's own encoder (tinynet/images/png.py); every file is written to a temporary
 name and then renamed, so an interrupted run never leaves half a picture. Everything is a plain
 function you can call from a REPL:
 
@@ -37,15 +37,16 @@ import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from . import mnist, png
-from .files import write_atomic
+from . import mnist
+from .images import png
+from .support.cli import positive_int, run
+from .support.files import write_atomic
 from .weights import PRETRAINED, WeightsError, load_digit_reader
-from .cli import run, positive_int
 
 SIZE = 28
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
-RED = (178, 24, 43)            # the ends of ColorBrewer's RdBu diverging map
+RED = (178, 24, 43)  # the ends of ColorBrewer's RdBu diverging map
 BLUE = (33, 102, 172)
 BACKGROUND = (244, 244, 244)
 BORDER = (150, 150, 150)
@@ -65,14 +66,14 @@ class Canvas:
 
     def put(self, x, y, colour):
         k = 3 * (self.width * y + x)
-        self.pixels[k:k + 3] = bytes(colour)
+        self.pixels[k : k + 3] = bytes(colour)
 
     def fill(self, x, y, w, h, colour):
         """Fill the rectangle with top-left corner (x, y), w wide and h high."""
         row = bytes(colour) * w
         for yy in range(y, y + h):
             k = 3 * (self.width * yy + x)
-            self.pixels[k:k + 3 * w] = row
+            self.pixels[k : k + 3 * w] = row
 
     def frame(self, x, y, w, h, colour):
         """A one-pixel line just outside the rectangle (x, y, w, h)."""
@@ -141,7 +142,7 @@ def weights_image(net, scale=6, columns=None, global_scale=False):
     rows_w = net.w[0]
     n = len(rows_w)
     if len(rows_w[0]) != SIZE * SIZE:
-        raise ValueError("the first layer has %d inputs, not 28×28 = 784" % len(rows_w[0]))
+        raise ValueError("the first layer has %d inputs, not 28×28 = 784" % (len(rows_w[0]),))
     columns = columns or int(math.ceil(math.sqrt(n)))
     rows = int(math.ceil(n / columns))
     tile, gap, caption, margin = SIZE * scale, 16, 14, 16
@@ -190,30 +191,32 @@ def read_log(path):
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise ValueError("%s: cannot read: %s" % (path, e.strerror or e))
+        raise ValueError(f"{path}: cannot read: {e.strerror or e}")
     except UnicodeDecodeError:
-        raise ValueError("%s: not a text file" % path)
+        raise ValueError(f"{path}: not a text file")
     records = []
     stripped = text.lstrip()
     if stripped.startswith("{") and '"format"' in stripped[:200]:
         try:
             records = json.loads(text)["training"]["history"]
         except (ValueError, KeyError, TypeError):
-            raise ValueError("%s: a weights file without a training history" % path)
+            raise ValueError(f"{path}: a weights file without a training history")
     else:
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
                     records.append(json.loads(line))
                 except ValueError:
-                    raise ValueError("%s, line %d: not JSON; expected one JSON object per epoch" % (path, n))
+                    raise ValueError(
+                        "%s, line %d: not JSON; expected one JSON object per epoch" % (path, n)
+                    )
     by_epoch = {}
     for r in records:
         if not isinstance(r, dict) or not isinstance(r.get("epoch"), int):
-            raise ValueError("%s: a record without an \"epoch\" number" % path)
+            raise ValueError(f'{path}: a record without an "epoch" number')
         by_epoch[r["epoch"]] = r
     if not by_epoch:
-        raise ValueError("%s: no epochs in the log" % path)
+        raise ValueError(f"{path}: no epochs in the log")
     return [by_epoch[e] for e in sorted(by_epoch)]
 
 
@@ -234,7 +237,7 @@ def nice_ticks(lo, hi, count=5):
 
 def tick_label(v, step):
     decimals = max(0, -int(math.floor(math.log10(step) + 1e-9)))
-    if step * 10 ** decimals % 1 > 1e-9:        # 2.5 × 10ⁿ needs one more decimal
+    if step * 10**decimals % 1 > 1e-9:  # 2.5 × 10ⁿ needs one more decimal
         decimals += 1
     return "%.*f" % (decimals, v)
 
@@ -250,7 +253,7 @@ def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
     xlo, xhi = min(epochs) - 0.5, max(epochs) + 0.5
     xticks = [t for t in nice_ticks(xlo, xhi, 8) if xlo <= t <= xhi and t == int(t)]
     if not xticks or xticks[0] - min(epochs) >= 2:
-        xticks.insert(0, min(epochs))        # always label the first epoch
+        xticks.insert(0, min(epochs))  # always label the first epoch
 
     def X(e):
         return x0 + (e - xlo) / (xhi - xlo) * w
@@ -258,38 +261,62 @@ def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
     def Y(v):
         return y0 + h - (v - ylo) / (yhi - ylo) * h
 
-    out = ['<g>']
+    out = ["<g>"]
     step = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
     for t in yticks:
-        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#e4e4e4"/>' % (x0, Y(t), x0 + w, Y(t)))
-        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (x0 - 5, Y(t), x0, Y(t)))
-        out.append('<text x="%.1f" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>'
-                   % (x0 - 8, Y(t), tick_label(t, step)))
+        out.append(
+            f'<line x1="{x0:.1f}" y1="{Y(t):.1f}" x2="{x0 + w:.1f}" y2="{Y(t):.1f}" stroke="#e4e4e4"/>'
+        )
+        out.append(
+            f'<line x1="{x0 - 5:.1f}" y1="{Y(t):.1f}" x2="{x0:.1f}" y2="{Y(t):.1f}" stroke="#333"/>'
+        )
+        out.append(
+            f'<text x="{x0 - 8:.1f}" y="{Y(t):.1f}" text-anchor="end" dominant-baseline="middle">{tick_label(t, step)}</text>'
+        )
     for t in xticks:
-        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (X(t), y0 + h, X(t), y0 + h + 5))
-        out.append('<text x="%.1f" y="%.1f" text-anchor="middle">%d</text>' % (X(t), y0 + h + 19, t))
-    out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (x0, y0, x0, y0 + h))
-    out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>' % (x0, y0 + h, x0 + w, y0 + h))
-    out.append('<text x="%.1f" y="%.1f" text-anchor="middle" transform="rotate(-90 %.1f %.1f)">%s</text>'
-               % (x0 - 50, y0 + h / 2, x0 - 50, y0 + h / 2, escape(y_title)))
+        out.append(
+            f'<line x1="{X(t):.1f}" y1="{y0 + h:.1f}" x2="{X(t):.1f}" y2="{y0 + h + 5:.1f}" stroke="#333"/>'
+        )
+        out.append(
+            '<text x="%.1f" y="%.1f" text-anchor="middle">%d</text>' % (X(t), y0 + h + 19, t)
+        )
+    out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x0:.1f}" y2="{y0 + h:.1f}" stroke="#333"/>')
+    out.append(
+        f'<line x1="{x0:.1f}" y1="{y0 + h:.1f}" x2="{x0 + w:.1f}" y2="{y0 + h:.1f}" stroke="#333"/>'
+    )
+    out.append(
+        f'<text x="{x0 - 50:.1f}" y="{y0 + h / 2:.1f}" text-anchor="middle" transform="rotate(-90 {x0 - 50:.1f} {y0 + h / 2:.1f})">{escape(y_title)}</text>'
+    )
     for name, colour, dash, vs in series:
         points = [(X(e), Y(v)) for e, v in zip(epochs, vs) if v is not None]
-        out.append('<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>'
-                   % (colour, ' stroke-dasharray="%s"' % dash if dash else "",
-                      " ".join("%.1f,%.1f" % p for p in points)))
+        out.append(
+            '<polyline fill="none" stroke="{}" stroke-width="2"{} points="{}"/>'.format(
+                colour,
+                f' stroke-dasharray="{dash}"' if dash else "",
+                " ".join("{:.1f},{:.1f}".format(*p) for p in points),
+            )
+        )
         for px, py in points:
-            out.append('<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>' % (px, py, colour))
+            out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="{colour}"/>')
     # legend box in a corner
     lw, lh = 300, 10 + 20 * len(series)
     lx = x0 + w - lw - 10
     ly = y0 + 10 if legend_at == "top" else y0 + h - lh - 10
-    out.append('<rect x="%.1f" y="%.1f" width="%d" height="%d" fill="white" stroke="#999"/>' % (lx, ly, lw, lh))
+    out.append(
+        '<rect x="%.1f" y="%.1f" width="%d" height="%d" fill="white" stroke="#999"/>'
+        % (lx, ly, lw, lh)
+    )
     for k, (name, colour, dash, _) in enumerate(series):
         yy = ly + 15 + 20 * k
-        out.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2"%s/>'
-                   % (lx + 10, yy, lx + 40, yy, colour, ' stroke-dasharray="%s"' % dash if dash else ""))
-        out.append('<text x="%.1f" y="%.1f" dominant-baseline="middle">%s</text>' % (lx + 48, yy, escape(name)))
-    out.append('</g>')
+        out.append(
+            '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="2"{}/>'.format(
+                lx + 10, yy, lx + 40, yy, colour, f' stroke-dasharray="{dash}"' if dash else ""
+            )
+        )
+        out.append(
+            f'<text x="{lx + 48:.1f}" y="{yy:.1f}" dominant-baseline="middle">{escape(name)}</text>'
+        )
+    out.append("</g>")
     return out
 
 
@@ -308,23 +335,43 @@ def curves_svg(records, width=760, height=600):
     last_test = next((v for v in reversed(test) if v is not None), None)
     title = "Training: cost and accuracy per epoch"
     if last_test is not None:
-        title += " (final test accuracy %.2f%%)" % last_test
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
-           'font-family="sans-serif" font-size="13" fill="#222">' % (width, height, width, height),
-           '<title>%s</title>' % escape(title),
-           '<rect width="100%" height="100%" fill="white"/>',
-           '<text x="%.1f" y="30" text-anchor="middle" font-size="16" font-weight="bold">%s</text>'
-           % (width / 2, escape(title))]
+        title += f" (final test accuracy {last_test:.2f}%)"
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+        'font-family="sans-serif" font-size="13" fill="#222">' % (width, height, width, height),
+        f"<title>{escape(title)}</title>",
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="{width / 2:.1f}" y="30" text-anchor="middle" font-size="16" font-weight="bold">{escape(title)}</text>',
+    ]
     if any(v is not None for v in cost):
-        out += panel(left, top, pw, ph, epochs, [("training cost (mean C during the epoch)", "#444", None, cost)],
-                     "cost", legend_at="top")
-    out += panel(left, top + ph + mid, pw, ph, epochs,
-                 [("training accuracy (during the epoch)", "#2166ac", "6 4", train),
-                  ("test accuracy (after the epoch)", "#b2182b", None, test)],
-                 "accuracy (%)", legend_at="bottom")
+        out += panel(
+            left,
+            top,
+            pw,
+            ph,
+            epochs,
+            [("training cost (mean C during the epoch)", "#444", None, cost)],
+            "cost",
+            legend_at="top",
+        )
+    out += panel(
+        left,
+        top + ph + mid,
+        pw,
+        ph,
+        epochs,
+        [
+            ("training accuracy (during the epoch)", "#2166ac", "6 4", train),
+            ("test accuracy (after the epoch)", "#b2182b", None, test),
+        ],
+        "accuracy (%)",
+        legend_at="bottom",
+    )
     for y in (top + ph, top + 2 * ph + mid):
-        out.append('<text x="%.1f" y="%.1f" text-anchor="middle">epoch</text>' % (left + pw / 2, y + 40))
+        out.append(
+            f'<text x="{left + pw / 2:.1f}" y="{y + 40:.1f}" text-anchor="middle">epoch</text>'
+        )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -337,13 +384,14 @@ def curves_svg(records, width=760, height=600):
 def find_mistakes(net, images, labels, count=60):
     """[(index, true digit, predicted digit)] for the first `count` images the network gets wrong.
 
-    Uses fast.py's engine (the same arithmetic as network.feedforward, quicker) to classify.
+    Uses the fast engine (tinynet.engines) (the same arithmetic as network.feedforward, quicker) to classify.
     """
-    from . import fast
-    engine = fast.make_engine(net)
+    from . import engines
+
+    engine = engines.make_engine(net)
     found = []
     for k, (image, digit) in enumerate(zip(images, labels)):
-        out = fast.output(engine, image)
+        out = engines.output(engine, image)
         guess = out.index(max(out))
         if guess != digit:
             found.append((k, digit, guess))
@@ -422,45 +470,84 @@ def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="python -m tinynet.visualize",
         description="Draw pictures of the network: its first-layer weights (PNG), its training "
-                    "curves (SVG) and the test digits it gets wrong (PNG). Exit status 2 if an "
-                    "input cannot be read.")
+        "curves (SVG) and the test digits it gets wrong (PNG). Exit status 2 if an "
+        "input cannot be read.",
+    )
     sub = ap.add_subparsers(dest="what", metavar="weights|curves|mistakes|all")
     sub.required = True
-    weights_help = "weights file (default: the shipped pretrained/%s)" % PRETRAINED.name
+    weights_help = f"weights file (default: the shipped pretrained/{PRETRAINED.name})"
     data_help = "folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache)"
 
-    p = sub.add_parser("weights", help="the 16 first-layer neurons' weights as 28×28 tiles (PNG)",
-                       description="Each first-hidden-layer neuron's 784 incoming weights as a 28×28 "
-                                   "tile, ×6, in a mosaic: blue negative, white zero, red positive, "
-                                   "each tile on its own scale ±max|w| (or one scale with --global-scale).")
+    p = sub.add_parser(
+        "weights",
+        help="the 16 first-layer neurons' weights as 28×28 tiles (PNG)",
+        description="Each first-hidden-layer neuron's 784 incoming weights as a 28×28 "
+        "tile, ×6, in a mosaic: blue negative, white zero, red positive, "
+        "each tile on its own scale ±max|w| (or one scale with --global-scale).",
+    )
     p.add_argument("--weights", metavar="FILE", help=weights_help)
-    p.add_argument("--out", metavar="FILE.png", default="weights.png", help="output (default: %(default)s)")
+    p.add_argument(
+        "--out", metavar="FILE.png", default="weights.png", help="output (default: %(default)s)"
+    )
     p.add_argument("--global-scale", action="store_true", help="one colour scale for all tiles")
 
-    p = sub.add_parser("curves", help="cost and accuracy per epoch from a training log (SVG)",
-                       description="Cost (top) and training/test accuracy (bottom) per epoch, as SVG.")
-    p.add_argument("log", metavar="LOG", help="training log (FILE.log.jsonl from tinynet.train) or a weights file")
-    p.add_argument("--out", metavar="FILE.svg", default="curves.svg", help="output (default: %(default)s)")
+    p = sub.add_parser(
+        "curves",
+        help="cost and accuracy per epoch from a training log (SVG)",
+        description="Cost (top) and training/test accuracy (bottom) per epoch, as SVG.",
+    )
+    p.add_argument(
+        "log",
+        metavar="LOG",
+        help="training log (FILE.log.jsonl from tinynet.train) or a weights file",
+    )
+    p.add_argument(
+        "--out", metavar="FILE.svg", default="curves.svg", help="output (default: %(default)s)"
+    )
 
-    p = sub.add_parser("mistakes", help="misclassified MNIST test digits, labelled true→predicted (PNG)",
-                       description="The first COUNT test digits the network gets wrong, each labelled "
-                                   "true→predicted (true in black, the network's answer in red). Needs MNIST.")
+    p = sub.add_parser(
+        "mistakes",
+        help="misclassified MNIST test digits, labelled true→predicted (PNG)",
+        description="The first COUNT test digits the network gets wrong, each labelled "
+        "true→predicted (true in black, the network's answer in red). Needs MNIST.",
+    )
     p.add_argument("--weights", metavar="FILE", help=weights_help)
     p.add_argument("--data", metavar="DIR", help=data_help)
-    p.add_argument("--out", metavar="FILE.png", default="mistakes.png", help="output (default: %(default)s)")
-    p.add_argument("--count", type=positive_int, default=60, metavar="N", help="how many mistakes (default: 60)")
-    p.add_argument("--columns", type=positive_int, default=10, metavar="N", help="tiles per row (default: 10)")
+    p.add_argument(
+        "--out", metavar="FILE.png", default="mistakes.png", help="output (default: %(default)s)"
+    )
+    p.add_argument(
+        "--count",
+        type=positive_int,
+        default=60,
+        metavar="N",
+        help="how many mistakes (default: 60)",
+    )
+    p.add_argument(
+        "--columns", type=positive_int, default=10, metavar="N", help="tiles per row (default: 10)"
+    )
     p.add_argument("--download", action="store_true", help="download MNIST if it is missing")
 
-    p = sub.add_parser("all", help="all three pictures into one folder (weights.png, curves.svg, mistakes.png)",
-                       description="Regenerate weights.png, curves.svg and mistakes.png in --out-dir "
-                                   "(default: docs/ of this project) for one weights file.")
+    p = sub.add_parser(
+        "all",
+        help="all three pictures into one folder (weights.png, curves.svg, mistakes.png)",
+        description="Regenerate weights.png, curves.svg and mistakes.png in --out-dir "
+        "(default: docs/ of this project) for one weights file.",
+    )
     p.add_argument("--weights", metavar="FILE", help=weights_help)
-    p.add_argument("--log", metavar="LOG", help="training log (default: FILE.log.jsonl beside the weights "
-                                                "file if present, else the history inside the weights file)")
+    p.add_argument(
+        "--log",
+        metavar="LOG",
+        help="training log (default: FILE.log.jsonl beside the weights "
+        "file if present, else the history inside the weights file)",
+    )
     p.add_argument("--data", metavar="DIR", help=data_help)
-    p.add_argument("--out-dir", metavar="DIR", default=str(Path(__file__).resolve().parent.parent / "docs"),
-                   help="output folder (default: docs/ of this project)")
+    p.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        default=str(Path(__file__).resolve().parent.parent / "docs"),
+        help="output folder (default: docs/ of this project)",
+    )
     a = ap.parse_args(argv)
 
     try:
@@ -478,13 +565,16 @@ def main(argv=None):
             make_weights(a.weights, d / "weights.png")
             make_curves(a.log or default_log(a.weights), d / "curves.svg")
             _, found = make_mistakes(a.weights, a.data, d / "mistakes.png")
-            written = [str(d / "weights.png"), str(d / "curves.svg"),
-                       "%s (%d mistakes)" % (d / "mistakes.png", len(found))]
+            written = [
+                str(d / "weights.png"),
+                str(d / "curves.svg"),
+                "%s (%d mistakes)" % (d / "mistakes.png", len(found)),
+            ]
     except (WeightsError, mnist.DataError, ValueError, OSError) as e:
-        print("error: %s" % e, file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     for w in written:
-        print("wrote %s" % w)
+        print(f"wrote {w}")
     return 0
 
 

@@ -11,8 +11,8 @@ import json
 import math
 from pathlib import Path
 
-from .files import write_atomic
-from .network import COSTS, Network
+from .network import COSTS, DEFAULT_COST, Network
+from .support.files import write_atomic
 
 FORMAT, VERSION = "tinynet", 1
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "tinynet-784-16-16-10.json"
@@ -22,7 +22,7 @@ class WeightsError(Exception):
     """A weights file that cannot be used; the message says why in one line."""
 
 
-def to_dict(net, cost="quadratic", training=None):
+def to_dict(net, cost=DEFAULT_COST, training=None):
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -40,35 +40,43 @@ def write_json_atomic(path, obj, indent=None):
     write_atomic(path, (json.dumps(obj, indent=indent, allow_nan=False) + "\n").encode("utf-8"))
 
 
-def save(net, path, cost="quadratic", training=None):
+def save(net, path, cost=DEFAULT_COST, training=None):
     """Save a network as a weights file (written to a temporary name, then renamed)."""
     write_json_atomic(path, to_dict(net, cost, training))
 
 
 def from_dict(d, where="weights file"):
     """Check a decoded weights file and build the Network; WeightsError if anything is off."""
+
     def fail(msg):
-        raise WeightsError("%s: %s" % (where, msg))
+        raise WeightsError(f"{where}: {msg}")
 
     if not isinstance(d, dict):
         fail("not a tinynet weights file (the JSON is not an object)")
     if d.get("format") != FORMAT:
-        fail("not a tinynet weights file (\"format\" is %r, expected %r)" % (d.get("format"), FORMAT))
+        fail(
+            'not a tinynet weights file ("format" is {!r}, expected {!r})'.format(
+                d.get("format"), FORMAT
+            )
+        )
     if d.get("version") != VERSION:
         fail("unsupported version %r (this tinynet reads version %d)" % (d.get("version"), VERSION))
     if d.get("activation", "sigmoid") != "sigmoid":
-        fail("unsupported activation %r (only sigmoid)" % (d.get("activation"),))
+        fail("unsupported activation {!r} (only sigmoid)".format(d.get("activation")))
     if d.get("cost", "quadratic") not in COSTS:
-        fail("unknown cost %r" % (d.get("cost"),))
+        fail("unknown cost {!r}".format(d.get("cost")))
     sizes = d.get("sizes")
-    if (not isinstance(sizes, list) or len(sizes) < 2
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)):
-        fail("\"sizes\" must be a list of at least two positive whole numbers")
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) < 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
+    ):
+        fail('"sizes" must be a list of at least two positive whole numbers')
     w, b = d.get("weights"), d.get("biases")
     if not isinstance(w, list) or len(w) != len(sizes) - 1:
-        fail("\"weights\" must hold %d matrices for sizes %s" % (len(sizes) - 1, sizes))
+        fail('"weights" must hold %d matrices for sizes %s' % (len(sizes) - 1, sizes))
     if not isinstance(b, list) or len(b) != len(sizes) - 1:
-        fail("\"biases\" must hold %d vectors for sizes %s" % (len(sizes) - 1, sizes))
+        fail('"biases" must hold %d vectors for sizes %s' % (len(sizes) - 1, sizes))
     for l in range(len(sizes) - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
         if not isinstance(w[l], list) or len(w[l]) != n_out:
@@ -99,25 +107,32 @@ def load_dict(path=None):
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        hint = " (give --weights FILE, e.g. one made by python -m tinynet.train)" if path == PRETRAINED else ""
-        raise WeightsError("%s: no such file%s" % (path, hint))
+        hint = (
+            " (give --weights FILE, e.g. one made by python -m tinynet.train)"
+            if path == PRETRAINED
+            else ""
+        )
+        raise WeightsError(f"{path}: no such file{hint}")
     except IsADirectoryError:
-        raise WeightsError("%s: is a directory, not a weights file" % (path,))
+        raise WeightsError(f"{path}: is a directory, not a weights file")
     except OSError as e:
-        raise WeightsError("%s: cannot read: %s" % (path, e.strerror or e))
+        raise WeightsError(f"{path}: cannot read: {e.strerror or e}")
     if not data.strip():
-        raise WeightsError("%s: file is empty" % (path,))
+        raise WeightsError(f"{path}: file is empty")
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError) as e:
-        raise WeightsError("%s: not valid JSON (%s); the file is damaged or not a weights file"
-                           % (path, str(e).split("\n")[0]))
+        raise WeightsError(
+            "{}: not valid JSON ({}); the file is damaged or not a weights file".format(
+                path, str(e).split("\n")[0]
+            )
+        )
     except RecursionError:
-        raise WeightsError("%s: JSON nested too deeply; not a weights file" % (path,))
+        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file")
 
 
 def _refuse_constant(name):
-    raise ValueError("%s is not a number" % name)
+    raise ValueError(f"{name} is not a number")
 
 
 def load(path=None):
@@ -136,8 +151,9 @@ def load_with_info(path=None):
 def check_digit_reader(net, where="weights file"):
     """WeightsError unless the network reads 28×28 images (784 inputs) into ten digits."""
     if net.sizes[0] != 784 or net.sizes[-1] != 10:
-        raise WeightsError("%s: sizes %s do not read 28×28 digits (need 784 inputs and 10 outputs)"
-                           % (where, net.sizes))
+        raise WeightsError(
+            f"{where}: sizes {net.sizes} do not read 28×28 digits (need 784 inputs and 10 outputs)"
+        )
 
 
 def load_digit_reader(path=None):

@@ -19,10 +19,10 @@ the binary pixels.  Samples are scaled from 0..maxval to 0..255.
 """
 
 import re
-from array import array
 import sys
+from array import array
 
-from tinynet.png import MAX_PIXELS
+from .png import MAX_PIXELS
 
 __all__ = ["PNMError", "decode", "encode_pgm"]
 
@@ -45,7 +45,10 @@ def read_header(data, count):
     end = len(data)
     while len(numbers) < count:
         if pos >= end:
-            raise PNMError("header is cut short (expected width, height%s)" % (", maxval" if count == 3 else ""))
+            raise PNMError(
+                "header is cut short (expected width, height%s)"
+                % (", maxval" if count == 3 else "")
+            )
         byte = data[pos]
         if byte in WHITESPACE:
             pos += 1
@@ -57,10 +60,14 @@ def read_header(data, count):
             while pos < end and data[pos] in DIGITS:
                 pos += 1
             if pos - start > 9:
-                raise PNMError("number %s... in the header is far too large" % data[start : start + 12].decode("ascii"))
+                raise PNMError(
+                    "number {}... in the header is far too large".format(
+                        data[start : start + 12].decode("ascii")
+                    )
+                )
             numbers.append(int(data[start:pos]))
         else:
-            raise PNMError("unexpected character %r in the header" % chr(byte))
+            raise PNMError(f"unexpected character {chr(byte)!r} in the header")
     return numbers, pos
 
 
@@ -94,7 +101,7 @@ def plain_samples(data, pos, count, maxval):
     values = []
     for token in tokens[:count]:
         if not token.isdigit() or len(token) > 5:
-            raise PNMError("%r is not a sample value" % token[:20].decode("latin-1"))
+            raise PNMError("{!r} is not a sample value".format(token[:20].decode("latin-1")))
         value = int(token)
         if value > maxval:
             raise PNMError("a sample value of %d is above the maxval %d" % (value, maxval))
@@ -125,7 +132,7 @@ def grey_or_rgb_to_rgba(samples, count, channels):
 
 
 def decode(data):
-    """Decode P1-P6 bytes to ``(width, height, rgba)`` like tinynet.png.decode.
+    """Decode P1-P6 bytes to ``(width, height, rgba)`` like tinynet.images.png.decode.
 
     `rgba` is a flat row-major list of 8-bit R, G, B, A values (A = 255).
     Raises PNMError on anything wrong.
@@ -135,17 +142,21 @@ def decode(data):
         raise PNMError("not a Netpbm file (it must start with P1 to P6)")
     kind = data[1] - ord("0")
     if data[2] not in WHITESPACE and data[2] != ord("#"):
-        raise PNMError("not a Netpbm file (P%d must be followed by whitespace)" % kind)
+        raise PNMError("not a Netpbm file (P%d must be followed by whitespace)" % (kind,))
     bitmap = kind in (1, 4)
     fields, pos = read_header(data, 2 if bitmap else 3)
     width, height = fields[0], fields[1]
     maxval = 1 if bitmap else fields[2]
     if width == 0 or height == 0:
-        raise PNMError("image is %d×%d pixels; width and height must be at least 1" % (width, height))
+        raise PNMError(
+            "image is %d×%d pixels; width and height must be at least 1" % (width, height)
+        )
     if width * height > MAX_PIXELS:
-        raise PNMError("image is %d×%d pixels, over the %d-pixel limit" % (width, height, MAX_PIXELS))
+        raise PNMError(
+            "image is %d×%d pixels, over the %d-pixel limit" % (width, height, MAX_PIXELS)
+        )
     if not 1 <= maxval <= 65535:
-        raise PNMError("maxval is %d; it must be between 1 and 65535" % maxval)
+        raise PNMError("maxval is %d; it must be between 1 and 65535" % (maxval,))
     channels = 3 if kind in (3, 6) else 1
     count = width * height
 
@@ -178,9 +189,11 @@ def encode_pgm(width, height, grey):
     if width < 1 or height < 1:
         raise PNMError("width and height must be at least 1")
     if len(grey) != width * height:
-        raise PNMError("expected %d grey values for %d×%d, got %d" % (width * height, width, height, len(grey)))
+        raise PNMError(
+            "expected %d grey values for %d×%d, got %d" % (width * height, width, height, len(grey))
+        )
     try:
         pixels = bytes(grey)
     except (ValueError, TypeError) as exc:
-        raise PNMError("grey values must be integers from 0 to 255 (%s)" % exc) from None
+        raise PNMError(f"grey values must be integers from 0 to 255 ({exc})") from None
     return b"P5\n%d %d\n255\n" % (width, height) + pixels

@@ -7,14 +7,16 @@ import sys
 
 def at_least(minimum):
     """An argparse type: a whole number ≥ minimum, with a clear message otherwise."""
+
     def parse(text):
         try:
             n = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError("%r is not a whole number" % text)
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
         if n < minimum:
             raise argparse.ArgumentTypeError("must be at least %d, not %s" % (minimum, text))
         return n
+
     return parse
 
 

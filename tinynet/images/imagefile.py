@@ -12,7 +12,7 @@ Every problem, from a missing file to a damaged pixel stream, raises
 
 import os
 
-from tinynet import png, pnm
+from . import png, pnm
 
 __all__ = ["ImageError", "MAX_FILE_BYTES", "read_image", "sniff_format"]
 
@@ -28,7 +28,12 @@ def sniff_format(head):
     """Name the image format from a file's first bytes ("PNG", "JPEG", ...), or None."""
     if head.startswith(b"\x89PNG"):
         return "PNG"  # even if the rest of the signature is damaged: png.decode says so
-    if len(head) >= 3 and head[0:1] == b"P" and head[1:2] in b"123456" and head[2:3] in b" \t\n\r\v\f#":
+    if (
+        len(head) >= 3
+        and head[0:1] == b"P"
+        and head[1:2] in b"123456"
+        and head[2:3] in b" \t\n\r\v\f#"
+    ):
         return "PNM"
     if head.startswith(b"\xff\xd8\xff"):
         return "JPEG"
@@ -78,7 +83,8 @@ def read_bytes(path):
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_FILE_BYTES:
                 raise ImageError(
-                    "file is %.1f MB, over the %d MB limit for images" % (size / 1048576, MAX_FILE_BYTES // 1048576)
+                    "file is %.1f MB, over the %d MB limit for images"
+                    % (size / 1048576, MAX_FILE_BYTES // 1048576)
                 )
             data = read_limited(handle, MAX_FILE_BYTES + 1, first=size + 1)
     except FileNotFoundError:
@@ -102,8 +108,8 @@ def read_with_pillow(data, kind):
         from PIL import Image, ImageOps  # optional: only when Pillow is installed
     except ImportError:
         raise ImageError(
-            "this looks like a %s file; tinynet reads PNG and PGM/PPM/PBM by itself — "
-            "install Pillow (pip install pillow) to read %s, or convert the file to PNG" % (kind, kind)
+            f"this looks like a {kind} file; tinynet reads PNG and PGM/PPM/PBM by itself — "
+            f"install Pillow (pip install pillow) to read {kind}, or convert the file to PNG"
         ) from None
     import io
     import warnings
@@ -115,7 +121,10 @@ def read_with_pillow(data, kind):
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 if width * height > png.MAX_PIXELS:
-                    raise ImageError("image is %d×%d pixels, over the %d-pixel limit" % (width, height, png.MAX_PIXELS))
+                    raise ImageError(
+                        "image is %d×%d pixels, over the %d-pixel limit"
+                        % (width, height, png.MAX_PIXELS)
+                    )
                 try:
                     image = ImageOps.exif_transpose(image)  # phone photos: honour the rotation tag
                 except Exception:
@@ -125,7 +134,7 @@ def read_with_pillow(data, kind):
     except ImageError:
         raise
     except Exception as exc:  # Pillow raises many kinds for broken files
-        raise ImageError("cannot read this %s file (Pillow says: %s)" % (kind, exc)) from None
+        raise ImageError(f"cannot read this {kind} file (Pillow says: {exc})") from None
 
 
 def read_image(path):
@@ -142,9 +151,9 @@ def read_image(path):
         if kind == "PNM":
             return pnm.decode(data)
     except png.PNGError as exc:
-        raise ImageError("cannot read PNG: %s" % exc) from exc
+        raise ImageError(f"cannot read PNG: {exc}") from exc
     except pnm.PNMError as exc:
-        raise ImageError("cannot read PBM/PGM/PPM: %s" % exc) from exc
+        raise ImageError(f"cannot read PBM/PGM/PPM: {exc}") from exc
     if kind is None:
         raise ImageError("not an image (unrecognised format)")
     return read_with_pillow(data, kind)

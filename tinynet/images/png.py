@@ -98,17 +98,19 @@ def iter_chunks(data):
             raise PNGError("file is truncated in the middle of a chunk header")
         length, kind = struct.unpack_from(">I4s", data, pos)
         if not kind.isalpha():
-            raise PNGError("invalid chunk type %r (the file is damaged)" % kind.decode("latin-1"))
+            raise PNGError(
+                "invalid chunk type {!r} (the file is damaged)".format(kind.decode("latin-1"))
+            )
         name = kind.decode("ascii")
         if length > 0x7FFFFFFF:
             raise PNGError("%s chunk claims an impossible length of %d bytes" % (name, length))
         body_end = pos + 8 + length
         if body_end + 4 > end_of_data:
-            raise PNGError("file is truncated in the middle of the %s chunk" % name)
+            raise PNGError(f"file is truncated in the middle of the {name} chunk")
         body = data[pos + 8 : body_end]
         (crc,) = struct.unpack_from(">I", data, body_end)
         if zlib.crc32(body, zlib.crc32(kind)) != crc:
-            raise PNGError("bad CRC in %s chunk (the file is damaged)" % name)
+            raise PNGError(f"bad CRC in {name} chunk (the file is damaged)")
         yield name, body
         pos = body_end + 4
 
@@ -116,34 +118,40 @@ def iter_chunks(data):
 def parse_header(body):
     """Check an IHDR chunk body and return a Header (refusing oversized images)."""
     if len(body) != 13:
-        raise PNGError("IHDR chunk has %d bytes instead of 13" % len(body))
-    width, height, depth, colour, compression, filter_method, interlace = struct.unpack(">IIBBBBB", body)
+        raise PNGError("IHDR chunk has %d bytes instead of 13" % (len(body),))
+    width, height, depth, colour, compression, filter_method, interlace = struct.unpack(
+        ">IIBBBBB", body
+    )
     if width == 0 or height == 0:
-        raise PNGError("image is %d×%d pixels; width and height must be at least 1" % (width, height))
+        raise PNGError(
+            "image is %d×%d pixels; width and height must be at least 1" % (width, height)
+        )
     if width > 0x7FFFFFFF or height > 0x7FFFFFFF:
         raise PNGError("image size %d×%d is out of range" % (width, height))
     if width * height > MAX_PIXELS:
-        raise PNGError("image is %d×%d pixels, over the %d-pixel limit" % (width, height, MAX_PIXELS))
+        raise PNGError(
+            "image is %d×%d pixels, over the %d-pixel limit" % (width, height, MAX_PIXELS)
+        )
     if colour not in ALLOWED_DEPTHS:
-        raise PNGError("unknown colour type %d (PNG has 0, 2, 3, 4 and 6)" % colour)
+        raise PNGError("unknown colour type %d (PNG has 0, 2, 3, 4 and 6)" % (colour,))
     if depth not in ALLOWED_DEPTHS[colour]:
         raise PNGError(
             "bit depth %d is not allowed for %s images (allowed: %s)"
             % (depth, COLOUR_NAMES[colour], ", ".join(map(str, ALLOWED_DEPTHS[colour])))
         )
     if compression != 0:
-        raise PNGError("unknown compression method %d" % compression)
+        raise PNGError("unknown compression method %d" % (compression,))
     if filter_method != 0:
-        raise PNGError("unknown filter method %d" % filter_method)
+        raise PNGError("unknown filter method %d" % (filter_method,))
     if interlace not in (0, 1):
-        raise PNGError("unknown interlace method %d" % interlace)
+        raise PNGError("unknown interlace method %d" % (interlace,))
     return Header(width, height, depth, colour, interlace == 1)
 
 
 def parse_palette(body):
     """Return the PLTE entries as a list of (r, g, b)."""
     if len(body) % 3 or not 3 <= len(body) <= 768:
-        raise PNGError("PLTE chunk has %d bytes; it must hold 1 to 256 RGB triples" % len(body))
+        raise PNGError("PLTE chunk has %d bytes; it must hold 1 to 256 RGB triples" % (len(body),))
     return [tuple(body[i : i + 3]) for i in range(0, len(body), 3)]
 
 
@@ -155,16 +163,20 @@ def parse_transparency(body, header, palette):
             raise PNGError("tRNS chunk comes before the PLTE chunk")
         if len(body) > len(palette):
             raise PNGError(
-                "tRNS chunk has %d alpha values but the palette has only %d entries" % (len(body), len(palette))
+                "tRNS chunk has %d alpha values but the palette has only %d entries"
+                % (len(body), len(palette))
             )
     elif colour in (0, 2):
         need = 2 if colour == 0 else 6
         if len(body) != need:
             raise PNGError(
-                "tRNS chunk of a %s image must have %d bytes, not %d" % (COLOUR_NAMES[colour], need, len(body))
+                "tRNS chunk of a %s image must have %d bytes, not %d"
+                % (COLOUR_NAMES[colour], need, len(body))
             )
     else:
-        raise PNGError("tRNS chunk is not allowed in %s images (they already have alpha)" % COLOUR_NAMES[colour])
+        raise PNGError(
+            f"tRNS chunk is not allowed in {COLOUR_NAMES[colour]} images (they already have alpha)"
+        )
     return bytes(body)
 
 
@@ -223,13 +235,14 @@ def inflate(pieces, expected):
             size += len(block)
             if size > expected:
                 raise PNGError(
-                    "too much image data: it inflates to more than the %d bytes the header calls for" % expected
+                    "too much image data: it inflates to more than the %d bytes the header calls for"
+                    % (expected,)
                 )
             out.append(block)
             if inflater.eof:
                 break  # bytes after the end of the zlib stream are ignored
     except zlib.error as exc:
-        raise PNGError("image data is corrupt (zlib says: %s)" % exc) from None
+        raise PNGError(f"image data is corrupt (zlib says: {exc})") from None
     if size < expected:
         why = "" if inflater.eof else "; the compressed stream is cut short"
         raise PNGError("too little image data: %d of %d bytes%s" % (size, expected, why))
@@ -252,7 +265,7 @@ def paeth_predictor(a, b, c):
     return c
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def paeth_table():
     """Return T with ``T[b - c][a - c] == (paeth_predictor(a, b, c) - c) % 256``.
 
@@ -460,7 +473,10 @@ def to_rgba(samples, count, header, palette, trns):
     elif colour == 3:
         highest = max(eight)
         if highest >= len(palette):
-            raise PNGError("pixel uses palette index %d but the palette has only %d entries" % (highest, len(palette)))
+            raise PNGError(
+                "pixel uses palette index %d but the palette has only %d entries"
+                % (highest, len(palette))
+            )
         padding = [(0, 0, 0)] * (256 - len(palette))
         entries = palette + padding
         for channel in range(3):
@@ -488,7 +504,7 @@ def read_chunks(data):
     for name, body in iter_chunks(data):
         if header is None:
             if name != "IHDR":
-                raise PNGError("first chunk is %s, not IHDR" % name)
+                raise PNGError(f"first chunk is {name}, not IHDR")
             header = parse_header(body)
             continue
         if idat and name != "IDAT":
@@ -515,7 +531,9 @@ def read_chunks(data):
             if trns is not None:
                 raise PNGError("PLTE chunk comes after the tRNS chunk")
             if header.colour_type in (0, 4):
-                raise PNGError("%s image must not have a PLTE chunk" % COLOUR_NAMES[header.colour_type])
+                raise PNGError(
+                    f"{COLOUR_NAMES[header.colour_type]} image must not have a PLTE chunk"
+                )
             palette = parse_palette(body)
         elif name == "tRNS":
             if idat:
@@ -524,7 +542,7 @@ def read_chunks(data):
                 raise PNGError("more than one tRNS chunk")
             trns = parse_transparency(body, header, palette)
         elif name[0].isupper():
-            raise PNGError("unknown critical chunk %s (a decoder must not guess)" % name)
+            raise PNGError(f"unknown critical chunk {name} (a decoder must not guess)")
         # Anything else is an ancillary chunk we do not need: skip it.
     raise AssertionError("unreachable: iter_chunks raises when the data runs out")
 
@@ -576,7 +594,12 @@ MODES = {"L": 0, "LA": 4, "RGB": 2, "RGBA": 6}
 def chunk(name, body):
     """One chunk: length, type, body, CRC."""
     kind = name.encode("ascii")
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+    )
 
 
 def pack_row(values, depth):
@@ -609,8 +632,10 @@ def filter_row(kind, line, prev, bpp):
     if kind == 3:
         return bytes((x - ((a + b) >> 1)) & 255 for x, a, b in zip(line, left, prev))
     if kind == 4:
-        return bytes((x - paeth_predictor(a, b, c)) & 255 for x, a, b, c in zip(line, left, prev, up_left))
-    raise PNGError("filter type must be 0 to 4, not %r" % (kind,))
+        return bytes(
+            (x - paeth_predictor(a, b, c)) & 255 for x, a, b, c in zip(line, left, prev, up_left)
+        )
+    raise PNGError(f"filter type must be 0 to 4, not {kind!r}")
 
 
 def choose_filter(line, prev, bpp):
@@ -677,7 +702,9 @@ def encode_raw(
     """
     header = Header(width, height, bit_depth, colour_type, bool(interlace))
     if colour_type not in ALLOWED_DEPTHS or bit_depth not in ALLOWED_DEPTHS[colour_type]:
-        raise PNGError("colour type %r with bit depth %r is not a legal PNG combination" % (colour_type, bit_depth))
+        raise PNGError(
+            f"colour type {colour_type!r} with bit depth {bit_depth!r} is not a legal PNG combination"
+        )
     if not (1 <= width <= 0x7FFFFFFF and 1 <= height <= 0x7FFFFFFF):
         raise PNGError("width and height must be at least 1")
     channels = CHANNELS[colour_type]
@@ -689,23 +716,30 @@ def encode_raw(
         )
     top = (1 << bit_depth) - 1
     if samples and not 0 <= min(samples) <= max(samples) <= top:
-        raise PNGError("sample values must be between 0 and %d" % top)
+        raise PNGError("sample values must be between 0 and %d" % (top,))
     if colour_type == 3:
         if not palette or len(palette) > min(256, top + 1):
-            raise PNGError("palette images need 1 to %d palette entries" % min(256, top + 1))
+            raise PNGError("palette images need 1 to %d palette entries" % (min(256, top + 1),))
         if samples and max(samples) >= len(palette):
             raise PNGError("a pixel uses a palette index beyond the palette")
 
     if palette is not None and colour_type not in (2, 3, 6):
-        raise PNGError("%s images cannot have a palette" % COLOUR_NAMES[colour_type])
+        raise PNGError(f"{COLOUR_NAMES[colour_type]} images cannot have a palette")
     if trns is not None and colour_type in (0, 2):
         key = [trns] if colour_type == 0 else list(trns)
         if len(key) != channels or not all(0 <= v <= top for v in key):
-            raise PNGError("the transparent colour must be %d value(s) from 0 to %d" % (channels, top))
+            raise PNGError(
+                "the transparent colour must be %d value(s) from 0 to %d" % (channels, top)
+            )
 
     body = [
         SIGNATURE,
-        chunk("IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, int(bool(interlace)))),
+        chunk(
+            "IHDR",
+            struct.pack(
+                ">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, int(bool(interlace))
+            ),
+        ),
     ]
     if palette is not None:
         body.append(chunk("PLTE", b"".join(bytes(entry) for entry in palette)))
@@ -732,5 +766,5 @@ def encode(width, height, pixels, mode="L", filter_type=0):
     list or bytes of samples for that mode.  See encode_raw for filter_type.
     """
     if mode not in MODES:
-        raise PNGError("mode must be one of %s, not %r" % (", ".join(MODES), mode))
+        raise PNGError("mode must be one of {}, not {!r}".format(", ".join(MODES), mode))
     return encode_raw(width, height, pixels, MODES[mode], 8, filter_type=filter_type)

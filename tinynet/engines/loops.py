@@ -15,13 +15,14 @@ pieces that take long to warm up.)
 """
 
 import types
-from functools import lru_cache
+from functools import cache
 from math import exp
 
-from .network import Network
-from .sparse import PIXEL, output_delta_and_cost
+from ..network import Network
+from .listmath import output_delta_and_cost
+from .pixels import PIXEL
 
-# σ(z) = 1 / (1 + e⁻ᶻ), and 0 below z = −700 where e⁻ᶻ would overflow (as in sparse.sigmoids).
+# σ(z) = 1 / (1 + e⁻ᶻ), and 0 below z = −700 where e⁻ᶻ would overflow (as in listmath.sigmoids).
 # The kernels write it out in place (shown as σ(z) in the docstrings below).
 SIGMA = "(1.0 / (1.0 + exp(-{z})) if {z} > -700.0 else 0.0)"
 
@@ -38,7 +39,7 @@ def _compile(lines, name):
     """
     namespace = types.ModuleType(name).__dict__
     namespace.update(PIXEL=PIXEL, exp=exp)
-    exec(compile("\n".join(lines) + "\n", "<%s>" % name, "exec"), namespace)
+    exec(compile("\n".join(lines) + "\n", f"<{name}>", "exec"), namespace)
     return namespace
 
 
@@ -71,20 +72,22 @@ def sigmoids_source(n):
     More than WRITTEN_OUT_SIGMOIDS neurons keep the loop: a[x] = [σ(z_i) for z_i in z[x]].
     """
     if n > WRITTEN_OUT_SIGMOIDS:
-        body = ["        a[x] = [%s for z_i in z[x]]" % _sigma("z_i")]
+        body = ["        a[x] = [{} for z_i in z[x]]".format(_sigma("z_i"))]
     else:
-        body = ["        " + _unpack("z", n, "z[x]"),
-                "        a[x] = [%s]" % _each(_sigma("z{i}"), n, ", ")]
-    return (["def sigmoids(z):",
-             "    a = [None] * len(z)",
-             "    for x in range(len(z)):"]
-            + body
-            + ["    return a"])
+        body = [
+            "        " + _unpack("z", n, "z[x]"),
+            "        a[x] = [{}]".format(_each(_sigma("z{i}"), n, ", ")),
+        ]
+    return (
+        ["def sigmoids(z):", "    a = [None] * len(z)", "    for x in range(len(z)):"]
+        + body
+        + ["    return a"]
+    )
 
 
-@lru_cache(maxsize=None)  # one per size: the same code objects, so PyPy compiles them once
+@cache  # one per size: the same code objects, so PyPy compiles them once
 def sigmoids_kernel(n):
-    return _compile(sigmoids_source(n), "sigmoids, %d neurons" % n)["sigmoids"]
+    return _compile(sigmoids_source(n), "sigmoids, %d neurons" % (n,))["sigmoids"]
 
 
 def first_layer_source(n):
@@ -141,18 +144,18 @@ def first_layer_source(n):
         "        nz, p, digit = batch[x]",
         "        " + _each("z{i} = b0[{i}]", n),
         "        for k in range(len(nz)):",
-        "            x_j = PIXEL[p[k]]; col = nz[k] * %d" % n,
+        "            x_j = PIXEL[p[k]]; col = nz[k] * %d" % (n,),
         "            " + sums,
-        "        z[x] = [%s]" % z,
+        f"        z[x] = [{z}]",
         "    return z",
         "",
         "def forward_image(w0, b0, image):",
         "    " + _each("z{i} = b0[{i}]", n),
         "    for j in range(len(image)):",
         "        if image[j]:",
-        "            x_j = PIXEL[image[j]]; col = j * %d" % n,
+        "            x_j = PIXEL[image[j]]; col = j * %d" % (n,),
         "            " + sums,
-        "    return [%s]" % z,
+        f"    return [{z}]",
         "",
         "def update(w0, b0, step, delta, batch):",
         "    for x in range(len(batch)):",
@@ -161,14 +164,14 @@ def first_layer_source(n):
         "        " + _each("u{i} = step * d{i}", n),
         "        " + _each("b0[{i}] -= u{i}", n),
         "        for k in range(len(nz)):",
-        "            x_j = PIXEL[p[k]]; col = nz[k] * %d" % n,
+        "            x_j = PIXEL[p[k]]; col = nz[k] * %d" % (n,),
         "            " + _each("w0[col + {i}] -= u{i} * x_j", n),
     ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def first_layer_kernels(n):
-    return _compile(first_layer_source(n), "first layer, %d neurons" % n)
+    return _compile(first_layer_source(n), "first layer, %d neurons" % (n,))
 
 
 def dense_source(n_in, n_out):
@@ -231,8 +234,10 @@ def dense_source(n_in, n_out):
         "    for x in range(len(a)):",
         "        " + a_x,
         "        z_x = []",
-        "        for i in range(%d):" % n_out,
-        "            z_x.append(b[i] + %s)" % " + ".join("w[i * %d + %d] * a%d" % (n_in, j, j) for j in range(n_in)),
+        "        for i in range(%d):" % (n_out,),
+        "            z_x.append(b[i] + {})".format(
+            " + ".join("w[i * %d + %d] * a%d" % (n_in, j, j) for j in range(n_in))
+        ),
         "        z[x] = z_x",
         "    return z",
         "",
@@ -241,23 +246,24 @@ def dense_source(n_in, n_out):
         "    for x in range(len(a)):",
         "        " + _unpack("d", n_out, "delta[x]"),
         "        a_x = a[x]; back_x = []",
-        "        for j in range(%d):" % n_in,
+        "        for j in range(%d):" % (n_in,),
         "            a_j = a_x[j]",
-        "            back_x.append(a_j * (1.0 - a_j) * (%s))" % " + ".join(
-            "w[%d + j] * d%d" % (i * n_in, i) for i in range(n_out)),
+        "            back_x.append(a_j * (1.0 - a_j) * ({}))".format(
+            " + ".join("w[%d + j] * d%d" % (i * n_in, i) for i in range(n_out))
+        ),
         "        back[x] = back_x",
         "    return back",
         "",
         "def update(w, b, step, delta, a):",
         "    for x in range(len(a)):",
         "        " + a_x + "; d = delta[x]",
-        "        for i in range(%d):" % n_out,
+        "        for i in range(%d):" % (n_out,),
         "            u = step * d[i]; b[i] -= u",
         "            " + "; ".join("w[i * %d + %d] -= u * a%d" % (n_in, j, j) for j in range(n_in)),
     ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def dense_kernels(n_in, n_out):
     return _compile(dense_source(n_in, n_out), "dense layer, %d to %d" % (n_in, n_out))
 
@@ -278,15 +284,16 @@ class Loops:
         self.w = [None] + [[w_ij for row in w_l for w_ij in row] for w_l in net.w[1:]]
         self.first = first_layer_kernels(self.sizes[1])
         self.sigmoids = [None] + [sigmoids_kernel(n) for n in self.sizes[1:]]
-        self.kernels = [None] + [dense_kernels(n_in, n_out)
-                                 for n_in, n_out in zip(self.sizes[1:-1], self.sizes[2:])]
+        self.kernels = [None] + [
+            dense_kernels(n_in, n_out) for n_in, n_out in zip(self.sizes[1:-1], self.sizes[2:])
+        ]
 
     def network(self):
         n_in, n_out = self.sizes[0], self.sizes[1]
         w = [[[self.w0[j * n_out + i] for j in range(n_in)] for i in range(n_out)]]
         for l in range(1, len(self.sizes) - 1):
             n_in, n_out = self.sizes[l], self.sizes[l + 1]
-            w.append([self.w[l][i * n_in:(i + 1) * n_in] for i in range(n_out)])
+            w.append([self.w[l][i * n_in : (i + 1) * n_in] for i in range(n_out)])
         return Network(self.sizes, w, [list(b_l) for b_l in self.b])
 
     def forward(self, batch):
@@ -299,7 +306,9 @@ class Loops:
         z_l, a_l = z_1, self.sigmoids[1](z_1)  # a = σ(z)
         z, a = [z_l], [None, a_l]
         for l in range(1, len(self.sizes) - 1):
-            z_l = self.kernels[l]["forward"](self.w[l], self.b[l], a_l)  # z = w·a + b, see dense_source
+            z_l = self.kernels[l]["forward"](
+                self.w[l], self.b[l], a_l
+            )  # z = w·a + b, see dense_source
             a_l = self.sigmoids[l + 1](z_l)
             z.append(z_l)
             a.append(a_l)
@@ -311,7 +320,7 @@ class Loops:
         return self.forward_from([z_1])[1][-1][0]
 
 
-def train_loops(loops, batches, eta, kind, on_batch=None):
+def train_loops(loops, batches, eta, cost, on_batch=None):
     """Mini-batch gradient descent, in place: the step of network.sgd_step with flat lists.
 
     The weights stay fixed while the batch is backpropagated; then each example's share of the
@@ -329,7 +338,7 @@ def train_loops(loops, batches, eta, kind, on_batch=None):
         for x in range(m):
             a_x = a[L][x]
             digit = batch[x][2]
-            delta_L[x], c = output_delta_and_cost(a_x, z[L - 1][x], digit, kind)
+            delta_L[x], c = output_delta_and_cost(a_x, z[L - 1][x], digit, cost)
             cost_sum += c
             correct += a_x.index(max(a_x)) == digit
         # (BP2) back through the layers: delta[l][x] is the δ of layer l + 1 for example x.

@@ -34,13 +34,14 @@ from itertools import chain, repeat
 from math import dist, hypot
 from operator import add, lshift, lt, mul, truediv
 
-from .network import Network
-from .sparse import gatherer, output_delta_and_cost, sigmoids, sparse
+from ..network import Network
+from .listmath import output_delta_and_cost, sigmoids
+from .pixels import gatherer, sparse
 
 # Layer 1 reads pixel bytes pⱼ = 255·xⱼ (exact); its weights are whole multiples of 2⁻⁴⁰ and
 # a lane of 64 bits holds Σⱼ pⱼ·w·2⁴⁰ for |w| up to ~30 even if all 784 pixels were ink.
 BITS = 64
-W_SCALE = 2 ** 40
+W_SCALE = 2**40
 Z_SCALE = 255 * W_SCALE  # Σⱼ pⱼ Wⱼ = z · Z_SCALE
 
 
@@ -56,12 +57,13 @@ def _unpacker(n):
     every lane right except for a borrow: a negative lane k was stored as 2⁶⁴ + vₖ, which
     took 1 from lane k+1. So lane k+1 is what it reads plus 1 when lane k reads negative.
     """
-    fmt = struct.Struct("<%dq" % n)
+    fmt = struct.Struct("<%dq" % (n,))
 
     def unpack(v):
         lanes = fmt.unpack(v.to_bytes(8 * n, "little", signed=True))
         # lanes[k] + (lanes[k-1] < 0), every step in C
         return list(map(add, lanes, chain((False,), map(lt, lanes[:-1], repeat(0)))))
+
     return unpack
 
 
@@ -71,9 +73,10 @@ def _z_reader(n):
     The z become floats anyway, so here exactness is not needed: each lane is read as it
     stands, skipping _unpacker's borrow fix, an error of one unit (2⁻⁴⁰/255) at most.
     """
-    fmt = struct.Struct("<%dq" % n)
-    return lambda v: list(map(truediv, fmt.unpack(v.to_bytes(8 * n, "little", signed=True)),
-                              repeat(float(Z_SCALE))))
+    fmt = struct.Struct("<%dq" % (n,))
+    return lambda v: list(
+        map(truediv, fmt.unpack(v.to_bytes(8 * n, "little", signed=True)), repeat(float(Z_SCALE)))
+    )
 
 
 def norm2(v):
@@ -105,8 +108,9 @@ class Lanes:
         self.w = [None] + [[list(row) for row in w_l] for w_l in net.w[1:]]
         self.unpack = _unpacker(self.sizes[1])
         self.read_z = _z_reader(self.sizes[1])
-        self.set_integer_weights(exact[0] if exact else
-                                 [[round(w_ij * W_SCALE) for w_ij in row] for row in net.w[0]])
+        self.set_integer_weights(
+            exact[0] if exact else [[round(w_ij * W_SCALE) for w_ij in row] for row in net.w[0]]
+        )
 
     def set_integer_weights(self, W):
         """Pack the first layer's whole-number weights W[i][j] (= w · 2⁴⁰) into the columns."""
@@ -138,7 +142,9 @@ class Lanes:
     def scale(self, factor):
         """w ← factor · w for every weight (the shrinking step of weight decay)."""
         self.w = [None] + [[[w_ij * factor for w_ij in row] for row in w_l] for w_l in self.w[1:]]
-        self.set_integer_weights([[round(W_ij * factor) for W_ij in row] for row in self.integer_weights()[0]])
+        self.set_integer_weights(
+            [[round(W_ij * factor) for W_ij in row] for row in self.integer_weights()[0]]
+        )
 
     def forward(self, nz, p):
         """Feedforward for an image given by its non-zero pixels: indices nz, bytes p.
@@ -160,7 +166,7 @@ class Lanes:
         return self.forward(*sparse(image))[1][-1]
 
 
-def train_lanes(lanes, batches, eta, kind, on_batch=None):
+def train_lanes(lanes, batches, eta, cost, on_batch=None):
     """Mini-batch gradient descent over `batches`, in place: the step of network.sgd_step.
 
     `batches` yields lists of (nz, p, digit). For each example this is network.backprop's
@@ -176,13 +182,15 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
         m = len(batch)
         step = eta / m
         D_scale = step * W_SCALE / 255  # D = (η/m)·δ as whole multiples of 2⁻⁴⁰/255
-        first_layer = []                            # (nz, p, D) of each example
-        a_seen = [[] for _ in range(n_layers)]      # [l]: each example's a[l], what w[l] reads (l ≥ 1)
-        delta_seen = [[] for _ in range(n_layers)]  # [l]: each example's δ of the neurons w[l] feeds
+        first_layer = []  # (nz, p, D) of each example
+        a_seen = [[] for _ in range(n_layers)]  # [l]: each example's a[l], what w[l] reads (l ≥ 1)
+        delta_seen = [
+            [] for _ in range(n_layers)
+        ]  # [l]: each example's δ of the neurons w[l] feeds
         cost_sum, correct = 0.0, 0
         for nz, p, digit in batch:
             z, a = lanes.forward(nz, p)
-            delta, c = output_delta_and_cost(a[-1], z[-1], digit, kind)  # (BP1)
+            delta, c = output_delta_and_cost(a[-1], z[-1], digit, cost)  # (BP1)
             cost_sum += c
             correct += a[-1].index(max(a[-1])) == digit
             for l in range(n_layers - 1, 0, -1):
@@ -205,10 +213,14 @@ def train_lanes(lanes, batches, eta, kind, on_batch=None):
             deltas_i = list(zip(*delta_seen[l]))
             acts_j = list(zip(*a_seen[l]))
             acts_norm2 = [norm2(a_j) for a_j in acts_j]
-            lanes.w[l] = [[w_ij - step * s for w_ij, s in zip(row, dots(acts_j, acts_norm2, d_i))]
-                          for row, d_i in zip(lanes.w[l], deltas_i)]
+            lanes.w[l] = [
+                [w_ij - step * s for w_ij, s in zip(row, dots(acts_j, acts_norm2, d_i))]
+                for row, d_i in zip(lanes.w[l], deltas_i)
+            ]
         for l in range(n_layers):
-            lanes.b[l] = [b_i - step * sum(d_i) for b_i, d_i in zip(lanes.b[l], zip(*delta_seen[l]))]
+            lanes.b[l] = [
+                b_i - step * sum(d_i) for b_i, d_i in zip(lanes.b[l], zip(*delta_seen[l]))
+            ]
         lanes.changed()
         if on_batch is not None:
             on_batch(m, cost_sum, correct)

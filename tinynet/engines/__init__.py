@@ -4,7 +4,7 @@ network.py computes z⁽ˡ⁾ᵢ = Σⱼ w⁽ˡ⁾ᵢⱼ a⁽ˡ⁻¹⁾ⱼ + b�
 of those costs ~40 ns, and one MNIST example needs about 25,000 of them forwards and as many
 backwards: ~800 examples a second. Two ideas make training a coffee break instead:
 
-1. Skip the zero pixels (sparse.py). About 80% of MNIST's pixels are 0, and both the first
+1. Skip the zero pixels (pixels.py). About 80% of MNIST's pixels are 0, and both the first
    layer's sum Σⱼ w⁽¹⁾ᵢⱼ xⱼ and its gradient ∂C/∂w⁽¹⁾ᵢⱼ = δ⁽¹⁾ᵢ xⱼ vanish for them.
 
 2. Hand the remaining loops to C (CPython) or to a JIT (PyPy):
@@ -20,10 +20,11 @@ Both engines are deterministic: the same weights, examples and settings give the
 bit for bit, every time. Their results differ from each other in the last digits.
 """
 
+from ..network import Network
+from ..support import ON_PYPY
 from .lanes import Lanes, train_lanes
 from .loops import Loops, train_loops
-from .network import Network
-from .sparse import ON_PYPY, PIXEL, sparse  # noqa: F401  (sparse() is part of this interface)
+from .pixels import PIXEL, sparse  # noqa: F401  (sparse() is part of this interface)
 
 ENGINES = ("lanes", "loops", "plain")
 
@@ -44,8 +45,10 @@ def make_engine(net, name=None, exact=None):
     if name == "loops":
         return Loops(net)
     if name == "plain":
-        return Network(net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b])
-    raise ValueError("unknown engine %r (choose from %s)" % (name, ", ".join(ENGINES)))
+        return Network(
+            net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b]
+        )
+    raise ValueError("unknown engine {!r} (choose from {})".format(name, ", ".join(ENGINES)))
 
 
 def to_network(engine):
@@ -72,17 +75,18 @@ def scale_weights(engine, factor):
                 row[:] = [w * factor for w in row]
 
 
-def train_batches(engine, batches, eta, kind, on_batch=None):
+def train_batches(engine, batches, eta, cost, on_batch=None):
     """Run gradient descent on `batches` (lists of (nz, p, digit)) with whichever engine."""
     if isinstance(engine, Lanes):
-        return train_lanes(engine, batches, eta, kind, on_batch)
+        return train_lanes(engine, batches, eta, cost, on_batch)
     if isinstance(engine, Loops):
-        return train_loops(engine, batches, eta, kind, on_batch)
-    return _train_plain(engine, batches, eta, kind, on_batch)
+        return train_loops(engine, batches, eta, cost, on_batch)
+    return _train_plain(engine, batches, eta, cost, on_batch)
 
 
-def _train_plain(net, batches, eta, kind, on_batch):
-    from .network import feedforward, one_hot, sgd_step
+def _train_plain(net, batches, eta, cost, on_batch):
+    from ..network import feedforward, one_hot, sgd_step
+
     n_in = net.sizes[0]
     for batch in batches:
         examples = []
@@ -94,7 +98,7 @@ def _train_plain(net, batches, eta, kind, on_batch):
             examples.append((x, one_hot(digit, net.sizes[-1])))
             out = feedforward(net, x)[1][-1]
             correct += out.index(max(out)) == digit
-        mean_cost = sgd_step(net, examples, eta, kind)
+        mean_cost = sgd_step(net, examples, eta, cost)
         if on_batch is not None:
             on_batch(len(batch), mean_cost * len(batch), correct)
 
@@ -102,6 +106,7 @@ def _train_plain(net, batches, eta, kind, on_batch):
 def output(engine, image):
     """The output activations for an image (bytes of 0–255), with any engine."""
     if isinstance(engine, Network):
-        from .network import output as plain_output
+        from ..network import output as plain_output
+
         return plain_output(engine, [PIXEL[p] for p in image])
     return engine.output(image)

@@ -6,12 +6,12 @@ field so that its centre of mass sits at the centre of the field.
 ``to_mnist`` repeats that recipe for an arbitrary RGBA image, one small
 step at a time; every step is a plain function you can call from a REPL:
 
-    >>> from tinynet import preprocess as pp
+    >>> from tinynet.images import preprocess as pp
     >>> w, h, rgba = 5, 5, bytes([255, 255, 255, 255]) * 25   # white page
     >>> pp.to_mnist(w, h, rgba)
     Traceback (most recent call last):
       ...
-    tinynet.preprocess.NoDigitError: no digit found (the image is blank or has too little contrast)
+    tinynet.images.preprocess.NoDigitError: no digit found (the image is blank or has too little contrast)
 
 The steps, in the order ``to_mnist`` runs them:
 
@@ -40,13 +40,13 @@ every MNIST digit's centre of mass lies within half a pixel of (14, 14).
 import collections
 import math
 
-MNIST_SIZE = 28          # the network's input is MNIST_SIZE x MNIST_SIZE
-BOX_SIZE = 20            # the digit is scaled to fit a BOX_SIZE x BOX_SIZE box
-CENTRE = 14              # centre of mass goes to (row, column) = (CENTRE, CENTRE)
-NOISE_THRESHOLD = 0.2    # ink weaker than this (as a fraction of full ink) is noise
-MIN_CONTRAST = 32        # grey levels (of 255) the ink must differ from the paper
-MAX_SIDE = 512           # larger images are first block-averaged down to this
-LIGHTING_BLOCKS = 12     # the paper's lighting is mapped in about 12 x 12 blocks
+MNIST_SIZE = 28  # the network's input is MNIST_SIZE x MNIST_SIZE
+BOX_SIZE = 20  # the digit is scaled to fit a BOX_SIZE x BOX_SIZE box
+CENTRE = 14  # centre of mass goes to (row, column) = (CENTRE, CENTRE)
+NOISE_THRESHOLD = 0.2  # ink weaker than this (as a fraction of full ink) is noise
+MIN_CONTRAST = 32  # grey levels (of 255) the ink must differ from the paper
+MAX_SIDE = 512  # larger images are first block-averaged down to this
+LIGHTING_BLOCKS = 12  # the paper's lighting is mapped in about 12 x 12 blocks
 LIGHTING_TOLERANCE = 24  # paper brightness varying less than this is left alone
 MAX_LIGHTING_GAIN = 2.0  # shadows are brightened at most this many times
 
@@ -77,7 +77,7 @@ def shrink_large_image(width, height, rgba, max_side=MAX_SIDE):
     longest = max(width, height)
     if longest <= max_side:
         return width, height, rgba
-    k = -(-longest // max_side)                      # ceil(longest / max_side)
+    k = -(-longest // max_side)  # ceil(longest / max_side)
     new_width, new_height = max(1, width // k), max(1, height // k)
     x_offsets = sample_offsets(min(k, width))
     y_offsets = sample_offsets(min(k, height))
@@ -94,11 +94,12 @@ def shrink_large_image(width, height, rgba, max_side=MAX_SIDE):
                 for dx in x_offsets:
                     # every k-th pixel's value of this channel, from column dx on
                     first = start + 4 * dx + channel
-                    strips.append(rgba[first:start + row_length:4 * k][:new_width])
+                    strips.append(rgba[first : start + row_length : 4 * k][:new_width])
             # plain formula: out[x] = round(sum(strip[x] for strip in strips) / count)
             totals = map(sum, zip(*strips))
-            out[out_start + channel:out_start + 4 * new_width:4] = bytes(
-                map(average.__getitem__, totals))
+            out[out_start + channel : out_start + 4 * new_width : 4] = bytes(
+                map(average.__getitem__, totals)
+            )
     return new_width, new_height, bytes(out)
 
 
@@ -124,7 +125,7 @@ def luminance(rgba):
     of the exact formula.
     """
     red, green, blue = rgba[0::4], rgba[1::4], rgba[2::4]
-    if red == green == blue:            # a grey picture: the formula gives R
+    if red == green == blue:  # a grey picture: the formula gives R
         return bytes(red)
     # Plain formula, one pixel at a time (about 8 times slower in CPython):
     #     bytes((77 * r + 150 * g + 29 * b + 128) // 256
@@ -135,9 +136,11 @@ def luminance(rgba):
     # at most 77*255 + 150*255 + 29*255 + 128 = 65408 < 65536, so it never
     # spills into the next pixel's slot.  The high byte of each slot is the
     # sum // 256.
-    total = (pixels_in_16_bit_slots(red, RED_WEIGHT)
-             + pixels_in_16_bit_slots(green, GREEN_WEIGHT)
-             + pixels_in_16_bit_slots(blue, BLUE_WEIGHT_AND_ROUNDING))
+    total = (
+        pixels_in_16_bit_slots(red, RED_WEIGHT)
+        + pixels_in_16_bit_slots(green, GREEN_WEIGHT)
+        + pixels_in_16_bit_slots(blue, BLUE_WEIGHT_AND_ROUNDING)
+    )
     return total.to_bytes(2 * len(red), "little")[1::2]
 
 
@@ -171,8 +174,12 @@ def pixels_in_16_bit_slots(values, table):
 
 def border_pixels(width, height, values):
     """The values on the image's outer edge: top row, bottom row, left and right columns."""
-    return (list(values[:width]) + list(values[(height - 1) * width:])
-            + list(values[0::width]) + list(values[width - 1::width]))
+    return (
+        list(values[:width])
+        + list(values[(height - 1) * width :])
+        + list(values[0::width])
+        + list(values[width - 1 :: width])
+    )
 
 
 def median(values):
@@ -204,8 +211,8 @@ def composite_onto_paper(width, height, grey, alpha):
     """
     if alpha.count(255) == len(alpha):
         return grey
-    visible = [g for g, a in zip(grey, alpha) if a]     # grey of the pixels not fully transparent
-    if not visible:                                      # nothing to see: blank paper
+    visible = [g for g, a in zip(grey, alpha) if a]  # grey of the pixels not fully transparent
+    if not visible:  # nothing to see: blank paper
         return bytes(len(grey))
     edge_alpha = border_pixels(width, height, alpha)
     if median(edge_alpha) < 128:
@@ -290,8 +297,11 @@ def paper_map(width, height, grey, blocks=LIGHTING_BLOCKS, tolerance=LIGHTING_TO
     for top, bottom in rows:
         level_row = []
         for left, right in columns:
-            sample = sorted(b"".join(grey[y * width + left:y * width + right:2]
-                                     for y in range(top, bottom, 2)))
+            sample = sorted(
+                b"".join(
+                    grey[y * width + left : y * width + right : 2] for y in range(top, bottom, 2)
+                )
+            )
             level_row.append(sample[(9 * len(sample)) // 10])
         levels.append(level_row)
     changed = True
@@ -301,10 +311,12 @@ def paper_map(width, height, grey, blocks=LIGHTING_BLOCKS, tolerance=LIGHTING_TO
         for y in range(len(rows)):
             for x in range(len(columns)):
                 own = before[y][x]
-                around = [before[j][i]
-                          for j in range(max(0, y - 1), min(len(rows), y + 2))
-                          for i in range(max(0, x - 1), min(len(columns), x + 2))
-                          if (j, i) != (y, x)]
+                around = [
+                    before[j][i]
+                    for j in range(max(0, y - 1), min(len(rows), y + 2))
+                    for i in range(max(0, x - 1), min(len(columns), x + 2))
+                    if (j, i) != (y, x)
+                ]
                 if not around:
                     continue
                 better = own
@@ -334,8 +346,9 @@ def centre_weights(position, edges):
     return k - 1, k, (position - centres[k - 1]) / (centres[k] - centres[k - 1])
 
 
-def even_out_lighting(width, height, grey, tolerance=LIGHTING_TOLERANCE,
-                      max_gain=MAX_LIGHTING_GAIN):
+def even_out_lighting(
+    width, height, grey, tolerance=LIGHTING_TOLERANCE, max_gain=MAX_LIGHTING_GAIN
+):
     """Make unevenly lit paper even under dark ink: a photo's shadows go away.
 
     Light multiplies: a shadow darkens paper and ink alike.  So every
@@ -357,14 +370,18 @@ def even_out_lighting(width, height, grey, tolerance=LIGHTING_TOLERANCE,
     if max(flat) - min(flat) <= tolerance:
         return grey
     best_lit = max(flat)
-    tile_columns = [(start, end, centre_weights((start + end) / 2, columns))
-                    for left, right in columns
-                    for start, end in ((left, (left + right) // 2), ((left + right) // 2, right))]
-    gain_tables = {}                 # gain in 64ths -> translate table g -> min(255, g * gain)
+    tile_columns = [
+        (start, end, centre_weights((start + end) / 2, columns))
+        for left, right in columns
+        for start, end in ((left, (left + right) // 2), ((left + right) // 2, right))
+    ]
+    gain_tables = {}  # gain in 64ths -> translate table g -> min(255, g * gain)
     out = bytearray()
     for block_top, block_bottom in rows:
-        for top, bottom in ((block_top, (block_top + block_bottom) // 2),
-                            ((block_top + block_bottom) // 2, block_bottom)):
+        for top, bottom in (
+            (block_top, (block_top + block_bottom) // 2),
+            ((block_top + block_bottom) // 2, block_bottom),
+        ):
             j0, j1, fy = centre_weights((top + bottom) / 2, rows)
             # the paper level along this row of tiles at each block centre
             at_centres = [a + (b - a) * fy for a, b in zip(levels[j0], levels[j1])]
@@ -374,15 +391,16 @@ def even_out_lighting(width, height, grey, tolerance=LIGHTING_TOLERANCE,
                 gain = round(64 * min(max_gain, max(1 / max_gain, best_lit / max(local, 1.0))))
                 if gain not in gain_tables:
                     # table[g] = round(g * gain / 64), at most 255
-                    gain_tables[gain] = bytes([min(255, v >> 6)
-                                               for v in range(32, 256 * gain + 32, gain)])
+                    gain_tables[gain] = bytes(
+                        [min(255, v >> 6) for v in range(32, 256 * gain + 32, gain)]
+                    )
                 tables.append(gain_tables[gain])
             for y in range(top, bottom):
                 row = y * width
                 for (left, right, _), table in zip(tile_columns, tables):
                     # plain formula, for each g of the tile:
                     #     out = min(255, round(g * best_lit / local))
-                    out += grey[row + left:row + right].translate(table)
+                    out += grey[row + left : row + right].translate(table)
     return bytes(out)
 
 
@@ -416,7 +434,7 @@ def ink_level(contrast):
     strongest = max(d for d in range(256) if contrast[d] or d == 0)
     if strongest < MIN_CONTRAST:
         raise NoDigitError()
-    clear = range(strongest, -(-strongest // 3) - 1, -1)     # strongest first
+    clear = range(strongest, -(-strongest // 3) - 1, -1)  # strongest first
     # Counting every pixel twice keeps "half of them" a whole number.
     half = sum(contrast[d] for d in clear)
     taken = total = 0
@@ -457,8 +475,8 @@ def bounding_box(width, height, ink):
     """
     left, right, top, bottom = width, 0, None, 0
     for y in range(height):
-        row = ink[y * width:(y + 1) * width]
-        after_left_paper = row.lstrip(b"\0")       # the row from its first ink on
+        row = ink[y * width : (y + 1) * width]
+        after_left_paper = row.lstrip(b"\0")  # the row from its first ink on
         if after_left_paper:
             if top is None:
                 top = y
@@ -473,7 +491,7 @@ def bounding_box(width, height, ink):
 def crop(width, ink, box):
     """The rows of ``ink`` inside ``box`` = (left, top, right, bottom), as a list of bytes."""
     left, top, right, bottom = box
-    return [ink[y * width + left:y * width + right] for y in range(top, bottom)]
+    return [ink[y * width + left : y * width + right] for y in range(top, bottom)]
 
 
 # ---------------------------------------------------------------- step 7
@@ -492,7 +510,7 @@ def area_plan(source_length, target_length, scale, offset):
     for j in range(target_length):
         start = max(0.0, (j - offset) / scale)
         end = min(float(source_length), (j + 1 - offset) / scale)
-        if end <= start:                        # the target pixel gets no source
+        if end <= start:  # the target pixel gets no source
             plan.append((0, 0, 0.0, 0.0))
             continue
         first = min(int(start), source_length - 1)
@@ -511,8 +529,11 @@ def resample_line(values, plan, factor):
         if first == last:
             total = values[first] * first_share
         else:
-            total = (values[first] * first_share + sum(values[first + 1:last])
-                     + values[last] * last_share)
+            total = (
+                values[first] * first_share
+                + sum(values[first + 1 : last])
+                + values[last] * last_share
+            )
         out.append(total * factor)
     return out
 
@@ -528,12 +549,12 @@ def fit_in_box(rows, box_size=BOX_SIZE):
     floats in [0, 1].
     """
     height, width = len(rows), len(rows[0])
-    scale = box_size / max(width, height)       # new pixels per old pixel
+    scale = box_size / max(width, height)  # new pixels per old pixel
 
     def target(length):
         exact = length * scale
         size = max(1, min(box_size, math.ceil(exact - 1e-9)))
-        return size, (size - exact) / 2         # centre the fractional extent
+        return size, (size - exact) / 2  # centre the fractional extent
 
     new_width, x_offset = target(width)
     new_height, y_offset = target(height)
@@ -581,7 +602,7 @@ def place_by_centre_of_mass(rows, size=MNIST_SIZE, centre=CENTRE):
     field = [0.0] * (size * size)
     for y, row in enumerate(rows):
         start = (top + y) * size + left
-        field[start:start + width] = row
+        field[start : start + width] = row
     return field
 
 
@@ -592,7 +613,7 @@ def to_mnist(width, height, rgba):
     """Turn an RGBA image into the network's input: 784 floats in [0, 1].
 
     ``rgba`` is a flat row-major list or bytes of 8-bit R, G, B, A values
-    (what ``tinynet.png.decode`` returns).  The result is a 28x28 image,
+    (what ``tinynet.images.png.decode`` returns).  The result is a 28x28 image,
     row-major, 0 = background and 1 = ink, prepared like MNIST: the ink is
     found whatever the colours (dark on light, light on dark, coloured
     ink, transparent background) and however the paper is lit, cropped,
@@ -608,8 +629,10 @@ def to_mnist(width, height, rgba):
     hold ``4 * width * height`` values.
     """
     if width < 1 or height < 1 or len(rgba) != 4 * width * height:
-        raise ValueError("expected 4 * width * height = %d RGBA values for a %dx%d image, got %d"
-                         % (4 * width * height, width, height, len(rgba)))
+        raise ValueError(
+            "expected 4 * width * height = %d RGBA values for a %dx%d image, got %d"
+            % (4 * width * height, width, height, len(rgba))
+        )
     width, height, rgba = shrink_large_image(width, height, rgba)
     if not isinstance(rgba, bytes):
         rgba = bytes(rgba)
@@ -644,7 +667,8 @@ def ascii_art(pixels, size=MNIST_SIZE):
     steps = len(ASCII_RAMP) - 1
     lines = []
     for y in range(size):
-        row = pixels[y * size:(y + 1) * size]
-        lines.append("".join(2 * ASCII_RAMP[min(steps, max(0, int(v * steps + 0.5)))]
-                             for v in row).rstrip())
+        row = pixels[y * size : (y + 1) * size]
+        lines.append(
+            "".join(2 * ASCII_RAMP[min(steps, max(0, int(v * steps + 0.5)))] for v in row).rstrip()
+        )
     return "\n".join(lines)

@@ -10,7 +10,11 @@ import time
 
 def format_seconds(s):
     s = int(round(s))
-    return "%d:%02d:%02d" % (s // 3600, s % 3600 // 60, s % 60) if s >= 3600 else "%d:%02d" % (s // 60, s % 60)
+    return (
+        "%d:%02d:%02d" % (s // 3600, s % 3600 // 60, s % 60)
+        if s >= 3600
+        else "%d:%02d" % (s // 60, s % 60)
+    )
 
 
 class Progress:
@@ -31,8 +35,15 @@ class Progress:
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         filled = int(self.width * self.done / max(1, self.total))
         return "%s [%s%s] %d/%d  %.0f ex/s  ETA %s  cost %.4f" % (
-            self.label, "#" * filled, "." * (self.width - filled), self.done, self.total,
-            rate, format_seconds(left), self.cost)
+            self.label,
+            "#" * filled,
+            "." * (self.width - filled),
+            self.done,
+            self.total,
+            rate,
+            format_seconds(left),
+            self.cost,
+        )
 
     def update(self, done, cost):
         self.done, self.cost = done, cost
