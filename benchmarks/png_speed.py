@@ -57,7 +57,8 @@ def make_image(alpha):
 
 
 def encode_with_pillow(samples, mode):
-    """The same picture as Pillow (libpng-style adaptive filters) writes it, or None without Pillow."""
+    """The same picture as Pillow (libpng-style adaptive filters) writes it, or None without
+    Pillow."""
     try:
         from PIL import Image
     except ImportError:
@@ -96,12 +97,12 @@ def main():
             if mode == "rgba" and png.decode(data)[2] != samples:
                 print(f"round_trip_failed_{mode}_{name}: 1")
             milliseconds = best_time_ms(lambda: png.decode(data), args.repeat)
-            print("decode_%dx%d_%s_%s_ms: %.1f" % (SIZE, SIZE, mode, name, milliseconds))
-            print("size_%dx%d_%s_%s_bytes: %d" % (SIZE, SIZE, mode, name, len(data)))
+            print(f"decode_{SIZE:d}x{SIZE:d}_{mode}_{name}_ms: {milliseconds:.1f}")
+            print(f"size_{SIZE:d}x{SIZE:d}_{mode}_{name}_bytes: {len(data):d}")
         pillow_png = encode_with_pillow(samples, mode.upper())
         if pillow_png:
             milliseconds = best_time_ms(lambda: png.decode(pillow_png), args.repeat)
-            print("decode_%dx%d_%s_pillow_encoded_ms: %.1f" % (SIZE, SIZE, mode, milliseconds))
+            print(f"decode_{SIZE:d}x{SIZE:d}_{mode}_pillow_encoded_ms: {milliseconds:.1f}")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,8 @@ def main():
     print(f"python: {sys.implementation.name} {sys.version.split()[0]}")
     print(f"to_mnist_300x300_ms: {best_ms(300, 300, grey, runs):.1f}")
     print(
-        f"to_mnist_300x300_colour_ms: {best_ms(300, 300, opaque_rgba(rows, (25, 45, 160), (250, 243, 205)), runs):.1f}"
+        "to_mnist_300x300_colour_ms: "
+        f"{best_ms(300, 300, opaque_rgba(rows, (25, 45, 160), (250, 243, 205)), runs):.1f}"
     )
     print(f"to_mnist_300x300_transparent_ms: {best_ms(300, 300, transparent_rgba(rows), runs):.1f}")
     print(f"to_mnist_300x300_shadow_ms: {best_ms(300, 300, shadowed_rgba(rows), runs):.1f}")

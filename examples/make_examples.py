@@ -497,7 +497,7 @@ def label(name):
 
 def write_atomic(path, data):
     """Write `data` to a temporary file beside `path`, then rename it into place."""
-    tmp = "%s.tmp%d" % (path, os.getpid())
+    tmp = f"{path}.tmp{os.getpid():d}"
     try:
         with open(tmp, "wb") as f:
             f.write(data)
@@ -532,7 +532,7 @@ def main(argv=None):
         start = time.perf_counter()
         path = make(name, out_dir)
         print(
-            "%-36s %8d bytes  %5.2f s" % (path, os.path.getsize(path), time.perf_counter() - start)
+            f"{path!s:<36} {os.path.getsize(path):8d} bytes  {time.perf_counter() - start:5.2f} s"
         )
     return 0
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """One step of training on one example: read it top to bottom, then step through it.
 
-    python examples/step_through.py              # the bundled 7 (examples/digit.json), no MNIST needed
+    python examples/step_through.py              # the bundled 7 (examples/digit.json),
+                                                 #   no MNIST needed
     python examples/step_through.py --break      # stop in the debugger (pdb) at every stage
-    python examples/step_through.py --mnist 0    # MNIST test image 0 (from $TINYNET_DATA or --data DIR)
-    python -m pdb -m examples.step_through       # from the top folder: set your own breakpoints, e.g.
+    python examples/step_through.py --mnist 0    # MNIST test image 0 (from $TINYNET_DATA
+                                                 #   or --data DIR)
+    python -m pdb -m examples.step_through       # from the top folder: set your own
+                                                 #   breakpoints, e.g.
                                                  #   (Pdb) b tinynet/network.py:157   then  c
 
 The stages, each marked "STAGE n" below and printed as it runs:
@@ -49,7 +52,7 @@ def line_of(text):
     with open(str(path), encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if text in line:
-                return "tinynet/network.py:%d" % (n,)
+                return f"tinynet/network.py:{n:d}"
     return "tinynet/network.py"
 
 
@@ -71,7 +74,7 @@ def show(name, values, fmt="%+.4f"):
 def stage(n, title, hint):
     print()
     print("=" * 100)
-    print("STAGE %d  %s" % (n, title))
+    print(f"STAGE {n:d}  {title}")
     print("=" * 100)
     if BREAK:
         print(f"  [debugger] {hint}\n  [debugger] 'c' goes on to the next stage, 'q' quits.")
@@ -158,13 +161,13 @@ def main(argv=None):
             return 2
         if not 0 <= args.mnist < len(images):
             print(
-                "error: there is no MNIST test image %d (0 to %d)" % (args.mnist, len(images) - 1),
+                f"error: there is no MNIST test image {args.mnist:d} (0 to {len(images) - 1:d})",
                 file=sys.stderr,
             )
             return 2
         x = [p / 255.0 for p in images[args.mnist]]  # pixels 0…255 → inputs 0…1
         digit = labels[args.mnist]
-        where = "MNIST test image %d" % (args.mnist,)
+        where = f"MNIST test image {args.mnist:d}"
     else:
         x, digit = example_digit()
         where = (
@@ -183,19 +186,19 @@ def main(argv=None):
 
     stage(
         1,
-        "the example (a %d): %s" % (digit, where),
+        f"the example (a {digit:d}): {where}",
         "look at x (784 numbers, 0 = paper, 1 = ink), y and net.sizes",
     )
     # BREAKPOINT: look at `x`, `y`, `net.sizes`, `net.w[0][0][:10]`.
     if BREAK:
         breakpoint()  # noqa: E701
     print(ascii_art(x))
-    print("  x: %d pixels, %d of them ink (> 0); a[0] = x" % (len(x), sum(1 for v in x if v > 0)))
-    show("y (the output we want: 1 for digit %d)" % (digit,), y, "%.0f")
+    print(f"  x: {len(x):d} pixels, {sum(1 for v in x if v > 0):d} of them ink (> 0); a[0] = x")
+    show(f"y (the output we want: 1 for digit {digit:d})", y, "%.0f")
     print(
         "  network: sizes {}, {}, cost {}, η = {:g}".format(
             net.sizes,
-            "weights from " + args.weights if args.weights else "random (seed %d)" % (args.seed,),
+            "weights from " + args.weights if args.weights else f"random (seed {args.seed:d})",
             kind,
             eta,
         )
@@ -217,18 +220,19 @@ def main(argv=None):
         breakpoint()  # noqa: E701
     z, a = network.feedforward(net, x)
     for l in range(L):
-        name = "output layer" if l == L - 1 else "hidden layer %d" % (l + 1)
-        show("z[%d]  (%s, %d neurons)" % (l, name, len(z[l])), z[l])
-        show("a[%d] = σ(z[%d])" % (l + 1, l), a[l + 1], "%.4f ")
+        name = "output layer" if l == L - 1 else f"hidden layer {l + 1:d}"
+        show(f"z[{l:d}]  ({name}, {len(z[l]):d} neurons)", z[l])
+        show(f"a[{l + 1:d}] = σ(z[{l:d}])", a[l + 1], "%.4f ")
     i = 0  # redo one z by hand: the first neuron of hidden layer 1
     by_hand = net.b[0][i] + sum(net.w[0][i][j] * x[j] for j in range(len(x)))
     print(
-        f"  by hand: z[0][0] = b[0][0] + Σⱼ w[0][0][j]·x[j] = {net.b[0][i]:+.4f} {by_hand - net.b[0][i]:+.4f} = {by_hand:+.4f}  (feedforward: {z[0][i]:+.4f})"
+        f"  by hand: z[0][0] = b[0][0] + Σⱼ w[0][0][j]·x[j] = {net.b[0][i]:+.4f} "
+        f"{by_hand - net.b[0][i]:+.4f} = {by_hand:+.4f}  (feedforward: {z[0][i]:+.4f})"
     )
     guess = a[-1].index(max(a[-1]))
     print(
-        "  the network says %d (a[%d][%d] = %.4f); the truth is %d (a[%d][%d] = %.4f)"
-        % (guess, L, guess, a[-1][guess], digit, L, digit, a[-1][digit])
+        f"  the network says {guess:d} (a[{L:d}][{guess:d}] = {a[-1][guess]:.4f}); the truth is "
+        f"{digit:d} (a[{L:d}][{digit:d}] = {a[-1][digit]:.4f})"
     )
 
     # -----------------------------------------------------------------------------------------
@@ -245,14 +249,14 @@ def main(argv=None):
     C = network.cost(a[-1], y, z[-1], kind)
     if kind == "quadratic":
         print(
-            "  C = Σₖ (aₖ − yₖ)² = %.6f; the true digit's term (a[%d][%d] − 1)² = %.6f"
-            % (C, L, digit, (a[-1][digit] - 1) ** 2)
+            f"  C = Σₖ (aₖ − yₖ)² = {C:.6f}; the true digit's term (a[{L:d}][{digit:d}] − 1)² = "
+            f"{(a[-1][digit] - 1) ** 2:.6f}"
         )
     else:
         print(f"  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = {C:.6f}")
         print(
-            "  of which −ln a[%d][%d] (the true digit's output, %.4f, should be 1) = %.6f"
-            % (L, digit, a[-1][digit], network.softplus(-z[-1][digit]))
+            f"  of which −ln a[{L:d}][{digit:d}] (the true digit's output, {a[-1][digit]:.4f}, "
+            f"should be 1) = {network.softplus(-z[-1][digit]):.6f}"
         )
 
     # -----------------------------------------------------------------------------------------
@@ -274,15 +278,19 @@ def main(argv=None):
     dC_db, dC_dw, delta, z, a = network.backprop(net, x, y, kind)
 
     # δ⁽ᴸ⁾, the output layer's error (BP1)
-    show("delta[%d]  (output layer: BP1)" % (L - 1), delta[-1])
+    show(f"delta[{L - 1:d}]  (output layer: BP1)", delta[-1])
     d_true = delta[-1][digit]
     if kind == "quadratic":
         print(
-            f"  by hand, the true digit: δ = 2(a − y)·σ'(z) = 2·({a[-1][digit]:.4f} − 1)·{network.sigmoid_prime(z[-1][digit]):.4f} = {2 * (a[-1][digit] - 1) * network.sigmoid_prime(z[-1][digit]):+.6f}  (backprop: {d_true:+.6f})"
+            f"  by hand, the true digit: δ = 2(a − y)·σ'(z) = 2·({a[-1][digit]:.4f} − "
+            f"1)·{network.sigmoid_prime(z[-1][digit]):.4f} = "
+            f"{2 * (a[-1][digit] - 1) * network.sigmoid_prime(z[-1][digit]):+.6f}  (backprop: "
+            f"{d_true:+.6f})"
         )
     else:
         print(
-            f"  by hand, the true digit: δ = a − y = {a[-1][digit]:.4f} − 1 = {a[-1][digit] - 1:+.6f}  (backprop: {d_true:+.6f})"
+            f"  by hand, the true digit: δ = a − y = {a[-1][digit]:.4f} − 1 = "
+            f"{a[-1][digit] - 1:+.6f}  (backprop: {d_true:+.6f})"
         )
     print(
         "  δ < 0 for the true digit: increasing its z would lower the cost, so the step raises it;"
@@ -291,24 +299,14 @@ def main(argv=None):
 
     # δ⁽ˡ⁾ of the hidden layers (BP2), from the last hidden layer back to the first
     for l in range(L - 2, -1, -1):
-        show("delta[%d]  (hidden layer %d: BP2)" % (l, l + 1), delta[l], "%+.2e")
+        show(f"delta[{l:d}]  (hidden layer {l + 1:d}: BP2)", delta[l], "%+.2e")
         j = max(range(len(delta[l])), key=lambda k: abs(delta[l][k]))  # the largest, redone by hand
         back = sum(net.w[l + 1][i][j] * delta[l + 1][i] for i in range(len(delta[l + 1])))
         print(
-            "  by hand, neuron %d: δ = σ'(z[%d][%d]) · Σᵢ w[%d][i][%d]·δ[%d][i] = %.4f × %+.4e = %+.4e"
-            "  (backprop: %+.4e)"
-            % (
-                j,
-                l,
-                j,
-                l + 1,
-                j,
-                l + 1,
-                network.sigmoid_prime(z[l][j]),
-                back,
-                network.sigmoid_prime(z[l][j]) * back,
-                delta[l][j],
-            )
+            f"  by hand, neuron {j:d}: δ = σ'(z[{l:d}][{j:d}]) · Σᵢ "
+            f"w[{l + 1:d}][i][{j:d}]·δ[{l + 1:d}][i] = {network.sigmoid_prime(z[l][j]):.4f} × "
+            f"{back:+.4e} = {network.sigmoid_prime(z[l][j]) * back:+.4e}"
+            f"  (backprop: {delta[l][j]:+.4e})"
         )
 
     # -----------------------------------------------------------------------------------------
@@ -328,30 +326,15 @@ def main(argv=None):
         g, i, j = largest_entry(dC_dw[l])
         zeros = sum(1 for row in dC_dw[l] for v in row if v == 0.0)
         print(
-            "  dC_dw[%d]: %d×%d numbers, %d of them exactly 0%s;\n"
-            "      the largest: ∂C/∂w[%d][%d][%d] = δ[%d][%d]·a[%d][%d] = %+.4f × %.4f = %+.4e"
-            % (
-                l,
-                len(dC_dw[l]),
-                len(dC_dw[l][0]),
-                zeros,
-                " (every weight from a blank pixel: a = 0)" if l == 0 else "",
-                l,
-                i,
-                j,
-                l,
-                i,
-                l,
-                j,
-                delta[l][i],
-                a[l][j],
-                g,
-            )
+            f"  dC_dw[{l:d}]: {len(dC_dw[l]):d}×{len(dC_dw[l][0]):d} numbers, {zeros:d} of them "
+            f"exactly 0{(' (every weight from a blank pixel: a = 0)' if l == 0 else '')};\n"
+            f"      the largest: ∂C/∂w[{l:d}][{i:d}][{j:d}] = δ[{l:d}][{i:d}]·a[{l:d}][{j:d}] = "
+            f"{delta[l][i]:+.4f} × {a[l][j]:.4f} = {g:+.4e}"
         )
     print(f"  dC_db[l] is delta[l] itself (BP3): {all(dC_db[l] == delta[l] for l in range(L))}")
     show(
-        "dC_dw[%d][%d]  (the weights into the true digit's neuron: δ[%d][%d] times each a[%d][j])"
-        % (L - 1, digit, L - 1, digit, L - 1),
+        f"dC_dw[{L - 1:d}][{digit:d}]  (the weights into the true digit's neuron: "
+        f"δ[{L - 1:d}][{digit:d}] times each a[{L - 1:d}][j])",
         dC_dw[-1][digit],
     )
 
@@ -377,20 +360,13 @@ def main(argv=None):
     network.sgd_step(net, [(x, y)], eta, kind)
     for l, i, j, w_before, g in watched:
         print(
-            "  w[%d][%d][%d]: %+.6f − %g × %+.4e = %+.6f   (after sgd_step: %+.6f)"
-            % (l, i, j, w_before, eta, g, w_before - eta * g, net.w[l][i][j])
+            f"  w[{l:d}][{i:d}][{j:d}]: {w_before:+.6f} − {eta:g} × {g:+.4e} = "
+            f"{w_before - eta * g:+.6f}   (after sgd_step: {net.w[l][i][j]:+.6f})"
         )
     print(
-        "  b[%d][%d] (true digit's bias): %+.6f − %g × %+.4e = %+.6f   (after sgd_step: %+.6f)"
-        % (
-            L - 1,
-            digit,
-            b_before,
-            eta,
-            dC_db[-1][digit],
-            b_before - eta * dC_db[-1][digit],
-            net.b[-1][digit],
-        )
+        f"  b[{L - 1:d}][{digit:d}] (true digit's bias): {b_before:+.6f} − {eta:g} × "
+        f"{dC_db[-1][digit]:+.4e} = {b_before - eta * dC_db[-1][digit]:+.6f}   (after sgd_step: "
+        f"{net.b[-1][digit]:+.6f})"
     )
 
     # -----------------------------------------------------------------------------------------
@@ -407,8 +383,8 @@ def main(argv=None):
         )
     )
     print(
-        "  a[%d][%d] (the true digit's output): %.4f → %.4f"
-        % (L, digit, a[-1][digit], a_after[-1][digit])
+        f"  a[{L:d}][{digit:d}] (the true digit's output): {a[-1][digit]:.4f} → "
+        f"{a_after[-1][digit]:.4f}"
     )
     print(
         "  One example, one small step. Training repeats this for 60,000 examples, 30 times over,"

@@ -27,7 +27,8 @@ from tinynet.weights import PRETRAINED
 ROOT = Path(__file__).resolve().parent.parent
 SEVEN = ROOT / "examples" / "seven-ink-on-paper.png"
 NO_WEIGHTS_REASON = (
-    f"no trained weights: {PRETRAINED.relative_to(ROOT)} does not exist and TINYNET_TEST_WEIGHTS is not set "
+    f"no trained weights: {PRETRAINED.relative_to(ROOT)} does not exist and TINYNET_TEST_WEIGHTS "
+    "is not set "
     "(set it to a weights file from 'python -m tinynet.train')"
 )
 
@@ -400,7 +401,8 @@ def test_a_small_cap_can_be_chosen(random_net):
 RAW_REQUESTS = [
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 411),
     (
-        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"0\r\n\r\n",
         411,
     ),
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n", 400),
@@ -494,7 +496,8 @@ def test_survives_a_thousand_malformed_requests(server):
         b"POST /api/predict HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
         b"GET /../../etc/passwd HTTP/1.1\r\n\r\n",
         b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 150 + b"\r\n",  # too many headers
-        b"POST /api/predict HTTP/1.1\r\nContent-Length: 7\r\nContent-Type: application/json\r\n\r\n[[[[[[[",
+        b"POST /api/predict HTTP/1.1\r\nContent-Length: 7\r\nContent-Type: application/json\r\n"
+        b"\r\n[[[[[[[",
         b"GET / HTTP/1.1\r\nHost",  # cut off mid-header
     ]
     errors = []

@@ -208,7 +208,8 @@ def wait_for_answer(page):
 
 
 SHOWN = """() => {
-  const fills = [...document.querySelectorAll('#net circle.neuron')].map(c => c.getAttribute('fill'));
+  const fills = [...document.querySelectorAll('#net circle.neuron')]
+    .map(c => c.getAttribute('fill'));
   const seen = document.getElementById('seen').getContext('2d').getImageData(0, 0, 28, 28).data;
   let ink = 0; for (let i = 0; i < seen.length; i += 4) ink += seen[i];
   return {

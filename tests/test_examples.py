@@ -98,7 +98,7 @@ def test_example_decodes_and_is_not_blank(path):
     middle = sorted(grey)[len(grey) // 2]  # the paper
     far = sum(1 for v in grey if abs(v - middle) >= 100)
     assert far >= 0.002 * len(grey), (
-        "%s looks blank: only %d pixels differ strongly from the paper" % (path.name, far)
+        f"{path.name} looks blank: only {far:d} pixels differ strongly from the paper"
     )
 
 
@@ -173,5 +173,5 @@ def test_the_network_reads_the_examples():
     right = len(files) - len(wrong)
     # at least 10 of every 12 (83 %) read correctly
     assert right * 12 >= 10 * len(files), (
-        "read %d of %d correctly; wrong (file, true, read): %s" % (right, len(files), wrong)
+        f"read {right:d} of {len(files):d} correctly; wrong (file, true, read): {wrong}"
     )

@@ -1,4 +1,5 @@
-"""Tests for tinynet.images.imagefile.read_image: formats by magic bytes, file problems, Pillow fallback."""
+"""Tests for tinynet.images.imagefile.read_image: formats by magic bytes, file problems, Pillow
+fallback."""
 
 import os
 import sys

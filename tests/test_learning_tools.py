@@ -118,7 +118,7 @@ def test_step_through_runs_to_the_end_without_mnist(tmp_path):
     assert r.returncode == 0, r.stderr
     out = r.stdout
     for n in range(1, 8):
-        assert "STAGE %d" % (n,) in out
+        assert f"STAGE {n:d}" in out
     for name in (
         "z[0]",
         "z[1]",
@@ -219,7 +219,7 @@ def test_explain_report_prints_the_networks_own_numbers(net, seven):
     text = explain.report(net, x, label=digit, cost="cross-entropy", eta=0.2)
     z, a = network.feedforward(net, x)
     for i in range(10):
-        assert "  %5d  %+7.3f  %7.4f " % (i, z[-1][i], a[-1][i]) in text
+        assert f"  {i:5d}  {z[-1][i]:+7.3f}  {a[-1][i]:7.4f} " in text
     y = network.one_hot(digit)
     assert "= {:.6f}".format(network.cost(a[-1], y, z[-1], "cross-entropy")) in text
     delta = network.backprop(net, x, y, "cross-entropy")[2]
@@ -612,10 +612,8 @@ def test_readme_line_numbers_point_at_the_formulas():
     for row in rows:
         number = int(re.search(r"network\.py:(\d+)", row).group(1))
         code = re.findall(r"`([^`]+)`", row)[-1]  # the last `code` in the row
-        assert code in lines[number - 1], "README says %r is at network.py:%d, which is %r" % (
-            code,
-            number,
-            lines[number - 1],
+        assert code in lines[number - 1], (
+            f"README says {code!r} is at network.py:{number:d}, which is {lines[number - 1]!r}"
         )
 
 

@@ -36,7 +36,10 @@ def find_pngsuite():
 
 
 PNGSUITE = find_pngsuite()
-NO_SUITE = "PngSuite not found: set TINYNET_PNGSUITE to the folder holding expected_rgba.json (normally ../shared/pngsuite)"
+NO_SUITE = (
+    "PngSuite not found: set TINYNET_PNGSUITE to the folder holding expected_rgba.json (normally "
+    "../shared/pngsuite)"
+)
 EXPECTED = json.loads((PNGSUITE / "expected_rgba.json").read_text()) if PNGSUITE else {}
 INVALID = sorted((PNGSUITE / "invalid").glob("*.png")) if PNGSUITE else []
 
@@ -77,7 +80,8 @@ def split_chunks(data):
 
 
 def expected_rgba(width, height, samples, colour, depth, palette=None, trns=None):
-    """What decode() must return for encode_raw(...) of these samples: a plain per-pixel reference."""
+    """What decode() must return for encode_raw(...) of these samples: a plain per-pixel
+    reference."""
     top = (1 << depth) - 1
     channels = png.CHANNELS[colour]
 
@@ -126,7 +130,7 @@ def test_pngsuite_image_decodes_to_expected_rgba(name):
     assert (width, height) == (expected["width"], expected["height"])
     assert len(rgba) == len(expected["rgba"])
     worst = max(abs(got - want) for got, want in zip(rgba, expected["rgba"]))
-    assert worst <= 1, "%s: a value is off by %d" % (name, worst)
+    assert worst <= 1, f"{name}: a value is off by {worst:d}"
 
 
 def ihdr_contradicts_name(path):
@@ -143,10 +147,9 @@ def ihdr_contradicts_name(path):
     depth, colour = data[24], data[25]
     claimed = path.name.split("bitdepth")[1].split("-")[0]
     if claimed.isdigit() and int(claimed) != depth and depth in png.ALLOWED_DEPTHS.get(colour, ()):
-        return "%s: IHDR says the legal bit depth %d, not %s, so the file is valid PNG" % (
-            path.name,
-            depth,
-            claimed,
+        return (
+            f"{path.name}: IHDR says the legal bit depth {depth:d}, not {claimed}, so the file "
+            "is valid PNG"
         )
     return None
 
@@ -182,7 +185,8 @@ FILTERS = st.one_of(
 
 @st.composite
 def raw_images(draw):
-    """Keyword arguments for encode_raw: any colour type, legal depth, palette/tRNS, interlace, filters."""
+    """Keyword arguments for encode_raw: any colour type, legal depth, palette/tRNS, interlace,
+    filters."""
     colour = draw(st.sampled_from(sorted(png.ALLOWED_DEPTHS)))
     depth = draw(st.sampled_from(png.ALLOWED_DEPTHS[colour]))
     width = draw(st.integers(1, 12))
@@ -239,7 +243,8 @@ def test_encode_raw_then_decode_gives_expected_rgba(args):
 @pytest.mark.parametrize("colour", sorted(png.ALLOWED_DEPTHS))
 @pytest.mark.parametrize("interlace", [False, True])
 def test_every_depth_and_filter_on_a_gradient(colour, interlace):
-    """A deterministic sweep: every legal depth, every filter, odd sizes that leave Adam7 passes empty."""
+    """A deterministic sweep: every legal depth, every filter, odd sizes that leave Adam7 passes
+    empty."""
     for depth in png.ALLOWED_DEPTHS[colour]:
         for width, height in ((1, 1), (3, 2), (9, 7), (17, 5)):
             top = (1 << depth) - 1
@@ -586,7 +591,8 @@ def test_large_but_allowed_claim_with_little_data_fails_fast():
 
 
 def zlib_stream_of_zeros(total, block=1 << 20):
-    """A valid zlib stream that inflates to `total` zero bytes (a multiple of `block`), built cheaply.
+    """A valid zlib stream that inflates to `total` zero bytes (a multiple of `block`), built
+    cheaply.
 
     After a full flush the compressor forgets its history, so compressing one
     more block of zeros always gives the same bytes: compress two blocks and

@@ -182,7 +182,7 @@ def test_digits_made_to_look_like_a_persons_image_read_as_well_as_mnist(tmp_path
     for k, (image, digit) in enumerate(zip(images, labels)):
         out = output(engine, image)
         original += out.index(max(out)) == digit
-        path = tmp_path / ("digit-%d.png" % (k,))
+        path = tmp_path / (f"digit-{k:d}.png")
         path.write_bytes(as_a_persons_image(image, rng))
         transformed += predict.predict(net, predict.read_digit(path))[0] == digit
     assert transformed >= original - 10, (original, transformed)  # within 1 point of 1,000

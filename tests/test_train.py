@@ -97,7 +97,7 @@ def test_command_line_errors_are_one_line(tmp_path):
 
 
 from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st
+from hypothesis import strategies as st  # noqa: E402
 
 
 @given(st.integers(-3, 3), st.integers(-3, 3), st.binary(min_size=100, max_size=100))

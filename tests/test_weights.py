@@ -55,7 +55,8 @@ def test_a_broken_weights_file_gets_a_clear_error(tmp_path, changes, words):
         (b"\xff\xfe garbage", "not valid JSON"),
         (b"[1, 2]", "not a tinynet weights file"),
         (
-            b'{"format": "tinynet", "version": 1, "sizes": [1, 1], "weights": [[[NaN]]], "biases": [[0]]}',
+            b'{"format": "tinynet", "version": 1, "sizes": [1, 1], "weights": [[[NaN]]], '
+            b'"biases": [[0]]}',
             "not valid JSON",
         ),
     ],

@@ -111,8 +111,8 @@ def decode_drawing(data, max_side=MAX_IMAGE_SIDE):
     if size is not None and (size[0] > max_side or size[1] > max_side):
         raise RequestError(
             400,
-            "image is %d×%d pixels; at most %d×%d is accepted"
-            % (size[0], size[1], max_side, max_side),
+            f"image is {size[0]:d}×{size[1]:d} pixels; at most {max_side:d}×{max_side:d} is "
+            "accepted",
         )
     try:
         return png.decode(data)
@@ -340,7 +340,8 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
                 (
                     "Content-Security-Policy",
                     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                    "img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                    "img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; "
+                    "form-action 'none'; "
                     "frame-ancestors 'none'",
                 ),
             ],
@@ -382,12 +383,12 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
             self.drain_later = length
             raise RequestError(
                 413,
-                "request body of %d bytes is over the limit of %d bytes"
-                % (length, self.server.max_body),
+                f"request body of {length:d} bytes is over the limit of {self.server.max_body:d} "
+                "bytes",
             )
         body = self.rfile.read(length)
         if len(body) < length:
-            raise RequestError(400, "request body ended after %d of %d bytes" % (len(body), length))
+            raise RequestError(400, f"request body ended after {len(body):d} of {length:d} bytes")
         return body
 
     drain_later = 0
@@ -490,7 +491,7 @@ class DrawServer(http.server.ThreadingHTTPServer):
         host, port = self.server_address[:2]
         if ":" in host:
             host = f"[{host}]"
-        return "http://%s:%d/" % (host, port)
+        return f"http://{host}:{port:d}/"
 
     def handle_error(self, request, client_address):
         # A bug while answering: say so on stderr and go on serving the next request.
@@ -557,8 +558,8 @@ def main(argv=None):
         "--port",
         type=int,
         default=None,
-        help="port to listen on (default %d, or any free port if that one is taken; "
-        "0 = any free port)" % (DEFAULT_PORT,),
+        help=f"port to listen on (default {DEFAULT_PORT:d}, or any free port if that one is taken; "
+        "0 = any free port)",
     )
     ap.add_argument(
         "--weights",
@@ -594,7 +595,7 @@ def main(argv=None):
             server = make_server(net, a.host, port, info=info, log=log)
     except OSError as e:
         print(
-            "error: cannot listen on %s port %d: %s" % (a.host, port, e.strerror or e),
+            f"error: cannot listen on {a.host} port {port:d}: {e.strerror or e}",
             file=sys.stderr,
         )
         return 2

@@ -12,12 +12,12 @@ from .weights import PRETRAINED, WeightsError, load_digit_reader
 
 def confusion_table(confusion):
     """The 10×10 confusion matrix as text: rows are the true digits, columns the predictions."""
-    lines = ["true\\predicted" + "".join("%6d" % (d,) for d in range(10)) + "   accuracy"]
+    lines = ["true\\predicted" + "".join(f"{d:6d}" for d in range(10)) + "   accuracy"]
     for d, row in enumerate(confusion):
         total = sum(row)
         lines.append(
-            "%14d" % (d,)
-            + "".join("%6d" % (n,) for n in row)
+            f"{d:14d}"
+            + "".join(f"{n:6d}" for n in row)
             + "   %6.2f%%" % (100.0 * row[d] / total if total else 0.0)
         )
     return "\n".join(lines)
@@ -55,8 +55,8 @@ def main(argv=None):
     seconds = time.time() - t
     print(confusion_table(confusion))
     print(
-        "\naccuracy: %.2f%% (%d of %d test images) in %.2f s"
-        % (100.0 * correct / len(images), correct, len(images), seconds)
+        f"\naccuracy: {100.0 * correct / len(images):.2f}% ({correct:d} of {len(images):d} test "
+        f"images) in {seconds:.2f} s"
     )
     return 0
 

@@ -65,7 +65,7 @@ def example_digit(path=EXAMPLE):
         d = json.load(f)
     x = [float(v) for row in d["pixels"] for v in row]
     if len(x) != SIZE * SIZE:
-        raise ValueError("%s: %d pixels, expected %d" % (path, len(x), SIZE * SIZE))
+        raise ValueError(f"{path}: {len(x):d} pixels, expected {SIZE * SIZE:d}")
     return x, int(d["label"])
 
 
@@ -216,7 +216,8 @@ def largest(matrix_or_vector, k=3):
 
 
 def step_effect(net, x, digit, cost, eta):
-    """(cost before, cost after, a⁽ᴸ⁾ after): one step w ← w − η ∂C/∂w, b ← b − η ∂C/∂b on a copy."""
+    """(cost before, cost after, a⁽ᴸ⁾ after): one step w ← w − η ∂C/∂w, b ← b − η ∂C/∂b on a
+    copy."""
     y = network.one_hot(digit, len(net.b[-1]))
     z, a = network.feedforward(net, x)
     before = network.cost(a[-1], y, z[-1], cost)
@@ -241,7 +242,8 @@ def bar(v, width=10):
 
 
 def signed_bar(v, scale, width=8):
-    """v as a bar left (negative) or right (positive) of a '|', `width` cells each way for |v| = scale."""
+    """v as a bar left (negative) or right (positive) of a '|', `width` cells each way for
+    |v| = scale."""
     n = int(round(min(1.0, abs(v) / scale) * width)) if scale > 0 else 0
     if v < 0:
         return (" " * (width - n) + "■" * n + "|").ljust(2 * width + 1)
@@ -250,18 +252,19 @@ def signed_bar(v, scale, width=8):
 
 def layer_name(l, n_layers):
     """How the report calls the layer fed by w[l]: 'hidden layer 1', …, 'output layer'."""
-    return "the output layer" if l == n_layers - 1 else "hidden layer %d" % (l + 1)
+    return "the output layer" if l == n_layers - 1 else f"hidden layer {l + 1:d}"
 
 
 def pixel(j):
-    return "pixel (row %d, col %d)" % divmod(j, SIZE)
+    row, col = divmod(j, SIZE)
+    return f"pixel (row {row:d}, col {col:d})"
 
 
 def source_name(l, j, n_layers):
     """What neuron j of layer l is called: a pixel, 'h1 #3', or a digit."""
     if l == 0:
         return pixel(j)
-    return "h%d #%d" % (l, j)
+    return f"h{l:d} #{j:d}"
 
 
 def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3):
@@ -279,14 +282,15 @@ def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3
     say("(z = b + pushed up + pulled down: the sums of the positive and negative terms w·a)")
     for l, layer in enumerate(layers):
         say("")
-        title = "Output layer" if l == L - 1 else "Hidden layer %d" % (l + 1)
-        say("%s (%d neurons; w[%d], b[%d]):" % (title, len(layer), l, l))
+        title = "Output layer" if l == L - 1 else f"Hidden layer {l + 1:d}"
+        say(f"{title} ({len(layer):d} neurons; w[{l:d}], b[{l:d}]):")
         is_output = l == L - 1
         if is_output:
             p = probabilities(a[-1])
             guess = p.index(max(p))
             say(
-                "  digit        z        a               b    pushed up  pulled down  share (a / Σa)"
+                "  digit        z        a               b    pushed up  pulled down  share (a / "
+                "Σa)"
             )
         else:
             say(
@@ -298,14 +302,9 @@ def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3
                 )
             )
         for n in layer:
-            line = "  %5d  %+7.3f  %7.4f %s %+6.2f  %+9.3f  %+10.3f" % (
-                n.i,
-                n.z,
-                n.a,
-                bar(n.a),
-                n.b,
-                n.excitation,
-                n.inhibition,
+            line = (
+                f"  {n.i:5d}  {n.z:+7.3f}  {n.a:7.4f} {bar(n.a)} {n.b:+6.2f}  "
+                f"{n.excitation:+9.3f}  {n.inhibition:+10.3f}"
             )
             if is_output:
                 line += "  %4.0f%%" % (100 * p[n.i])
@@ -316,7 +315,11 @@ def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3
             elif l == 0:
                 region = strongest_region(net.w[0][n.i])
                 if region:
-                    line += "  rows %d–%d, cols %d–%d (%s)" % region
+                    top_row, bottom_row, left_col, right_col, name = region
+                    line += (
+                        f"  rows {top_row:d}–{bottom_row:d}, cols {left_col:d}–{right_col:d} "
+                        f"({name})"
+                    )
             else:
                 line += "  " + ", ".join(
                     f"{source_name(l, j, L)} ({t:+.2f})"
@@ -326,22 +329,25 @@ def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3
         if l == 0 and len(net.w[0][0]) == SIZE * SIZE:
             say("")
             say(
-                "  Where each neuron of hidden layer 1 looks: its positive weights summed over 4×4-pixel"
+                "  Where each neuron of hidden layer 1 looks: its positive weights summed over "
+                "4×4-pixel"
             )
             say(
-                "  squares (28×28 → 7×7; darker = ink there pushes z up more; each map scaled to its own"
+                "  squares (28×28 → 7×7; darker = ink there pushes z up more; each map scaled to "
+                "its own"
             )
             say("  largest square). Ink where a map is dark pushes that neuron towards firing.")
             maps = [field_lines(receptive_field(net.w[0][i])) for i in range(len(layer))]
             for start in range(0, len(maps), 6):
                 group = list(range(start, min(start + 6, len(maps))))
-                say("  " + "  ".join(("#%d" % (i,)).center(16) for i in group).rstrip())
+                say("  " + "  ".join((f"#{i:d}").center(16) for i in group).rstrip())
                 for r in range(len(maps[0])):
                     say("  " + "  ".join(f"|{maps[i][r]}|" for i in group))
     if label is None:
         say("")
         say(
-            "(Give --label DIGIT to also see the backward pass: the cost, every δ and the gradients.)"
+            "(Give --label DIGIT to also see the backward pass: the cost, every δ and the "
+            "gradients.)"
         )
         return "\n".join(out)
 
@@ -349,62 +355,58 @@ def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3
     dC_db, dC_dw, delta, z, a_bp = network.backprop(net, x, y, cost)
     C = network.cost(a_bp[-1], y, z[-1], cost)
     say("")
-    say("BACKWARD PASS for the label %d (%s cost):" % (label, cost))
+    say(f"BACKWARD PASS for the label {label:d} ({cost} cost):")
     if cost == "quadratic":
-        say("  C = Σₖ (aₖ − yₖ)² = %.6f      (y = 1 for digit %d, 0 for the others)" % (C, label))
+        say(f"  C = Σₖ (aₖ − yₖ)² = {C:.6f}      (y = 1 for digit {label:d}, 0 for the others)")
     else:
         say(
-            "  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = %.6f      (y = 1 for digit %d, 0 for the others)"
-            % (C, label)
+            f"  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = {C:.6f}      (y = 1 for digit "
+            f"{label:d}, 0 for the others)"
         )
     for l in range(L - 1, -1, -1):
         say("")
         if l == L - 1:
             eq = "(BP1) δᵢ = 2(aᵢ − yᵢ)·σ'(zᵢ)" if cost == "quadratic" else "(BP1) δᵢ = aᵢ − yᵢ"
         else:
-            eq = "(BP2) δⱼ = σ'(zⱼ) · Σᵢ w[%d][i][j]·δ[%d][i]" % (l + 1, l + 1)
-        say("  δ[%d], the error ∂C/∂z of %s: %s" % (l, layer_name(l, L), eq))
+            eq = f"(BP2) δⱼ = σ'(zⱼ) · Σᵢ w[{l + 1:d}][i][j]·δ[{l + 1:d}][i]"
+        say(f"  δ[{l:d}], the error ∂C/∂z of {layer_name(l, L)}: {eq}")
         scale = max(abs(d) for d in delta[l]) or 1.0
         for i, d in enumerate(delta[l]):
             say(
-                "  %5s %2d  δ = %+.3e  %s"
-                % ("digit" if l == L - 1 else "neuron", i, d, signed_bar(d, scale))
+                f"  {('digit' if l == L - 1 else 'neuron')!s:>5} {i:2d}  δ = {d:+.3e}  "
+                f"{signed_bar(d, scale)}"
             )
     say("")
     say(f"WHAT ONE STEP OF TRAINING ON THIS IMAGE WOULD CHANGE (η = {eta:g}):")
     say(
-        "  (BP3) ∂C/∂b = δ,  (BP4) ∂C/∂w[l][i][j] = δ[l][i]·a[l][j];  then w ← w − η·∂C/∂w, b ← b − η·∂C/∂b"
+        "  (BP3) ∂C/∂b = δ,  (BP4) ∂C/∂w[l][i][j] = δ[l][i]·a[l][j];  then w ← w − η·∂C/∂w, b ← "
+        "b − η·∂C/∂b"
     )
     for l in range(L):
         say("")
         say(
-            "  w[%d] (into %s), the %d largest of %d×%d gradients ∂C/∂w:"
-            % (l, layer_name(l, L), top, len(dC_dw[l]), len(dC_dw[l][0]))
+            f"  w[{l:d}] (into {layer_name(l, L)}), the {top:d} largest of "
+            f"{len(dC_dw[l]):d}×{len(dC_dw[l][0]):d} gradients ∂C/∂w:"
         )
         for g, i, j in largest(dC_dw[l], top):
-            to = ("digit %d" % (i,)) if l == L - 1 else ("h%d #%d" % (l + 1, i))
+            to = (f"digit {i:d}") if l == L - 1 else (f"h{l + 1:d} #{i:d}")
             w = net.w[l][i][j]
             say(
-                "    w[%d][%d][%d] (%s → %s): w = %+.4f, ∂C/∂w = %+.3e, change −η·∂C/∂w = %+.3e → %+.4f"
-                % (l, i, j, source_name(l, j, L), to, w, g, -eta * g, w - eta * g)
+                f"    w[{l:d}][{i:d}][{j:d}] ({source_name(l, j, L)} → {to}): w = {w:+.4f}, "
+                f"∂C/∂w = {g:+.3e}, change −η·∂C/∂w = {-eta * g:+.3e} → {w - eta * g:+.4f}"
             )
         g, i = largest(dC_db[l], 1)[0]
         b = net.b[l][i]
         say(
-            "    largest ∂C/∂b: b[%d][%d] = %+.4f, ∂C/∂b = %+.3e, change %+.3e → %+.4f"
-            % (l, i, b, g, -eta * g, b - eta * g)
+            f"    largest ∂C/∂b: b[{l:d}][{i:d}] = {b:+.4f}, ∂C/∂b = {g:+.3e}, change "
+            f"{-eta * g:+.3e} → {b - eta * g:+.4f}"
         )
     before, after, a_after = step_effect(net, x, label, cost, eta)
     say("")
     say(
-        "  After that one step the cost would go from %.6f to %.6f (%s), and a[%d] for digit %d"
-        % (
-            before,
-            after,
-            "lower: the step helps" if after < before else "not lower: η is too big here",
-            L,
-            label,
-        )
+        f"  After that one step the cost would go from {before:.6f} to {after:.6f} "
+        f"({('lower: the step helps' if after < before else 'not lower: η is too big here')}), "
+        f"and a[{L:d}] for digit {label:d}"
     )
     say(f"  from {a[-1][label]:.6f} to {a_after[label]:.6f}.")
     return "\n".join(out)

@@ -126,29 +126,29 @@ def sample_params(net, x, n=10, seed=0):
 
 
 def parameter_name(param, l, i, j):
-    return "w[%d][%d][%d]" % (l, i, j) if param == "w" else "b[%d][%d]" % (l, i)
+    return f"w[{l:d}][{i:d}][{j:d}]" if param == "w" else f"b[{l:d}][{i:d}]"
 
 
 def table(rows, x):
     """The rows of compare as text, one parameter a line, with the input a weight multiplies."""
     lines = [
-        "  %-13s %-24s %15s %15s %11s"
-        % ("parameter", "input it multiplies", "analytic", "numeric", "rel. error")
+        f"  {'parameter'!s:<13} {'input it multiplies'!s:<24} {'analytic'!s:>15} "
+        f"{'numeric'!s:>15} {'rel. error'!s:>11}"
     ]
     layer = None
     for param, l, i, j, analytic, numeric, rel in rows:
         if (param, l) != layer:
             layer = (param, l)
-            what = "biases b[%d]" % (l,) if param == "b" else "weights w[%d]" % (l,)
-            lines.append("  -- %s of layer %d --" % (what, l + 1))
+            what = f"biases b[{l:d}]" if param == "b" else f"weights w[{l:d}]"
+            lines.append(f"  -- {what} of layer {l + 1:d} --")
         where = ""
         if param == "w" and l == 0 and len(x) == 784:
-            where = "pixel (%2d, %2d) = %.3f" % (j // 28, j % 28, x[j])
+            where = f"pixel ({j // 28:2d}, {j % 28:2d}) = {x[j]:.3f}"
         elif param == "w":
-            where = "a[%d][%d]" % (l, j)
+            where = f"a[{l:d}][{j:d}]"
         lines.append(
-            "  %-13s %-24s %+15.6e %+15.6e %11.1e"
-            % (parameter_name(param, l, i, j), where, analytic, numeric, rel)
+            f"  {parameter_name(param, l, i, j)!s:<13} {where!s:<24} {analytic:+15.6e} "
+            f"{numeric:+15.6e} {rel:11.1e}"
         )
     return "\n".join(lines)
 
@@ -172,18 +172,18 @@ def example(data_dir=None, index=0, bundled=False):
         if images is not None:
             if not 0 <= index < len(images):
                 raise ValueError(
-                    "there is no MNIST test image %d (they are numbered 0 to %d)"
-                    % (index, len(images) - 1)
+                    f"there is no MNIST test image {index:d} (they are numbered 0 to "
+                    f"{len(images) - 1:d})"
                 )
             return (
                 [p / 255.0 for p in images[index]],
                 labels[index],
-                "MNIST test image %d (a %d)" % (index, labels[index]),
+                f"MNIST test image {index:d} (a {labels[index]:d})",
             )
     from .explain import example_digit
 
     x, digit = example_digit()
-    return x, digit, "the bundled example digit, examples/digit.json (a %d)%s" % (digit, note)
+    return x, digit, f"the bundled example digit, examples/digit.json (a {digit:d}){note}"
 
 
 def main(argv=None):
@@ -267,7 +267,7 @@ def main(argv=None):
             what = f"the weights in {a.weights}"
         else:
             net = new_network(seed=a.seed)
-            what = "a random network, new_network(seed=%d)" % (a.seed,)
+            what = f"a random network, new_network(seed={a.seed:d})"
         x, digit, described = example(a.data, a.index, a.example)
     except (WeightsError, mnist.DataError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -280,11 +280,12 @@ def main(argv=None):
     print(f"  example:  {described}")
     print(f"  cost:     {a.cost}, C = {cost_of(net, x, y, a.cost):.6g}")
     print(
-        "  checked:  all %d biases and %d weights"
-        % (sum(p == "b" for p, *_ in params), sum(p == "w" for p, *_ in params))
+        f"  checked:  all {sum(p == 'b' for p, *_ in params):d} biases and "
+        f"{sum(p == 'w' for p, *_ in params):d} weights"
     )
     print(
-        f"  numeric:  ∂C/∂θ ≈ (C(θ + h) − C(θ − h)) / 2h, h = {a.step:g}, refined by Richardson extrapolation"
+        f"  numeric:  ∂C/∂θ ≈ (C(θ + h) − C(θ − h)) / 2h, h = {a.step:g}, refined by Richardson "
+        "extrapolation"
     )
     print("  " + FLOOR_REASON.format(floor=a.floor, h=a.step, abs_tol=a.tolerance * a.floor))
     print()
@@ -294,7 +295,8 @@ def main(argv=None):
     ok = worst[6] <= a.tolerance
     print()
     print(
-        f"worst relative error: {worst[6]:.2e} at {parameter_name(*worst[:4])} (analytic {worst[4]:+.6e}, numeric {worst[5]:+.6e})"
+        f"worst relative error: {worst[6]:.2e} at {parameter_name(*worst[:4])} (analytic "
+        f"{worst[4]:+.6e}, numeric {worst[5]:+.6e})"
     )
     print(
         "{}: {} the tolerance {:g}".format(
@@ -304,7 +306,8 @@ def main(argv=None):
     if not ok:
         if a.floor < FLOOR or a.step != STEP:
             print(
-                f"backprop disagrees with the finite differences; with --floor {a.floor:g} and --step {a.step:g} "
+                f"backprop disagrees with the finite differences; with --floor {a.floor:g} and "
+                f"--step {a.step:g} "
                 "that may be the rounding noise of the finite differences (see above)",
                 file=sys.stderr,
             )

@@ -39,7 +39,7 @@ def predict(net, x):
 
 def bar(p, blocks=BLOCKS):
     """A compact picture of the ten probabilities: one block per digit, its height the value."""
-    return " ".join("%d%s" % (d, blocks[min(8, int(round(v * 8)))]) for d, v in enumerate(p))
+    return " ".join(f"{d:d}{blocks[min(8, int(round(v * 8)))]}" for d, v in enumerate(p))
 
 
 def _can_print(text):
@@ -96,7 +96,7 @@ def main(argv=None):
                 )
             )
         else:
-            print("%s: %d (%.0f%% sure)  %s" % (path, digit, 100 * p[digit], bar(p, blocks)))
+            print(f"{path}: {digit:d} ({100 * p[digit]:.0f}% sure)  {bar(p, blocks)}")
         if a.show:
             print(ascii_art(x))
         sys.stdout.flush()

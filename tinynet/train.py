@@ -76,7 +76,7 @@ def decay_factor(settings, eta, n, steps):
 def epoch_order(seed, epoch, n):
     """The order of the training examples in an epoch: a shuffle that depends on seed and epoch."""
     order = list(range(n))
-    random.Random("%d-%d" % (seed, epoch)).shuffle(order)
+    random.Random(f"{seed:d}-{epoch:d}").shuffle(order)
     return order
 
 
@@ -174,8 +174,8 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
     n, m = len(examples), s["batch_size"]
     n_batches = (n + m - 1) // m
     say(
-        "data: %d training and %d test images from %s (%.1f s)"
-        % (n, len(test_images), data_dir, time.time() - t0)
+        f"data: {n:d} training and {len(test_images):d} test images from {data_dir} "
+        f"({time.time() - t0:.1f} s)"
     )
 
     # --- the network ---------------------------------------------------------------------------
@@ -185,19 +185,9 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
     engine = engines.make_engine(net, s["engine"] or engines.default_engine(), exact=exact)
     s["engine"] = s["engine"] or engines.default_engine()
     say(
-        "network: %s, %s cost, engine %s on %s %s; %d epochs of %d batches of %d, η %g → %g"
-        % (
-            "-".join(map(str, sizes)),
-            s["cost"],
-            s["engine"],
-            platform.python_implementation(),
-            platform.python_version(),
-            s["epochs"],
-            n_batches,
-            m,
-            s["lr"],
-            s["lr_final"],
-        )
+        f"network: {'-'.join(map(str, sizes))}, {s['cost']} cost, engine {s['engine']} on "
+        f"{platform.python_implementation()} {platform.python_version()}; {s['epochs']:d} epochs "
+        f"of {n_batches:d} batches of {m:d}, η {s['lr']:g} → {s['lr_final']:g}"
     )
 
     # --- Ctrl-C: finish the batch, then save a checkpoint ----------------------------------------
@@ -236,7 +226,7 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
                 if (stats and epoch == start_epoch)
                 else {"seen": 0, "cost": 0.0, "correct": 0}
             )
-            bar = Progress(n, "epoch %d/%d" % (epoch + 1, s["epochs"]), quiet=quiet)
+            bar = Progress(n, f"epoch {epoch + 1:d}/{s['epochs']:d}", quiet=quiet)
             bar.update(st["seen"], st["cost"] / max(1, st["seen"]))
             first = start_batch if epoch == start_epoch else 0
             moves = _epoch_shifts(s, epoch, n)
@@ -269,7 +259,8 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
                     bar.close()
                     save_checkpoint(epoch, k + 1, st)
                     say(
-                        f"\ninterrupted: checkpoint saved to {ckpt_path}\nresume with: python -m tinynet.train --resume {ckpt_path}"
+                        f"\ninterrupted: checkpoint saved to {ckpt_path}\nresume with: python -m "
+                        f"tinynet.train --resume {ckpt_path}"
                     )
                     raise Interrupted(str(ckpt_path))
             bar.close()
@@ -284,17 +275,10 @@ def train(argv=None, on_batch=None, quiet=False, **overrides):
             }
             history.append(record)
             say(
-                "epoch %d/%d: test accuracy %.2f%% (%d/%d), training accuracy %.2f%%, cost %.4f, %.1f s"
-                % (
-                    epoch + 1,
-                    s["epochs"],
-                    100 * record["test_accuracy"],
-                    correct,
-                    len(test_images),
-                    100 * record["train_accuracy"],
-                    record["cost"],
-                    record["seconds"],
-                )
+                f"epoch {epoch + 1:d}/{s['epochs']:d}: test accuracy "
+                f"{100 * record['test_accuracy']:.2f}% ({correct:d}/{len(test_images):d}), "
+                f"training accuracy {100 * record['train_accuracy']:.2f}%, cost "
+                f"{record['cost']:.4f}, {record['seconds']:.1f} s"
             )
             _append_log(log_path, record)
             save_checkpoint(epoch + 1, 0, None)
@@ -336,7 +320,7 @@ def _epoch_shifts(s, epoch, n):
     """For each training example, its (dx, dy) this epoch, or None when shifting is off."""
     if not s["shift"]:
         return None
-    rng = random.Random("shift-%d-%d" % (s["seed"], epoch))
+    rng = random.Random(f"shift-{s['seed']:d}-{epoch:d}")
     r = s["shift"]
     return [(rng.randint(-r, r), rng.randint(-r, r)) for _ in range(n)]
 
@@ -349,7 +333,7 @@ def _append_log(path, record):
 
 def _download_progress(done, total, name):
     if total:
-        sys.stderr.write("\rdownloading %s: %d%%" % (name, 100 * done // total))
+        sys.stderr.write(f"\rdownloading {name}: {100 * done // total:d}%")
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -446,7 +430,10 @@ def parse_args(argv):
     p.add_argument(
         "--checkpoint",
         metavar="FILE",
-        help="checkpoint file, written after every epoch and on Ctrl-C (default FILE.checkpoint.json for --out FILE)",
+        help=(
+            "checkpoint file, written after every epoch and on Ctrl-C (default "
+            "FILE.checkpoint.json for --out FILE)"
+        ),
     )
     p.add_argument(
         "--log",
@@ -456,12 +443,18 @@ def parse_args(argv):
     p.add_argument(
         "--resume",
         metavar="CHECKPOINT",
-        help="continue from a checkpoint, with its settings; the result is the same as without the interruption",
+        help=(
+            "continue from a checkpoint, with its settings; the result is the same as without "
+            "the interruption"
+        ),
     )
     p.add_argument(
         "--engine",
         choices=engines.ENGINES,
-        help="lanes (fast on CPython), loops (fast on PyPy) or plain (network.py itself, slow); default: the fast one for this Python",
+        help=(
+            "lanes (fast on CPython), loops (fast on PyPy) or plain (network.py itself, slow); "
+            "default: the fast one for this Python"
+        ),
     )
     p.add_argument(
         "--no-download",

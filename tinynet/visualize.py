@@ -1,4 +1,5 @@
-"""Pictures of the network and its training:  python -m tinynet.visualize weights|curves|mistakes|all
+"""Pictures of the network and its training:
+python -m tinynet.visualize weights|curves|mistakes|all
 
     python -m tinynet.visualize weights  [--weights FILE] [--out weights.png]
     python -m tinynet.visualize curves   LOG [--out curves.svg]
@@ -19,9 +20,9 @@ test accuracy is measured after it.
 `mistakes`: test digits the network gets wrong, each labelled "true→predicted" (true digit in
 black, the network's answer in red), drawn with a tiny built-in 3×5 bitmap font.
 
-PNGs are written by tinynet's own encoder (tinynet/images/png.py); every file is written to a temporary
-name and then renamed, so an interrupted run never leaves half a picture. Everything is a plain
-function you can call from a REPL:
+PNGs are written by tinynet's own encoder (tinynet/images/png.py); every file is written to a
+temporary name and then renamed, so an interrupted run never leaves half a picture. Everything is
+a plain function you can call from a REPL:
 
     >>> from tinynet import network, visualize, png
     >>> canvas = visualize.weights_image(network.new_network(seed=1))
@@ -83,7 +84,8 @@ class Canvas:
         self.fill(x + w, y, 1, h, colour)
 
     def text(self, x, y, s, colour, scale=2):
-        """Draw s with FONT, top-left corner at (x, y), each font pixel scale × scale; returns the end x."""
+        """Draw s with FONT, top-left corner at (x, y), each font pixel scale × scale; returns the
+        end x."""
         for ch in s:
             glyph = FONT[ch]
             for r, bits in enumerate(glyph):
@@ -142,7 +144,7 @@ def weights_image(net, scale=6, columns=None, global_scale=False):
     rows_w = net.w[0]
     n = len(rows_w)
     if len(rows_w[0]) != SIZE * SIZE:
-        raise ValueError("the first layer has %d inputs, not 28×28 = 784" % (len(rows_w[0]),))
+        raise ValueError(f"the first layer has {len(rows_w[0]):d} inputs, not 28×28 = 784")
     columns = columns or int(math.ceil(math.sqrt(n)))
     rows = int(math.ceil(n / columns))
     tile, gap, caption, margin = SIZE * scale, 16, 14, 16
@@ -208,7 +210,7 @@ def read_log(path):
                     records.append(json.loads(line))
                 except ValueError:
                     raise ValueError(
-                        "%s, line %d: not JSON; expected one JSON object per epoch" % (path, n)
+                        f"{path}, line {n:d}: not JSON; expected one JSON object per epoch"
                     )
     by_epoch = {}
     for r in records:
@@ -239,7 +241,7 @@ def tick_label(v, step):
     decimals = max(0, -int(math.floor(math.log10(step) + 1e-9)))
     if step * 10**decimals % 1 > 1e-9:  # 2.5 × 10ⁿ needs one more decimal
         decimals += 1
-    return "%.*f" % (decimals, v)
+    return f"{v:.{decimals}f}"
 
 
 def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
@@ -265,27 +267,31 @@ def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
     step = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
     for t in yticks:
         out.append(
-            f'<line x1="{x0:.1f}" y1="{Y(t):.1f}" x2="{x0 + w:.1f}" y2="{Y(t):.1f}" stroke="#e4e4e4"/>'
+            f'<line x1="{x0:.1f}" y1="{Y(t):.1f}" x2="{x0 + w:.1f}" y2="{Y(t):.1f}" '
+            'stroke="#e4e4e4"/>'
         )
         out.append(
             f'<line x1="{x0 - 5:.1f}" y1="{Y(t):.1f}" x2="{x0:.1f}" y2="{Y(t):.1f}" stroke="#333"/>'
         )
         out.append(
-            f'<text x="{x0 - 8:.1f}" y="{Y(t):.1f}" text-anchor="end" dominant-baseline="middle">{tick_label(t, step)}</text>'
+            f'<text x="{x0 - 8:.1f}" y="{Y(t):.1f}" text-anchor="end" '
+            f'dominant-baseline="middle">{tick_label(t, step)}</text>'
         )
     for t in xticks:
         out.append(
-            f'<line x1="{X(t):.1f}" y1="{y0 + h:.1f}" x2="{X(t):.1f}" y2="{y0 + h + 5:.1f}" stroke="#333"/>'
+            f'<line x1="{X(t):.1f}" y1="{y0 + h:.1f}" x2="{X(t):.1f}" y2="{y0 + h + 5:.1f}" '
+            'stroke="#333"/>'
         )
         out.append(
-            '<text x="%.1f" y="%.1f" text-anchor="middle">%d</text>' % (X(t), y0 + h + 19, t)
+            f'<text x="{X(t):.1f}" y="{y0 + h + 19:.1f}" text-anchor="middle">{int(t)}</text>'
         )
     out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x0:.1f}" y2="{y0 + h:.1f}" stroke="#333"/>')
     out.append(
         f'<line x1="{x0:.1f}" y1="{y0 + h:.1f}" x2="{x0 + w:.1f}" y2="{y0 + h:.1f}" stroke="#333"/>'
     )
     out.append(
-        f'<text x="{x0 - 50:.1f}" y="{y0 + h / 2:.1f}" text-anchor="middle" transform="rotate(-90 {x0 - 50:.1f} {y0 + h / 2:.1f})">{escape(y_title)}</text>'
+        f'<text x="{x0 - 50:.1f}" y="{y0 + h / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 {x0 - 50:.1f} {y0 + h / 2:.1f})">{escape(y_title)}</text>'
     )
     for name, colour, dash, vs in series:
         points = [(X(e), Y(v)) for e, v in zip(epochs, vs) if v is not None]
@@ -303,13 +309,16 @@ def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
     lx = x0 + w - lw - 10
     ly = y0 + 10 if legend_at == "top" else y0 + h - lh - 10
     out.append(
-        '<rect x="%.1f" y="%.1f" width="%d" height="%d" fill="white" stroke="#999"/>'
-        % (lx, ly, lw, lh)
+        f'<rect x="{lx:.1f}" y="{ly:.1f}" width="{lw:d}" height="{lh:d}" fill="white" '
+        'stroke="#999"/>'
     )
     for k, (name, colour, dash, _) in enumerate(series):
         yy = ly + 15 + 20 * k
         out.append(
-            '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="2"{}/>'.format(
+            (
+                '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" '
+                'stroke-width="2"{}/>'
+            ).format(
                 lx + 10, yy, lx + 40, yy, colour, f' stroke-dasharray="{dash}"' if dash else ""
             )
         )
@@ -338,11 +347,13 @@ def curves_svg(records, width=760, height=600):
         title += f" (final test accuracy {last_test:.2f}%)"
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
-        'font-family="sans-serif" font-size="13" fill="#222">' % (width, height, width, height),
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:d}" height="{height:d}" '
+        f'viewBox="0 0 {width:d} {height:d}" '
+        'font-family="sans-serif" font-size="13" fill="#222">',
         f"<title>{escape(title)}</title>",
         '<rect width="100%" height="100%" fill="white"/>',
-        f'<text x="{width / 2:.1f}" y="30" text-anchor="middle" font-size="16" font-weight="bold">{escape(title)}</text>',
+        f'<text x="{width / 2:.1f}" y="30" text-anchor="middle" font-size="16" '
+        f'font-weight="bold">{escape(title)}</text>',
     ]
     if any(v is not None for v in cost):
         out += panel(
@@ -384,7 +395,8 @@ def curves_svg(records, width=760, height=600):
 def find_mistakes(net, images, labels, count=60):
     """[(index, true digit, predicted digit)] for the first `count` images the network gets wrong.
 
-    Uses the fast engine (tinynet.engines) (the same arithmetic as network.feedforward, quicker) to classify.
+    Uses the fast engine (tinynet.engines) (the same arithmetic as network.feedforward, quicker) to
+    classify.
     """
     from . import engines
 
@@ -420,7 +432,7 @@ def mistakes_image(images, mistakes, columns=10, scale=3):
                 py, px = divmod(p, SIZE)
                 canvas.fill(x0 + px * scale, y0 + py * scale, scale, scale, (v, v, v))
         canvas.frame(x0, y0, tile, tile, (200, 200, 200))
-        label = "%d>%d" % (digit, guess)
+        label = f"{digit:d}>{guess:d}"
         x = x0 + (tile - text_width(label, 3)) // 2
         y = y0 + tile + 5
         x = canvas.text(x, y, str(digit), BLACK, 3)
@@ -559,7 +571,7 @@ def main(argv=None):
             written = [a.out]
         elif a.what == "mistakes":
             _, found = make_mistakes(a.weights, a.data, a.out, a.count, a.columns, a.download)
-            written = ["%s (%d mistakes)" % (a.out, len(found))]
+            written = [f"{a.out} ({len(found):d} mistakes)"]
         else:
             d = Path(a.out_dir)
             make_weights(a.weights, d / "weights.png")
@@ -568,7 +580,7 @@ def main(argv=None):
             written = [
                 str(d / "weights.png"),
                 str(d / "curves.svg"),
-                "%s (%d mistakes)" % (d / "mistakes.png", len(found)),
+                f"{d / 'mistakes.png'} ({len(found):d} mistakes)",
             ]
     except (WeightsError, mnist.DataError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -60,7 +60,7 @@ def from_dict(d, where="weights file"):
             )
         )
     if d.get("version") != VERSION:
-        fail("unsupported version %r (this tinynet reads version %d)" % (d.get("version"), VERSION))
+        fail(f"unsupported version {d.get('version')!r} (this tinynet reads version {VERSION:d})")
     if d.get("activation", "sigmoid") != "sigmoid":
         fail("unsupported activation {!r} (only sigmoid)".format(d.get("activation")))
     if d.get("cost", "quadratic") not in COSTS:
@@ -74,22 +74,22 @@ def from_dict(d, where="weights file"):
         fail('"sizes" must be a list of at least two positive whole numbers')
     w, b = d.get("weights"), d.get("biases")
     if not isinstance(w, list) or len(w) != len(sizes) - 1:
-        fail('"weights" must hold %d matrices for sizes %s' % (len(sizes) - 1, sizes))
+        fail(f'"weights" must hold {len(sizes) - 1:d} matrices for sizes {sizes}')
     if not isinstance(b, list) or len(b) != len(sizes) - 1:
-        fail('"biases" must hold %d vectors for sizes %s' % (len(sizes) - 1, sizes))
+        fail(f'"biases" must hold {len(sizes) - 1:d} vectors for sizes {sizes}')
     for l in range(len(sizes) - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
         if not isinstance(w[l], list) or len(w[l]) != n_out:
-            fail("weights[%d] must have %d rows (sizes %s)" % (l, n_out, sizes))
+            fail(f"weights[{l:d}] must have {n_out:d} rows (sizes {sizes})")
         for i, row in enumerate(w[l]):
             if not isinstance(row, list) or len(row) != n_in:
-                fail("weights[%d][%d] must have %d numbers (sizes %s)" % (l, i, n_in, sizes))
+                fail(f"weights[{l:d}][{i:d}] must have {n_in:d} numbers (sizes {sizes})")
             if not _all_finite(row):
-                fail("weights[%d][%d] holds something that is not a finite number" % (l, i))
+                fail(f"weights[{l:d}][{i:d}] holds something that is not a finite number")
         if not isinstance(b[l], list) or len(b[l]) != n_out:
-            fail("biases[%d] must have %d numbers (sizes %s)" % (l, n_out, sizes))
+            fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {sizes})")
         if not _all_finite(b[l]):
-            fail("biases[%d] holds something that is not a finite number" % (l,))
+            fail(f"biases[{l:d}] holds something that is not a finite number")
     w = [[list(map(float, row)) for row in w_l] for w_l in w]
     b = [list(map(float, b_l)) for b_l in b]
     return Network(sizes, w, b)
@@ -157,7 +157,8 @@ def check_digit_reader(net, where="weights file"):
 
 
 def load_digit_reader(path=None):
-    """(Network, decoded file) for a weights file that reads digits; default: the pretrained file."""
+    """(Network, decoded file) for a weights file that reads digits; default: the pretrained
+    file."""
     net, info = load_with_info(path)
     check_digit_reader(net, path if path is not None else PRETRAINED)
     return net, info

@@ -57,7 +57,8 @@ def to_network(engine):
 
 
 def engine_state(engine):
-    """What a checkpoint must hold to continue exactly: lanes' whole-number first layer, else None."""
+    """What a checkpoint must hold to continue exactly: lanes' whole-number first layer, else
+    None."""
     return engine.integer_weights() if isinstance(engine, Lanes) else None
 
 

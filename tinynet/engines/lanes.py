@@ -57,7 +57,7 @@ def _unpacker(n):
     every lane right except for a borrow: a negative lane k was stored as 2⁶⁴ + vₖ, which
     took 1 from lane k+1. So lane k+1 is what it reads plus 1 when lane k reads negative.
     """
-    fmt = struct.Struct("<%dq" % (n,))
+    fmt = struct.Struct(f"<{n:d}q")
 
     def unpack(v):
         lanes = fmt.unpack(v.to_bytes(8 * n, "little", signed=True))
@@ -73,7 +73,7 @@ def _z_reader(n):
     The z become floats anyway, so here exactness is not needed: each lane is read as it
     stands, skipping _unpacker's borrow fix, an error of one unit (2⁻⁴⁰/255) at most.
     """
-    fmt = struct.Struct("<%dq" % (n,))
+    fmt = struct.Struct(f"<{n:d}q")
     return lambda v: list(
         map(truediv, fmt.unpack(v.to_bytes(8 * n, "little", signed=True)), repeat(float(Z_SCALE)))
     )
@@ -85,7 +85,8 @@ def norm2(v):
 
 
 def dots(us, us_norm2, v):
-    """[u · v for u in us] = [(|u|² + |v|² − |u − v|²) / 2 ...], given us_norm2 = [|u|² for u in us].
+    """[u · v for u in us] = [(|u|² + |v|² − |u − v|²) / 2 ...],
+    given us_norm2 = [|u|² for u in us].
 
     Plain version: [sum(u_k * v_k for u_k, v_k in zip(u, v)) for u in us]
     """

@@ -44,7 +44,8 @@ def _compile(lines, name):
 
 
 def _each(fmt, n, sep="; "):
-    """fmt once for each i in range(n), joined: _each("z{i} = b[{i}]", 2) is "z0 = b[0]; z1 = b[1]"."""
+    """fmt once for each i in range(n), joined:
+    _each("z{i} = b[{i}]", 2) is "z0 = b[0]; z1 = b[1]"."""
     return sep.join(fmt.format(i=i) for i in range(n))
 
 
@@ -87,7 +88,7 @@ def sigmoids_source(n):
 
 @cache  # one per size: the same code objects, so PyPy compiles them once
 def sigmoids_kernel(n):
-    return _compile(sigmoids_source(n), "sigmoids, %d neurons" % (n,))["sigmoids"]
+    return _compile(sigmoids_source(n), f"sigmoids, {n:d} neurons")["sigmoids"]
 
 
 def first_layer_source(n):
@@ -144,7 +145,7 @@ def first_layer_source(n):
         "        nz, p, digit = batch[x]",
         "        " + _each("z{i} = b0[{i}]", n),
         "        for k in range(len(nz)):",
-        "            x_j = PIXEL[p[k]]; col = nz[k] * %d" % (n,),
+        f"            x_j = PIXEL[p[k]]; col = nz[k] * {n:d}",
         "            " + sums,
         f"        z[x] = [{z}]",
         "    return z",
@@ -153,7 +154,7 @@ def first_layer_source(n):
         "    " + _each("z{i} = b0[{i}]", n),
         "    for j in range(len(image)):",
         "        if image[j]:",
-        "            x_j = PIXEL[image[j]]; col = j * %d" % (n,),
+        f"            x_j = PIXEL[image[j]]; col = j * {n:d}",
         "            " + sums,
         f"    return [{z}]",
         "",
@@ -164,14 +165,14 @@ def first_layer_source(n):
         "        " + _each("u{i} = step * d{i}", n),
         "        " + _each("b0[{i}] -= u{i}", n),
         "        for k in range(len(nz)):",
-        "            x_j = PIXEL[p[k]]; col = nz[k] * %d" % (n,),
+        f"            x_j = PIXEL[p[k]]; col = nz[k] * {n:d}",
         "            " + _each("w0[col + {i}] -= u{i} * x_j", n),
     ]
 
 
 @cache
 def first_layer_kernels(n):
-    return _compile(first_layer_source(n), "first layer, %d neurons" % (n,))
+    return _compile(first_layer_source(n), f"first layer, {n:d} neurons")
 
 
 def dense_source(n_in, n_out):
@@ -183,7 +184,8 @@ def dense_source(n_in, n_out):
 
         forward(w, b, a)               z[x]       zᵢ = Σⱼ w[i·n_in + j] aⱼ + bᵢ
         backward(w, delta, a)          δ⁽ˡ⁻¹⁾[x]   (BP2) δ⁽ˡ⁻¹⁾ⱼ = aⱼ(1 − aⱼ) Σᵢ w[i·n_in + j] δᵢ
-        update(w, b, step, delta, a)              (BP4) w[i·n_in + j] −= step δᵢ aⱼ, (BP3) bᵢ −= step δᵢ
+        update(w, b, step, delta, a)              (BP4) w[i·n_in + j] −= step δᵢ aⱼ,
+                                                  (BP3) bᵢ −= step δᵢ
 
     (BP2 needs no z, since σ'(z) = σ(z)(1 − σ(z)) = a(1 − a).) For n_in = 2 and n_out = 3:
 
@@ -220,13 +222,15 @@ def dense_source(n_in, n_out):
         for i in range(n_out):                                     # forward
             z_x.append(b[i] + sum(w[i * n_in + j] * a[x][j] for j in range(n_in)))
         for j in range(n_in):                                      # backward
-            back_x.append(a_j * (1.0 - a_j) * sum(w[i * n_in + j] * delta[x][i] for i in range(n_out)))
+            back_x.append(
+                a_j * (1.0 - a_j) * sum(w[i * n_in + j] * delta[x][i] for i in range(n_out))
+            )
         for i in range(n_out):                                     # update
             for j in range(n_in): w[i * n_in + j] -= step * delta[x][i] * a[x][j]
 
     with the inner one written out, so that each aⱼ or δᵢ lives in a local variable (as in
     first_layer_source).
-    """
+    """  # noqa: E501 (the example must match the generated source line for line)
     a_x = _unpack("a", n_in, "a[x]")
     return [
         "def forward(w, b, a):",
@@ -234,9 +238,9 @@ def dense_source(n_in, n_out):
         "    for x in range(len(a)):",
         "        " + a_x,
         "        z_x = []",
-        "        for i in range(%d):" % (n_out,),
+        f"        for i in range({n_out:d}):",
         "            z_x.append(b[i] + {})".format(
-            " + ".join("w[i * %d + %d] * a%d" % (n_in, j, j) for j in range(n_in))
+            " + ".join(f"w[i * {n_in:d} + {j:d}] * a{j:d}" for j in range(n_in))
         ),
         "        z[x] = z_x",
         "    return z",
@@ -246,10 +250,10 @@ def dense_source(n_in, n_out):
         "    for x in range(len(a)):",
         "        " + _unpack("d", n_out, "delta[x]"),
         "        a_x = a[x]; back_x = []",
-        "        for j in range(%d):" % (n_in,),
+        f"        for j in range({n_in:d}):",
         "            a_j = a_x[j]",
         "            back_x.append(a_j * (1.0 - a_j) * ({}))".format(
-            " + ".join("w[%d + j] * d%d" % (i * n_in, i) for i in range(n_out))
+            " + ".join(f"w[{i * n_in:d} + j] * d{i:d}" for i in range(n_out))
         ),
         "        back[x] = back_x",
         "    return back",
@@ -257,15 +261,15 @@ def dense_source(n_in, n_out):
         "def update(w, b, step, delta, a):",
         "    for x in range(len(a)):",
         "        " + a_x + "; d = delta[x]",
-        "        for i in range(%d):" % (n_out,),
+        f"        for i in range({n_out:d}):",
         "            u = step * d[i]; b[i] -= u",
-        "            " + "; ".join("w[i * %d + %d] -= u * a%d" % (n_in, j, j) for j in range(n_in)),
+        "            " + "; ".join(f"w[i * {n_in:d} + {j:d}] -= u * a{j:d}" for j in range(n_in)),
     ]
 
 
 @cache
 def dense_kernels(n_in, n_out):
-    return _compile(dense_source(n_in, n_out), "dense layer, %d to %d" % (n_in, n_out))
+    return _compile(dense_source(n_in, n_out), f"dense layer, {n_in:d} to {n_out:d}")
 
 
 class Loops:
@@ -346,7 +350,8 @@ def train_loops(loops, batches, eta, cost, on_batch=None):
         delta[L - 1] = delta_L
         for l in range(L - 1, 0, -1):
             delta[l - 1] = kernels[l]["backward"](w[l], delta[l], a[l])  # (BP2), see dense_source
-        # The step, w ← w − (η/m) Σₓ δₓ aₓᵀ (BP4) and b ← b − (η/m) Σₓ δₓ (BP3), one example at a time.
+        # The step, w ← w − (η/m) Σₓ δₓ aₓᵀ (BP4) and b ← b − (η/m) Σₓ δₓ (BP3), one example at a
+        # time.
         step = eta / m
         first["update"](w0, b[0], step, delta[0], batch)
         for l in range(1, L):

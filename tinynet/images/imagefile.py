@@ -83,8 +83,8 @@ def read_bytes(path):
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_FILE_BYTES:
                 raise ImageError(
-                    "file is %.1f MB, over the %d MB limit for images"
-                    % (size / 1048576, MAX_FILE_BYTES // 1048576)
+                    f"file is {size / 1048576:.1f} MB, over the {MAX_FILE_BYTES // 1048576:d} MB "
+                    "limit for images"
                 )
             data = read_limited(handle, MAX_FILE_BYTES + 1, first=size + 1)
     except FileNotFoundError:
@@ -96,7 +96,7 @@ def read_bytes(path):
     except OSError as exc:
         raise ImageError("cannot read the file (%s)" % (exc.strerror or exc)) from None
     if len(data) > MAX_FILE_BYTES:
-        raise ImageError("file is over the %d MB limit for images" % (MAX_FILE_BYTES // 1048576))
+        raise ImageError(f"file is over the {MAX_FILE_BYTES // 1048576:d} MB limit for images")
     if not data:
         raise ImageError("file is empty")
     return data
@@ -122,8 +122,8 @@ def read_with_pillow(data, kind):
                 width, height = image.size
                 if width * height > png.MAX_PIXELS:
                     raise ImageError(
-                        "image is %d×%d pixels, over the %d-pixel limit"
-                        % (width, height, png.MAX_PIXELS)
+                        f"image is {width:d}×{height:d} pixels, over the "
+                        f"{png.MAX_PIXELS:d}-pixel limit"
                     )
                 try:
                     image = ImageOps.exif_transpose(image)  # phone photos: honour the rotation tag

@@ -103,7 +103,7 @@ def iter_chunks(data):
             )
         name = kind.decode("ascii")
         if length > 0x7FFFFFFF:
-            raise PNGError("%s chunk claims an impossible length of %d bytes" % (name, length))
+            raise PNGError(f"{name} chunk claims an impossible length of {length:d} bytes")
         body_end = pos + 8 + length
         if body_end + 4 > end_of_data:
             raise PNGError(f"file is truncated in the middle of the {name} chunk")
@@ -118,40 +118,36 @@ def iter_chunks(data):
 def parse_header(body):
     """Check an IHDR chunk body and return a Header (refusing oversized images)."""
     if len(body) != 13:
-        raise PNGError("IHDR chunk has %d bytes instead of 13" % (len(body),))
+        raise PNGError(f"IHDR chunk has {len(body):d} bytes instead of 13")
     width, height, depth, colour, compression, filter_method, interlace = struct.unpack(
         ">IIBBBBB", body
     )
     if width == 0 or height == 0:
-        raise PNGError(
-            "image is %d×%d pixels; width and height must be at least 1" % (width, height)
-        )
+        raise PNGError(f"image is {width:d}×{height:d} pixels; width and height must be at least 1")
     if width > 0x7FFFFFFF or height > 0x7FFFFFFF:
-        raise PNGError("image size %d×%d is out of range" % (width, height))
+        raise PNGError(f"image size {width:d}×{height:d} is out of range")
     if width * height > MAX_PIXELS:
-        raise PNGError(
-            "image is %d×%d pixels, over the %d-pixel limit" % (width, height, MAX_PIXELS)
-        )
+        raise PNGError(f"image is {width:d}×{height:d} pixels, over the {MAX_PIXELS:d}-pixel limit")
     if colour not in ALLOWED_DEPTHS:
-        raise PNGError("unknown colour type %d (PNG has 0, 2, 3, 4 and 6)" % (colour,))
+        raise PNGError(f"unknown colour type {colour:d} (PNG has 0, 2, 3, 4 and 6)")
     if depth not in ALLOWED_DEPTHS[colour]:
         raise PNGError(
-            "bit depth %d is not allowed for %s images (allowed: %s)"
-            % (depth, COLOUR_NAMES[colour], ", ".join(map(str, ALLOWED_DEPTHS[colour])))
+            f"bit depth {depth:d} is not allowed for {COLOUR_NAMES[colour]} images (allowed: "
+            f"{', '.join(map(str, ALLOWED_DEPTHS[colour]))})"
         )
     if compression != 0:
-        raise PNGError("unknown compression method %d" % (compression,))
+        raise PNGError(f"unknown compression method {compression:d}")
     if filter_method != 0:
-        raise PNGError("unknown filter method %d" % (filter_method,))
+        raise PNGError(f"unknown filter method {filter_method:d}")
     if interlace not in (0, 1):
-        raise PNGError("unknown interlace method %d" % (interlace,))
+        raise PNGError(f"unknown interlace method {interlace:d}")
     return Header(width, height, depth, colour, interlace == 1)
 
 
 def parse_palette(body):
     """Return the PLTE entries as a list of (r, g, b)."""
     if len(body) % 3 or not 3 <= len(body) <= 768:
-        raise PNGError("PLTE chunk has %d bytes; it must hold 1 to 256 RGB triples" % (len(body),))
+        raise PNGError(f"PLTE chunk has {len(body):d} bytes; it must hold 1 to 256 RGB triples")
     return [tuple(body[i : i + 3]) for i in range(0, len(body), 3)]
 
 
@@ -163,15 +159,15 @@ def parse_transparency(body, header, palette):
             raise PNGError("tRNS chunk comes before the PLTE chunk")
         if len(body) > len(palette):
             raise PNGError(
-                "tRNS chunk has %d alpha values but the palette has only %d entries"
-                % (len(body), len(palette))
+                f"tRNS chunk has {len(body):d} alpha values but the palette has only "
+                f"{len(palette):d} entries"
             )
     elif colour in (0, 2):
         need = 2 if colour == 0 else 6
         if len(body) != need:
             raise PNGError(
-                "tRNS chunk of a %s image must have %d bytes, not %d"
-                % (COLOUR_NAMES[colour], need, len(body))
+                f"tRNS chunk of a {COLOUR_NAMES[colour]} image must have {need:d} bytes, not "
+                f"{len(body):d}"
             )
     else:
         raise PNGError(
@@ -235,8 +231,8 @@ def inflate(pieces, expected):
             size += len(block)
             if size > expected:
                 raise PNGError(
-                    "too much image data: it inflates to more than the %d bytes the header calls for"
-                    % (expected,)
+                    f"too much image data: it inflates to more than the {expected:d} bytes the "
+                    "header calls for"
                 )
             out.append(block)
             if inflater.eof:
@@ -245,7 +241,7 @@ def inflate(pieces, expected):
         raise PNGError(f"image data is corrupt (zlib says: {exc})") from None
     if size < expected:
         why = "" if inflater.eof else "; the compressed stream is cut short"
-        raise PNGError("too little image data: %d of %d bytes%s" % (size, expected, why))
+        raise PNGError(f"too little image data: {size:d} of {expected:d} bytes{why}")
     return b"".join(out)
 
 
@@ -392,7 +388,7 @@ def unfilter(data, pos, width_bytes, height, bpp):
         elif kind == 4:
             cur = undo_paeth(line, prev, bpp)
         else:
-            raise PNGError("row %d has unknown filter type %d (PNG has 0 to 4)" % (y, kind))
+            raise PNGError(f"row {y:d} has unknown filter type {kind:d} (PNG has 0 to 4)")
         rows.append(cur)
         prev = cur
     return b"".join(rows), pos
@@ -474,8 +470,8 @@ def to_rgba(samples, count, header, palette, trns):
         highest = max(eight)
         if highest >= len(palette):
             raise PNGError(
-                "pixel uses palette index %d but the palette has only %d entries"
-                % (highest, len(palette))
+                f"pixel uses palette index {highest:d} but the palette has only {len(palette):d} "
+                "entries"
             )
         padding = [(0, 0, 0)] * (256 - len(palette))
         entries = palette + padding
@@ -650,7 +646,8 @@ def choose_filter(line, prev, bpp):
 
 
 def scanlines(header, samples, filter_type):
-    """The uncompressed image data: each row (of each Adam7 pass) packed, filtered, after its filter type byte."""
+    """The uncompressed image data: each row (of each Adam7 pass) packed, filtered, after its
+    filter type byte."""
     width, channels = header.width, CHANNELS[header.colour_type]
     bpp = bytes_per_pixel(header)
     raw = bytearray()
@@ -703,7 +700,8 @@ def encode_raw(
     header = Header(width, height, bit_depth, colour_type, bool(interlace))
     if colour_type not in ALLOWED_DEPTHS or bit_depth not in ALLOWED_DEPTHS[colour_type]:
         raise PNGError(
-            f"colour type {colour_type!r} with bit depth {bit_depth!r} is not a legal PNG combination"
+            f"colour type {colour_type!r} with bit depth {bit_depth!r} is not a legal PNG "
+            "combination"
         )
     if not (1 <= width <= 0x7FFFFFFF and 1 <= height <= 0x7FFFFFFF):
         raise PNGError("width and height must be at least 1")
@@ -711,15 +709,15 @@ def encode_raw(
     samples = list(samples)
     if len(samples) != width * height * channels:
         raise PNGError(
-            "expected %d samples for %d×%d %s, got %d"
-            % (width * height * channels, width, height, COLOUR_NAMES[colour_type], len(samples))
+            f"expected {width * height * channels:d} samples for {width:d}×{height:d} "
+            f"{COLOUR_NAMES[colour_type]}, got {len(samples):d}"
         )
     top = (1 << bit_depth) - 1
     if samples and not 0 <= min(samples) <= max(samples) <= top:
-        raise PNGError("sample values must be between 0 and %d" % (top,))
+        raise PNGError(f"sample values must be between 0 and {top:d}")
     if colour_type == 3:
         if not palette or len(palette) > min(256, top + 1):
-            raise PNGError("palette images need 1 to %d palette entries" % (min(256, top + 1),))
+            raise PNGError(f"palette images need 1 to {min(256, top + 1):d} palette entries")
         if samples and max(samples) >= len(palette):
             raise PNGError("a pixel uses a palette index beyond the palette")
 
@@ -729,7 +727,7 @@ def encode_raw(
         key = [trns] if colour_type == 0 else list(trns)
         if len(key) != channels or not all(0 <= v <= top for v in key):
             raise PNGError(
-                "the transparent colour must be %d value(s) from 0 to %d" % (channels, top)
+                f"the transparent colour must be {channels:d} value(s) from 0 to {top:d}"
             )
 
     body = [

@@ -78,7 +78,7 @@ def scale_samples(samples, maxval):
     """
     if maxval < 256:
         if samples and max(samples) > maxval:
-            raise PNMError("a sample value of %d is above the maxval %d" % (max(samples), maxval))
+            raise PNMError(f"a sample value of {max(samples):d} is above the maxval {maxval:d}")
         if maxval == 255:
             return bytes(samples)
         table = bytes((v * 255 + maxval // 2) // maxval if v <= maxval else 0 for v in range(256))
@@ -88,7 +88,7 @@ def scale_samples(samples, maxval):
     if sys.byteorder == "little":
         values.byteswap()  # the file stores the high byte first
     if values and max(values) > maxval:
-        raise PNMError("a sample value of %d is above the maxval %d" % (max(values), maxval))
+        raise PNMError(f"a sample value of {max(values):d} is above the maxval {maxval:d}")
     half = maxval // 2
     return bytes([(v * 255 + half) // maxval for v in values])
 
@@ -97,14 +97,14 @@ def plain_samples(data, pos, count, maxval):
     """Parse `count` ASCII decimal samples (P2/P3) after the header; return 8-bit bytes."""
     tokens = COMMENT.sub(b"", data[pos:]).split(None, count)
     if len(tokens) < count:
-        raise PNMError("image data is cut short: %d of %d samples" % (len(tokens), count))
+        raise PNMError(f"image data is cut short: {len(tokens):d} of {count:d} samples")
     values = []
     for token in tokens[:count]:
         if not token.isdigit() or len(token) > 5:
             raise PNMError("{!r} is not a sample value".format(token[:20].decode("latin-1")))
         value = int(token)
         if value > maxval:
-            raise PNMError("a sample value of %d is above the maxval %d" % (value, maxval))
+            raise PNMError(f"a sample value of {value:d} is above the maxval {maxval:d}")
         values.append(value)
     return bytes([(v * 255 + maxval // 2) // maxval for v in values])
 
@@ -142,28 +142,24 @@ def decode(data):
         raise PNMError("not a Netpbm file (it must start with P1 to P6)")
     kind = data[1] - ord("0")
     if data[2] not in WHITESPACE and data[2] != ord("#"):
-        raise PNMError("not a Netpbm file (P%d must be followed by whitespace)" % (kind,))
+        raise PNMError(f"not a Netpbm file (P{kind:d} must be followed by whitespace)")
     bitmap = kind in (1, 4)
     fields, pos = read_header(data, 2 if bitmap else 3)
     width, height = fields[0], fields[1]
     maxval = 1 if bitmap else fields[2]
     if width == 0 or height == 0:
-        raise PNMError(
-            "image is %d×%d pixels; width and height must be at least 1" % (width, height)
-        )
+        raise PNMError(f"image is {width:d}×{height:d} pixels; width and height must be at least 1")
     if width * height > MAX_PIXELS:
-        raise PNMError(
-            "image is %d×%d pixels, over the %d-pixel limit" % (width, height, MAX_PIXELS)
-        )
+        raise PNMError(f"image is {width:d}×{height:d} pixels, over the {MAX_PIXELS:d}-pixel limit")
     if not 1 <= maxval <= 65535:
-        raise PNMError("maxval is %d; it must be between 1 and 65535" % (maxval,))
+        raise PNMError(f"maxval is {maxval:d}; it must be between 1 and 65535")
     channels = 3 if kind in (3, 6) else 1
     count = width * height
 
     if kind == 1:
         bits = b"".join(COMMENT.sub(b"", data[pos:]).split())[:count]
         if len(bits) < count:
-            raise PNMError("image data is cut short: %d of %d pixels" % (len(bits), count))
+            raise PNMError(f"image data is cut short: {len(bits):d} of {count:d} pixels")
         if bits.translate(None, b"01"):
             raise PNMError("P1 pixels must be the characters 0 and 1")
         grey = bits.translate(bytes(255 if i == ord("0") else 0 for i in range(256)))
@@ -179,7 +175,7 @@ def decode(data):
             size = count * channels * (2 if maxval > 255 else 1)
         raster = data[pos : pos + size]
         if len(raster) < size:
-            raise PNMError("image data is cut short: %d of %d bytes" % (len(raster), size))
+            raise PNMError(f"image data is cut short: {len(raster):d} of {size:d} bytes")
         grey = unpack_bits(raster, width, height) if kind == 4 else scale_samples(raster, maxval)
     return width, height, list(grey_or_rgb_to_rgba(grey, count, channels))
 
@@ -190,7 +186,7 @@ def encode_pgm(width, height, grey):
         raise PNMError("width and height must be at least 1")
     if len(grey) != width * height:
         raise PNMError(
-            "expected %d grey values for %d×%d, got %d" % (width * height, width, height, len(grey))
+            f"expected {width * height:d} grey values for {width:d}×{height:d}, got {len(grey):d}"
         )
     try:
         pixels = bytes(grey)

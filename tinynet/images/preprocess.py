@@ -35,7 +35,7 @@ Coordinates: pixel (row, column) of the 28x28 result is item
 ``28 * row + column``; its centre is at (row, column), so the middle of the
 field, where MNIST puts the centre of mass, is (14, 14) -- we measured it:
 every MNIST digit's centre of mass lies within half a pixel of (14, 14).
-"""
+"""  # noqa: E501 (a doctest's exception message cannot be wrapped)
 
 import collections
 import math
@@ -630,8 +630,8 @@ def to_mnist(width, height, rgba):
     """
     if width < 1 or height < 1 or len(rgba) != 4 * width * height:
         raise ValueError(
-            "expected 4 * width * height = %d RGBA values for a %dx%d image, got %d"
-            % (4 * width * height, width, height, len(rgba))
+            f"expected 4 * width * height = {4 * width * height:d} RGBA values for a "
+            f"{width:d}x{height:d} image, got {len(rgba):d}"
         )
     width, height, rgba = shrink_large_image(width, height, rgba)
     if not isinstance(rgba, bytes):

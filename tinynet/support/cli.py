@@ -14,7 +14,7 @@ def at_least(minimum):
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
         if n < minimum:
-            raise argparse.ArgumentTypeError("must be at least %d, not %s" % (minimum, text))
+            raise argparse.ArgumentTypeError(f"must be at least {minimum:d}, not {text}")
         return n
 
     return parse

@@ -11,9 +11,9 @@ import time
 def format_seconds(s):
     s = int(round(s))
     return (
-        "%d:%02d:%02d" % (s // 3600, s % 3600 // 60, s % 60)
+        f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
         if s >= 3600
-        else "%d:%02d" % (s // 60, s % 60)
+        else f"{s // 60:d}:{s % 60:02d}"
     )
 
 
@@ -34,15 +34,10 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         filled = int(self.width * self.done / max(1, self.total))
-        return "%s [%s%s] %d/%d  %.0f ex/s  ETA %s  cost %.4f" % (
-            self.label,
-            "#" * filled,
-            "." * (self.width - filled),
-            self.done,
-            self.total,
-            rate,
-            format_seconds(left),
-            self.cost,
+        bar = "#" * filled + "." * (self.width - filled)
+        return (
+            f"{self.label} [{bar}] {self.done:d}/{self.total:d}  {rate:.0f} ex/s"
+            f"  ETA {format_seconds(left)}  cost {self.cost:.4f}"
         )
 
     def update(self, done, cost):
