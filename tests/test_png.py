@@ -184,13 +184,13 @@ FILTERS = st.one_of(
 
 
 @st.composite
-def raw_images(draw):
+def raw_images(draw, most=12):
     """Keyword arguments for encode_raw: any colour type, legal depth, palette/tRNS, interlace,
-    filters."""
+    filters; width and height up to `most`."""
     colour = draw(st.sampled_from(sorted(png.ALLOWED_DEPTHS)))
     depth = draw(st.sampled_from(png.ALLOWED_DEPTHS[colour]))
-    width = draw(st.integers(1, 12))
-    height = draw(st.integers(1, 12))
+    width = draw(st.integers(1, most))
+    height = draw(st.integers(1, most))
     count = width * height * png.CHANNELS[colour]
     top = (1 << depth) - 1
     palette = trns = None
@@ -238,6 +238,126 @@ def test_encode_raw_then_decode_gives_expected_rgba(args):
         args["palette"],
         args["trns"],
     )
+
+
+# ---------------------------------------------------------------------------
+# read(): the bounded reader (row by row, shrinking large images while decoding)
+# ---------------------------------------------------------------------------
+
+
+def area_average(width, height, rgba, k):
+    """The plain reference for read()'s shrinking: mean of each k × k block, halves up."""
+    new_width, new_height = -(-width // k), -(-height // k)
+    out = []
+    for y_out in range(new_height):
+        for x_out in range(new_width):
+            block = [
+                (x, y)
+                for y in range(y_out * k, min(y_out * k + k, height))
+                for x in range(x_out * k, min(x_out * k + k, width))
+            ]
+            for c in range(4):
+                total = sum(rgba[4 * (y * width + x) + c] for x, y in block)
+                out.append((total + len(block) // 2) // len(block))
+    return new_width, new_height, out
+
+
+@ROUND_TRIP
+@given(raw_images())
+def test_read_of_an_image_within_the_working_size_is_exactly_decode(args):
+    data = png.encode_raw(**args)
+    assert png.read(data) == png.decode(data)
+    assert png.read(data, max_side=max(args["width"], args["height"])) == png.decode(data)
+
+
+@ROUND_TRIP
+@given(raw_images(most=40), st.integers(1, 8))
+def test_read_shrinks_by_averaging_blocks_exactly_like_the_plain_formula(args, max_side):
+    data = png.encode_raw(**args)
+    width, height, rgba = png.decode(data)
+    k = png.shrink_factor(width, height, max_side, args["interlace"])
+    assert png.read(data, max_side=max_side) == area_average(width, height, rgba, k)
+
+
+def test_shrink_factor_rounds_up_and_to_a_multiple_of_8_for_adam7():
+    assert png.shrink_factor(512, 100) == 1
+    assert png.shrink_factor(513, 100) == 2
+    assert png.shrink_factor(100, 5000) == 10
+    assert png.shrink_factor(5000, 100, interlace=True) == 16
+    assert png.shrink_factor(600, 100, interlace=True) == 8
+    assert png.shrink_factor(512, 512, interlace=True) == 1
+    assert png.shrink_factor(10**6, 1, max_side=None) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    channels=st.integers(1, 4),
+    width=st.integers(1, 30),
+    rows=st.integers(1, 300),
+    kx=st.integers(1, 40),
+    data=st.data(),
+)
+def test_block_sums_matches_the_plain_formula(channels, width, rows, kx, data):
+    size = channels * width * rows
+    # Mostly 255s, so the biggest sums (and the widest lanes) are reached.
+    strip = data.draw(st.one_of(st.binary(min_size=size, max_size=size), st.just(b"\xff" * size)))
+    assert png.block_sums(strip, rows, width, kx, channels) == png.slow_block_sums(
+        strip, rows, width, kx, channels
+    )
+
+
+def fast_png(width, height, row, depth=8, colour=0, filter_type=0, interlace=False):
+    """A PNG whose every row (of every Adam7 pass) is `row`, cut to the pass width: made at C
+    speed, for images too big for encode_raw."""
+    header = png.Header(width, height, depth, colour, interlace)
+    raw = b"".join(
+        (bytes([filter_type]) + row[: png.row_bytes(w, header)]) * h
+        for _, _, _, _, w, h in png.passes(header)
+    )
+    ihdr_body = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, int(interlace))
+    return build(("IHDR", ihdr_body), ("IDAT", zlib.compress(raw, 1)), IEND)
+
+
+@pytest.mark.parametrize("interlace", [False, True])
+def test_a_large_image_is_shrunk_while_decoding(interlace):
+    # 6000 × 1000 1-bit grey, columns alternating black and white: every block averages to
+    # 127.5, rounded to 128.  Full size it would be 24 million Python ints.
+    data = fast_png(6000, 1000, b"\x55" * 750, depth=1, interlace=interlace)
+    width, height, rgba = png.read(data)
+    k = png.shrink_factor(6000, 1000, interlace=interlace)
+    assert (width, height) == (-(-6000 // k), -(-1000 // k))
+    assert max(width, height) <= png.WORKING_SIDE
+    assert set(rgba[0::4]) == {128} and set(rgba[3::4]) == {255}
+
+
+def test_a_large_image_with_a_bad_row_is_refused_with_the_row_number():
+    header_row = b"\x00" * 3000
+    data = fast_png(3000, 2000, header_row)
+    chunks = split_chunks(data)
+    raw = bytearray(zlib.decompress(chunks[1][1]))
+    raw[1500 * 3001] = 7  # the filter byte of row 1500
+    data = build(chunks[0], ("IDAT", zlib.compress(bytes(raw))), IEND)
+    with pytest.raises(PNGError, match="row 1500 has unknown filter type 7"):
+        png.read(data)
+
+
+def test_image_size_reads_only_the_header():
+    data = png.encode(7, 3, bytes(21))
+    assert png.image_size(data) == (7, 3)
+    assert png.image_size(data[:33]) == (7, 3)  # nothing after the IHDR is needed
+    with pytest.raises(PNGError, match="signature"):
+        png.image_size(b"GIF89a" + data[6:])
+    with pytest.raises(PNGError, match="truncated"):
+        png.image_size(data[:20])
+    with pytest.raises(PNGError, match="pixels a side"):
+        png.image_size(build(ihdr(png.MAX_SIDE + 1, 1)))
+
+
+def test_decode_refuses_what_it_cannot_hold_but_read_shrinks_it():
+    data = fast_png(2049, 2049, bytes(2049))
+    with pytest.raises(PNGError, match="too large to decode at full size"):
+        png.decode(data)
+    assert png.read(data)[:2] == (410, 410)  # k = ceil(2049 / 512) = 5
 
 
 @pytest.mark.parametrize("colour", sorted(png.ALLOWED_DEPTHS))
@@ -554,13 +674,29 @@ def test_transparent_colour_keys(colour, depth, samples, key, alphas):
 
 
 @pytest.mark.parametrize(
-    "colour, trns, raw",
-    [(0, b"\x01\x00", b"\x00\x00\xff"), (2, b"\x01\x00\x00\x00\x00\x00", b"\x00" + bytes(6))],
+    "colour, depth, trns, raw, alphas",
+    [
+        # 8-bit grey, key 0x0100: only the low 8 bits count, so the key is 0.
+        (0, 8, b"\x01\x00", b"\x00\x00\xff", [0, 255]),
+        # 2-bit grey, key 0x00ff: the low 2 bits are 3.  Pixels 3, 0, 3, 1 (one byte).
+        (0, 2, b"\x00\xff", b"\x00\xcd", [0, 255, 0, 255]),
+        # 1-bit grey, key 0xfffe: the low bit is 0.  Pixels 1, 0.
+        (0, 1, b"\xff\xfe", b"\x00\x80", [255, 0]),
+        # 8-bit RGB, key (0x0100, 0x0000, 0x0000): the key is black.
+        (2, 8, b"\x01\x00\x00\x00\x00\x00", b"\x00" + bytes(3) + b"\x00\x00\x01", [0, 255]),
+    ],
 )
-def test_transparent_key_out_of_range_matches_nothing(colour, trns, raw):
-    # 8-bit samples can never equal a key of 256: every pixel stays opaque.
-    data = build(ihdr(2, 1, colour=colour), ("tRNS", trns), idat(raw), IEND)
-    assert png.decode(data)[2][3::4] == [255, 255]
+def test_transparent_key_high_bits_are_ignored_below_16_bits(colour, depth, trns, raw, alphas):
+    # PNG 3rd edition, tRNS: for bit depths below 16 the key is compared modulo 2^depth (the
+    # web-platform test png/trns-chunk.html, "ignored high bits on lower bit depth tRNS").
+    width = len(alphas)
+    data = build(ihdr(width, 1, depth=depth, colour=colour), ("tRNS", trns), idat(raw), IEND)
+    assert png.decode(data)[2][3::4] == alphas
+
+
+def test_transparent_key_uses_all_16_bits_at_depth_16():
+    data = png.encode_raw(2, 1, [0x0100, 0x0000], 0, 16, trns=0x0100)
+    assert png.decode(data)[2][3::4] == [0, 255]
 
 
 # ---------------------------------------------------------------------------
@@ -568,26 +704,40 @@ def test_transparent_key_out_of_range_matches_nothing(colour, trns, raw):
 # ---------------------------------------------------------------------------
 
 
-def test_huge_dimensions_are_refused_before_inflating(monkeypatch):
+@pytest.mark.parametrize(
+    "width, height, depth, colour, message",
+    [
+        (30000, 30000, 8, 6, r"30000×30000 pixels; at most 16384 pixels a side"),
+        (1, 89478485, 1, 0, r"at most 16384 pixels a side"),
+        (9459, 9459, 1, 0, r"9459×9459 pixels, over the 67108864-pixel limit"),
+        (4000, 3000, 8, 2, r"34 MB, over the 24 MB limit"),
+        (3000, 3000, 16, 6, r"69 MB, over the 24 MB limit"),
+    ],
+)
+def test_huge_images_are_refused_before_inflating(
+    monkeypatch, width, height, depth, colour, message
+):
     def no_inflating(*args, **kwargs):
         raise AssertionError("decoder started inflating an oversized image")
 
     monkeypatch.setattr(png.zlib, "decompressobj", no_inflating)
-    data = build(ihdr(30000, 30000, colour=6), idat(b"\x00" * 100), IEND)
-    with pytest.raises(PNGError, match=r"30000×30000 pixels, over the 89478485-pixel limit"):
-        png.decode(data)
+    data = build(ihdr(width, height, depth, colour), idat(b"\x00" * 100), IEND)
+    with pytest.raises(PNGError, match=message):
+        png.read(data)
+    with pytest.raises(PNGError, match=message):
+        png.image_size(data)
 
 
 def test_limit_is_checked_at_the_header_even_without_more_chunks():
-    with pytest.raises(PNGError, match="limit"):
+    with pytest.raises(PNGError, match="at most 16384 pixels a side"):
         png.decode(build(ihdr(0x7FFFFFFF, 0x7FFFFFFF)))
 
 
 def test_large_but_allowed_claim_with_little_data_fails_fast():
-    # 9000×9000 RGBA at 16 bits would be 648 MB of raw data; only a few bytes are there.
-    data = build(ihdr(9000, 9000, depth=16, colour=6), idat(bytes(1000)), IEND)
+    # 2000×1500 RGBA at 16 bits would be 24 MB of raw data; only a few bytes are there.
+    data = build(ihdr(2000, 1500, depth=16, colour=6), idat(bytes(1000)), IEND)
     with pytest.raises(PNGError, match="too little image data"):
-        png.decode(data)
+        png.read(data)
 
 
 def zlib_stream_of_zeros(total, block=1 << 20):

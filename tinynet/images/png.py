@@ -43,14 +43,46 @@ bit depth and filter, with or without Adam7) for tests and for saving.
 
 import functools
 import struct
+import sys
 import zlib
+from array import array
 from collections import namedtuple
+from itertools import accumulate, islice
+from operator import add
 
-__all__ = ["PNGError", "MAX_PIXELS", "decode", "encode", "encode_raw", "paeth_predictor"]
+__all__ = [
+    "PNGError",
+    "MAX_PIXELS",
+    "WORKING_SIDE",
+    "decode",
+    "encode",
+    "encode_raw",
+    "image_size",
+    "paeth_predictor",
+    "read",
+    "shrink_factor",
+]
 
-#: Largest image (width × height) we agree to decode; the same number as
-#: Pillow's ``Image.MAX_IMAGE_PIXELS`` (a 1 GiB, 4-byte-per-pixel image / 3).
-MAX_PIXELS = 89_478_485
+#: The working image.  read() area-averages an image larger than this as it decodes, so that
+#: its longer side is at most WORKING_SIDE pixels; the full-size picture never exists as Python
+#: objects.  The same number as preprocess.MAX_SIDE, so preprocessing does not shrink it again.
+WORKING_SIDE = 512
+
+# Limits checked at the IHDR, before any work.  Memory no longer grows with the image (rows
+# are decoded one at a time), but time does: every byte of a Sub/Average/Paeth row is
+# unfiltered by a Python loop (about 0.1 µs a byte on CPython), every row costs a few Python
+# calls, and every pixel a few bytes of C-speed work.  The numbers keep the worst legal file
+# under about 5 s and 300 MB on CPython (README, "Reliability: hostile and huge files").
+
+#: Longest side, in pixels.
+MAX_SIDE = 16384
+#: Largest image, width × height.
+MAX_PIXELS = 64 * 1024 * 1024
+#: Largest inflated image data (filter bytes + packed samples), in bytes.
+MAX_DATA_BYTES = 24 * 1024 * 1024
+#: decode() returns every pixel of the full-size image as a Python list (about 40 bytes a
+#: pixel): it refuses images over 2048 × 2048, the draw server's canvas limit.
+MAX_DECODE_PIXELS = 2048 * 2048
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -91,6 +123,7 @@ def iter_chunks(data):
     """
     pos = len(SIGNATURE)
     end_of_data = len(data)
+    view = memoryview(data)  # chunk bodies are views into `data`, not copies of it
     while True:
         if pos == end_of_data:
             raise PNGError("file ends without an IEND chunk (truncated?)")
@@ -107,7 +140,7 @@ def iter_chunks(data):
         body_end = pos + 8 + length
         if body_end + 4 > end_of_data:
             raise PNGError(f"file is truncated in the middle of the {name} chunk")
-        body = data[pos + 8 : body_end]
+        body = view[pos + 8 : body_end]
         (crc,) = struct.unpack_from(">I", data, body_end)
         if zlib.crc32(body, zlib.crc32(kind)) != crc:
             raise PNGError(f"bad CRC in {name} chunk (the file is damaged)")
@@ -124,8 +157,10 @@ def parse_header(body):
     )
     if width == 0 or height == 0:
         raise PNGError(f"image is {width:d}×{height:d} pixels; width and height must be at least 1")
-    if width > 0x7FFFFFFF or height > 0x7FFFFFFF:
-        raise PNGError(f"image size {width:d}×{height:d} is out of range")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise PNGError(
+            f"image is {width:d}×{height:d} pixels; at most {MAX_SIDE:d} pixels a side are read"
+        )
     if width * height > MAX_PIXELS:
         raise PNGError(f"image is {width:d}×{height:d} pixels, over the {MAX_PIXELS:d}-pixel limit")
     if colour not in ALLOWED_DEPTHS:
@@ -141,7 +176,14 @@ def parse_header(body):
         raise PNGError(f"unknown filter method {filter_method:d}")
     if interlace not in (0, 1):
         raise PNGError(f"unknown interlace method {interlace:d}")
-    return Header(width, height, depth, colour, interlace == 1)
+    header = Header(width, height, depth, colour, interlace == 1)
+    size = expected_data_size(header)
+    if size > MAX_DATA_BYTES:
+        raise PNGError(
+            f"image data of {width:d}×{height:d} {depth:d}-bit {COLOUR_NAMES[colour]} is "
+            f"{size / 1048576:.0f} MB, over the {MAX_DATA_BYTES // 1048576:d} MB limit"
+        )
+    return header
 
 
 def parse_palette(body):
@@ -173,6 +215,11 @@ def parse_transparency(body, header, palette):
         raise PNGError(
             f"tRNS chunk is not allowed in {COLOUR_NAMES[colour]} images (they already have alpha)"
         )
+    if colour != 3 and header.bit_depth < 16:
+        # PNG 3rd edition, 11.3.2.1: for bit depths below 16 only the low bit_depth bits of
+        # each 2-byte key sample count (the web-platform test png/trns-chunk.html checks it).
+        top = (1 << header.bit_depth) - 1
+        return bytes(v for i in range(1, len(body), 2) for v in (0, body[i] & top))
     return bytes(body)
 
 
@@ -214,27 +261,31 @@ def expected_data_size(header):
     return sum(h * (1 + row_bytes(w, header)) for _, _, _, _, w, h in passes(header))
 
 
-def inflate(pieces, expected):
-    """Decompress the IDAT bodies, refusing more than `expected` bytes of output.
+def inflate_blocks(pieces, expected, block_size=1 << 16):
+    """Decompress the IDAT bodies, yielding at most `block_size` bytes at a time.
 
-    The output is inflated incrementally with a cap, so a tiny stream that
-    would expand to gigabytes is stopped after `expected + 1` bytes.
+    Refuses (with PNGError) a stream that gives more than `expected` bytes, so a tiny
+    stream that would expand to gigabytes is stopped after one block too many; and one
+    that gives fewer.  Bytes after the end of the zlib stream are ignored.
     """
     inflater = zlib.decompressobj()
-    out = []
     size = 0
     try:
         for piece in pieces:
-            # max_length caps this call's output; if the cap is hit there is
-            # more data than the image needs, and we stop right there.
-            block = inflater.decompress(piece, expected - size + 1)
-            size += len(block)
-            if size > expected:
-                raise PNGError(
-                    f"too much image data: it inflates to more than the {expected:d} bytes the "
-                    "header calls for"
-                )
-            out.append(block)
+            while True:
+                # max_length caps this call's output; the rest waits in unconsumed_tail.
+                block = inflater.decompress(piece, block_size)
+                piece = inflater.unconsumed_tail
+                if block:
+                    size += len(block)
+                    if size > expected:
+                        raise PNGError(
+                            f"too much image data: it inflates to more than the {expected:d} "
+                            "bytes the header calls for"
+                        )
+                    yield block
+                if inflater.eof or (not piece and len(block) < block_size):
+                    break
             if inflater.eof:
                 break  # bytes after the end of the zlib stream are ignored
     except zlib.error as exc:
@@ -242,7 +293,29 @@ def inflate(pieces, expected):
     if size < expected:
         why = "" if inflater.eof else "; the compressed stream is cut short"
         raise PNGError(f"too little image data: {size:d} of {expected:d} bytes{why}")
-    return b"".join(out)
+
+
+def inflate(pieces, expected):
+    """Decompress the IDAT bodies into one bytes object of exactly `expected` bytes."""
+    return b"".join(inflate_blocks(pieces, expected))
+
+
+def stream_reader(blocks):
+    """Return read(n): the next n bytes from an iterator of byte blocks (fewer only at the end)."""
+    state = [b"", 0]  # the block being read, and the position in it
+
+    def read(n):
+        data, pos = state
+        while len(data) - pos < n:
+            block = next(blocks, None)
+            if block is None:
+                break
+            data, pos = data[pos:] + block, 0
+        piece = data[pos : pos + n]
+        state[0], state[1] = data, pos + len(piece)
+        return piece
+
+    return read
 
 
 # ---------------------------------------------------------------------------
@@ -302,16 +375,16 @@ def paeth_table():
     return rows
 
 
+BYTE_MASK = (255).__and__  # BYTE_MASK(v) == v & 255
+
+
 def undo_sub(line, bpp):
     """Sub: Recon(x) = Filt(x) + Recon(a), a running sum per channel, mod 256."""
     out = bytearray(len(line))
     for k in range(bpp):
-        a = 0
-        recon = []
-        for x in line[k::bpp]:
-            a = (a + x) & 255
-            recon.append(a)
-        out[k::bpp] = bytes(recon)
+        # plain: a = (a + x) & 255 for each x.  accumulate() keeps the running sum at C
+        # speed (it grows past 255), and the & 255 is taken once per byte afterwards.
+        out[k::bpp] = bytes(map(BYTE_MASK, accumulate(line[k::bpp])))
     return out
 
 
@@ -366,37 +439,60 @@ def undo_paeth(line, prev, bpp):
     return out
 
 
+def unfilter_row(kind, line, prev, bpp, y=0):
+    """Undo filter `kind` of one row, given the unfiltered row above it (`prev`)."""
+    if kind == 0:
+        return line
+    if kind == 1:
+        return undo_sub(line, bpp)
+    if kind == 2:
+        return undo_up(line, prev)
+    if kind == 3:
+        return undo_average(line, prev, bpp)
+    if kind == 4:
+        return undo_paeth(line, prev, bpp)
+    raise PNGError(f"row {y:d} has unknown filter type {kind:d} (PNG has 0 to 4)")
+
+
+def unfiltered_rows(read, width_bytes, height, bpp):
+    """Yield `height` unfiltered rows, reading each (filter byte + row) with read(n)."""
+    prev = bytes(width_bytes)
+    for y in range(height):
+        line = read(1 + width_bytes)
+        if len(line) < 1 + width_bytes:  # inflate_blocks raises first; this is a safety net
+            raise PNGError(f"too little image data: row {y:d} is cut short")
+        prev = unfilter_row(line[0], line[1:], prev, bpp, y)
+        yield prev
+
+
 def unfilter(data, pos, width_bytes, height, bpp):
     """Undo the filters of `height` rows starting at data[pos].
 
     Returns (the unfiltered rows joined, the position after them).
     """
-    prev = bytes(width_bytes)
-    rows = []
-    for y in range(height):
-        kind = data[pos]
-        line = data[pos + 1 : pos + 1 + width_bytes]
-        pos += 1 + width_bytes
-        if kind == 0:
-            cur = line
-        elif kind == 1:
-            cur = undo_sub(line, bpp)
-        elif kind == 2:
-            cur = undo_up(line, prev)
-        elif kind == 3:
-            cur = undo_average(line, prev, bpp)
-        elif kind == 4:
-            cur = undo_paeth(line, prev, bpp)
-        else:
-            raise PNGError(f"row {y:d} has unknown filter type {kind:d} (PNG has 0 to 4)")
-        rows.append(cur)
-        prev = cur
-    return b"".join(rows), pos
+    read = stream_reader(iter([data[pos : pos + (1 + width_bytes) * height]]))
+    rows = b"".join(unfiltered_rows(read, width_bytes, height, bpp))
+    return rows, pos + (1 + width_bytes) * height
 
 
 # ---------------------------------------------------------------------------
 # From samples to RGBA
 # ---------------------------------------------------------------------------
+
+
+@functools.cache
+def unpack_table(depth, k):
+    """Translation table: byte -> its k-th `depth`-bit sample (k = 0 is the high bits)."""
+    shift = 8 - depth * (k + 1)
+    mask = (1 << depth) - 1
+    return bytes((i >> shift) & mask for i in range(256))
+
+
+@functools.cache
+def grey_table(depth):
+    """Translation table: a 1/2/4-bit grey sample -> 8 bits (v * 255 // top)."""
+    top = (1 << depth) - 1
+    return bytes(i * 255 // top if i <= top else 0 for i in range(256))
 
 
 def unpack_samples(packed, width, height, depth):
@@ -408,12 +504,9 @@ def unpack_samples(packed, width, height, depth):
     if depth >= 8:
         return packed
     per_byte = 8 // depth
-    mask = (1 << depth) - 1
     out = bytearray(len(packed) * per_byte)
     for k in range(per_byte):
-        shift = 8 - depth * (k + 1)
-        table = bytes((i >> shift) & mask for i in range(256))
-        out[k::per_byte] = packed.translate(table)
+        out[k::per_byte] = packed.translate(unpack_table(depth, k))
     row = len(out) // height
     if row == width:
         return out
@@ -443,8 +536,7 @@ def to_rgba(samples, count, header, palette, trns):
     eight = samples[0::2] if depth == 16 else samples
     if colour == 0:
         if depth < 8:
-            top = (1 << depth) - 1
-            eight = eight.translate(bytes(i * 255 // top if i <= top else 0 for i in range(256)))
+            eight = eight.translate(grey_table(depth))
         out[0::4] = out[1::4] = out[2::4] = eight
         if trns is None:
             out[3::4] = b"\xff" * count
@@ -543,31 +635,165 @@ def read_chunks(data):
     raise AssertionError("unreachable: iter_chunks raises when the data runs out")
 
 
-def decode(data):
-    """Decode PNG bytes to ``(width, height, rgba)``.
+def image_size(data):
+    """Return ``(width, height)`` from the IHDR chunk alone, without decoding anything.
 
-    `rgba` is a flat row-major list of 8-bit R, G, B, A values: grey expanded
-    to R = G = B, palette looked up, tRNS applied as alpha, 16-bit samples
-    reduced to their high byte, no gamma.  Raises PNGError on anything wrong.
+    Cheap (reads the first 33 bytes) so a caller can apply limits of its own before
+    decoding.  Raises PNGError if the data does not start with a valid IHDR chunk, or if
+    the header breaks one of this module's limits.
     """
-    data = bytes(data)
+    data = bytes(data[:33])
     if not data.startswith(SIGNATURE):
         raise PNGError("not a PNG file (the 8-byte PNG signature is missing or damaged)")
-    header, palette, trns, idat = read_chunks(data)
-    if header.colour_type != 3:
-        palette = None  # a suggested palette for an RGB image: not needed
-    raw = inflate(idat, expected_data_size(header))
+    name, body = next(iter_chunks(data))
+    if name != "IHDR":
+        raise PNGError(f"first chunk is {name}, not IHDR")
+    header = parse_header(body)
+    return header.width, header.height
+
+
+def shrink_factor(width, height, max_side=WORKING_SIDE, interlace=False):
+    """k: read() averages k × k blocks of pixels into one, so that the longer side is <= max_side.
+
+    k = ceil(longer side / max_side), or 1 when max_side is None.  For an interlaced (Adam7)
+    image a k above 1 is rounded up to a multiple of 8, so that the pixels of every pass fall
+    into the blocks in a regular pattern (see read()).
+    """
+    if max_side is None:
+        return 1
+    k = -(-max(width, height) // max_side)
+    if interlace and k > 1:
+        k = -(-k // 8) * 8
+    return k
+
+
+LANE_TYPES = {2: "H", 4: "I", 8: "Q"}
+
+
+def block_sums(strip, rows, width, kx, channels):
+    """Per-channel sums of each `rows` tall, `kx` wide block of a strip of 8-bit samples.
+
+    `strip` holds `rows` rows of `width` pixels of `channels` bytes.  Returns a list: for
+    block X = 0, 1, ... the sums of each channel over pixels X*kx ... X*kx + kx - 1 (fewer
+    at the right edge) of every row.
+
+    Plain formula:  S[X][c] = sum(strip[channels * (r * width + x) + c]
+                                  for r < rows, X*kx <= x < X*kx + kx, x < width)
+
+    Done at C speed with big integers: each row's bytes are spread into big-endian "lanes"
+    (2, 4 or 8 bytes, wide enough for the biggest sum) of one integer, so that adding the
+    integers adds every column without carries between lanes.  Then the sum of kx
+    neighbours is the integer plus itself shifted by 1, 2, ..., kx - 1 pixels (done by
+    doubling: log2(kx) shifts), and the lane of every kx-th pixel is a block's sum.
+    """
+    n = channels * width
+    padded = -(-width // kx) * kx  # whole blocks: the missing pixels are zeros
+    lane = next(size for size in (2, 4, 8) if 255 * rows * kx < 1 << (8 * size))
+    wide = bytearray(lane * channels * padded)
+    total = 0
+    for r in range(rows):
+        wide[lane - 1 : lane * n : lane] = strip[r * n : (r + 1) * n]
+        total += int.from_bytes(wide, "big")
+    # Window sums: after `sums += power >> (offset pixels)`, each lane holds the sum of the
+    # `offset` pixels ending there; `power` holds windows of p pixels, doubled each step.
+    pixel_bits = 8 * lane * channels
+    sums, offset, power, p, todo = 0, 0, total, 1, kx
+    while todo:
+        if todo & 1:
+            sums += power >> (offset * pixel_bits)
+            offset += p
+        todo >>= 1
+        if todo:
+            power += power >> (p * pixel_bits)
+            p *= 2
+    # Keep the last pixel of every block: its window is the whole block.
+    data = sums.to_bytes(len(wide), "big")
+    group = lane * channels
+    picked = bytearray(group * (padded // kx))
+    for b in range(group):
+        picked[b::group] = data[(kx - 1) * group + b :: kx * group]
+    values = array(LANE_TYPES[lane], bytes(picked))
+    if values.itemsize != lane:  # pragma: no cover - an unusual C compiler
+        return slow_block_sums(strip, rows, width, kx, channels)
+    if sys.byteorder == "little":
+        values.byteswap()
+    return values.tolist()
+
+
+def slow_block_sums(strip, rows, width, kx, channels):
+    """block_sums() by the plain formula (the reference the tests compare it with)."""
+    sums = []
+    for x in range(0, width, kx):
+        for c in range(channels):
+            sums.append(
+                sum(
+                    strip[channels * (r * width + xx) + c]
+                    for r in range(rows)
+                    for xx in range(x, min(x + kx, width))
+                )
+            )
+    return sums
+
+
+def channel_strip(samples, count, header, palette, trns):
+    """(bytes, channels): `count` pixels as 8-bit samples, in as few channels as they need.
+
+    Grey without tRNS stays one channel, grey + alpha two, RGB without tRNS three; anything
+    else becomes RGBA.  Fewer channels means less work for block_sums().
+    """
+    colour, depth = header.colour_type, header.bit_depth
+    eight = samples[0::2] if depth == 16 else samples
+    if colour == 0 and trns is None:
+        return (eight.translate(grey_table(depth)) if depth < 8 else eight), 1
+    if colour == 4:
+        return eight, 2
+    if colour == 2 and trns is None:
+        return eight, 3
+    return to_rgba(samples, count, header, palette, trns), 4
+
+
+@functools.lru_cache(maxsize=4)
+def mean_table(area):
+    """mean_table(a)[t] == round(t / a), halves up: the mean of a block of `a` pixels."""
+    return [(t + area // 2) // area for t in range(255 * area + 1)]
+
+
+def to_rgba_means(line, channels, areas):
+    """RGBA bytes of the block means: `line` holds each block's channel sums, `areas` the
+    number of pixels in each block."""
+    means = bytearray(len(line))
+    full = areas[0]
+    table = mean_table(full)
+    for c in range(channels):
+        means[c::channels] = bytes(map(table.__getitem__, line[c::channels]))
+    for x, a in enumerate(areas):
+        if a != full:  # a smaller block at the right edge
+            for c in range(channels):
+                t = line[channels * x + c]
+                means[channels * x + c] = (t + a // 2) // a
+    count = len(areas)
+    if channels == 4:
+        return means
+    out = bytearray(4 * count)
+    if channels in (1, 2):
+        out[0::4] = out[1::4] = out[2::4] = means[0::channels]
+    else:
+        out[0::4], out[1::4], out[2::4] = means[0::3], means[1::3], means[2::3]
+    out[3::4] = means[1::2] if channels == 2 else b"\xff" * count
+    return out
+
+
+def full_image(read, header, palette, trns):
+    """Every pixel as RGBA bytes (the image is small: no shrinking)."""
     width, height = header.width, header.height
     bpp = bytes_per_pixel(header)
-    pos = 0
     if not header.interlace:
-        rows, pos = unfilter(raw, pos, row_bytes(width, header), height, bpp)
+        rows = b"".join(unfiltered_rows(read, row_bytes(width, header), height, bpp))
         samples = unpack_samples(rows, width, height, header.bit_depth)
-        return width, height, list(to_rgba(samples, width * height, header, palette, trns))
-
+        return to_rgba(samples, width * height, header, palette, trns)
     image = bytearray(4 * width * height)
     for x0, y0, dx, dy, w, h in passes(header):
-        rows, pos = unfilter(raw, pos, row_bytes(w, header), h, bpp)
+        rows = b"".join(unfiltered_rows(read, row_bytes(w, header), h, bpp))
         samples = unpack_samples(rows, w, h, header.bit_depth)
         rgba = to_rgba(samples, w * h, header, palette, trns)
         for j in range(h):
@@ -577,7 +803,85 @@ def decode(data):
             stop = 4 * (y + 1) * width
             for channel in range(4):
                 image[start + channel : stop : 4 * dx] = line[channel::4]
-    return width, height, list(image)
+    return image
+
+
+def shrunk_image(read, header, palette, trns, k):
+    """The image area-averaged by k × k blocks, decoded a strip of rows at a time.
+
+    Pixel (X, Y) of the result is the rounded mean of the pixels (x, y) with x // k == X
+    and y // k == Y (blocks at the right and bottom edges are smaller).  Only one strip of
+    k rows is ever held at full width.  An interlaced pass (x0, y0, dx, dy) holds the
+    pixels x = x0 + i*dx, y = y0 + j*dy; as dx and dy divide k (k is a multiple of 8), pass
+    pixel (i, j) lands in block (i // (k/dx), j // (k/dy)): each pass is shrunk like an
+    image of its own, and the block sums of the seven passes are added.
+    """
+    width, height = header.width, header.height
+    new_width, new_height = -(-width // k), -(-height // k)
+    bpp = bytes_per_pixel(header)
+    totals = [None] * new_height
+    channels = 4
+    for _, _, dx, dy, w, h in passes(header):
+        kx, ky = k // dx, k // dy
+        rows = unfiltered_rows(read, row_bytes(w, header), h, bpp)
+        for y_out, j in enumerate(range(0, h, ky)):
+            n = min(ky, h - j)
+            samples = unpack_samples(b"".join(islice(rows, n)), w, n, header.bit_depth)
+            strip, channels = channel_strip(samples, w * n, header, palette, trns)
+            sums = block_sums(strip, n, w, kx, channels)
+            sums += [0] * (channels * new_width - len(sums))
+            line = totals[y_out]
+            totals[y_out] = sums if line is None else list(map(add, line, sums))
+    widths = [min(k, width - x) for x in range(0, width, k)]
+    out = bytearray()
+    for y_out, line in enumerate(totals):
+        bh = min(k, height - y_out * k)
+        out += to_rgba_means(line, channels, [bh * bw for bw in widths])
+    return new_width, new_height, out
+
+
+def read(data, max_side=WORKING_SIDE):
+    """Decode PNG bytes to ``(width, height, rgba)``, area-averaged to at most `max_side` a side.
+
+    An image whose longer side is at most `max_side` comes back exactly as decode() gives it;
+    a larger one is shrunk by shrink_factor() while it is decoded, row by row, so memory stays
+    small whatever the image size (`width` and `height` are then the shrunk image's).
+    `max_side=None` means full size (what decode() does).  `rgba` is a flat row-major list of
+    8-bit R, G, B, A values: grey expanded to R = G = B, palette looked up, tRNS applied as
+    alpha, 16-bit samples reduced to their high byte, no gamma.  Raises PNGError on anything
+    wrong or over the limits (MAX_SIDE, MAX_PIXELS, MAX_DATA_BYTES).
+    """
+    data = bytes(data)
+    if not data.startswith(SIGNATURE):
+        raise PNGError("not a PNG file (the 8-byte PNG signature is missing or damaged)")
+    header, palette, trns, idat = read_chunks(data)
+    if header.colour_type != 3:
+        palette = None  # a suggested palette for an RGB image: not needed
+    width, height = header.width, header.height
+    k = shrink_factor(width, height, max_side, header.interlace)
+    if k == 1 and width * height > MAX_DECODE_PIXELS:
+        raise PNGError(
+            f"image is {width:d}×{height:d} pixels, too large to decode at full size (at most "
+            f"{MAX_DECODE_PIXELS:d} pixels; tinynet's image reading shrinks larger ones)"
+        )
+    blocks = inflate_blocks(idat, expected_data_size(header))
+    reader = stream_reader(blocks)
+    if k == 1:
+        rgba = full_image(reader, header, palette, trns)
+    else:
+        width, height, rgba = shrunk_image(reader, header, palette, trns, k)
+    for _ in blocks:
+        pass  # the rest of the stream: raises PNGError if there is more data than rows
+    return width, height, list(rgba)
+
+
+def decode(data):
+    """Decode PNG bytes to ``(width, height, rgba)`` at full size (read() with no shrinking).
+
+    For images up to MAX_DECODE_PIXELS: the result holds every pixel as Python ints.  To read
+    any image within the limits use read(), which shrinks large ones while decoding.
+    """
+    return read(data, max_side=None)
 
 
 # ---------------------------------------------------------------------------
