@@ -2,8 +2,10 @@
 fallback."""
 
 import os
+import struct
 import sys
 import types
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -101,10 +103,58 @@ def test_oversized_file_is_refused_before_reading(write, monkeypatch):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
-def test_endless_device_is_cut_off_at_the_limit(monkeypatch):
-    monkeypatch.setattr(imagefile, "MAX_FILE_BYTES", 1000)
-    with pytest.raises(ImageError, match="limit"):
+def test_endless_device_is_refused_without_reading():
+    with pytest.raises(ImageError, match="not a regular file"):
         read_image("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (os.mkfifo)")
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    # Opening a FIFO with no writer blocks forever; read_image must look before it opens.
+    fifo = tmp_path / "image.png"
+    os.mkfifo(str(fifo))
+    with pytest.raises(ImageError, match="not a regular file"):
+        read_image(fifo)
+
+
+def test_size_limit_is_checked_before_opening(write, monkeypatch):
+    def no_open(*args, **kwargs):
+        raise AssertionError("read_image opened an oversized file")
+
+    path = write(bytes(101))
+    monkeypatch.setattr(imagefile, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(imagefile.os, "open", no_open)
+    with pytest.raises(ImageError, match="over the 0 MB limit"):
+        read_image(path)
+
+
+def test_large_png_and_pnm_come_back_at_the_working_size_with_their_scale(write):
+    # 3000 × 1000 8-bit grey, every row the same (filter type 0), made at C speed.
+    raw = (b"\x00" + bytes(range(250)) * 12) * 1000
+    big_png = (
+        png.SIGNATURE
+        + png.chunk("IHDR", struct.pack(">IIBBBBB", 3000, 1000, 8, 0, 0, 0, 0))
+        + png.chunk("IDAT", zlib.compress(raw, 1))
+        + png.chunk("IEND", b"")
+    )
+    width, height, rgba, scale = imagefile.read_image_and_scale(write(big_png, "big.png"))
+    assert (width, height, scale) == (500, 167, 6)  # 6 = ceil(3000 / 512)
+    assert len(rgba) == 4 * width * height
+    assert read_image(write(big_png, "big.png")) == (width, height, rgba)
+    big_pgm = b"P5 600 100 255\n" + bytes(60000)
+    assert imagefile.read_image_and_scale(write(big_pgm, "big.pgm"))[::3] == (300, 2)
+
+
+def test_small_images_come_back_exactly_as_the_full_decoders_give_them(write):
+    small = png.encode(3, 3, list(range(9)))
+    assert read_image(write(small)) == png.decode(small)
+    pgm = pnm.encode_pgm(2, 2, [1, 2, 3, 4])
+    assert read_image(write(pgm)) == pnm.decode(pgm)
+
+
+def test_a_tiny_pgm_with_a_huge_number_is_one_clear_error(write):
+    with pytest.raises(ImageError, match="cannot read PBM/PGM/PPM: .*far too large"):
+        read_image(write(b"P5 1111111111\xff"))
 
 
 def test_junk_is_not_an_image(write):

@@ -55,6 +55,10 @@ GOOD = [
     ),
     ("P5 comment after magic", b"P5#c\n1 1 255\n\x07", (1, 1, grey(7))),
     ("P5 extra data ignored", b"P5 1 1 255\n\x07more", (1, 1, grey(7))),
+    # Netpbm: a comment may sit in the middle of a number, and is ignored: "2#..\n8" is 28.
+    ("comment inside a number", b"P5 3 1#c\n0 255\n" + bytes(30), (3, 10, grey(*[0] * 30))),
+    ("comment before the delimiter", b"P5 1 1 255#c\n \x07", (1, 1, grey(7))),
+    ("comment inside maxval", b"P2 2 1 2#c\n55 0 255", (2, 1, grey(0, 255))),
 ]
 
 
@@ -74,7 +78,16 @@ BAD = [
     ("maxval 0", b"P5 1 1 0\n\x00", "maxval is 0"),
     ("maxval too big", b"P5 1 1 70000\n\x00\x00", "maxval is 70000"),
     ("zero width", b"P5 0 1 255\n", "at least 1"),
-    ("over the pixel limit", b"P5 30000 30000 255\n\x00", "over the 89478485-pixel limit"),
+    ("over the side limit", b"P5 30000 30000 255\n\x00", "at most 16384 pixels a side"),
+    ("over the pixel limit", b"P5 9000 9000 255\n\x00", "over the 67108864-pixel limit"),
+    (
+        "a long number of bytes",
+        b"P5 1111111111\xff",
+        "1111111111... in the header is far too large",
+    ),
+    ("comment, then no delimiter", b"P5 1 1 255#c\n\x07", "one whitespace"),
+    ("raw size checked first", b"P5 100 100 255\n" + bytes(10), "cut short: 10 of 10000 bytes"),
+    ("plain file far too short", b"P2 100 100 255\n1 2 3", "cut short: 6 bytes cannot hold"),
     ("absurd number", b"P5 123456789012 1 255\n", "far too large"),
     ("raw cut short", b"P5 2 2 255\n\x00\x00\x00", "cut short: 3 of 4 bytes"),
     ("P6 cut short", b"P6 1 1 255\n\x00\x00", "cut short"),
@@ -83,7 +96,7 @@ BAD = [
     ("sample over maxval", b"P5 1 1 100\n\xc8", "above the maxval 100"),
     ("16-bit sample over maxval", b"P5 1 1 1000\n\xff\xff", "above the maxval 1000"),
     ("plain sample over maxval", b"P2 2 1 15 0 16", "above the maxval 15"),
-    ("plain too few", b"P2 2 2 255 1 2 3", "cut short: 3 of 4"),
+    ("plain too few", b"P2 2 2 255 1 2 3     ", "cut short: 3 of 4 samples"),
     ("plain not a number", b"P3 1 1 255 1 2 x", "not a sample value"),
     ("P1 bad character", b"P1 2 1 02", "characters 0 and 1"),
     ("P1 too few", b"P1 3 1 01", "cut short"),
@@ -162,3 +175,92 @@ def test_fuzz_mutated_netpbm(data):
 @given(st.sampled_from([b"P1", b"P2", b"P3", b"P4", b"P5", b"P6"]), st.binary(max_size=60))
 def test_fuzz_random_bytes_after_magic(magic, rest):
     check_decode(magic + rest)
+
+
+def test_a_28_by_28_pgm_with_a_comment_inside_the_height_is_28_by_28():
+    data = b"P5\n28 2# the rest of the height follows\n8\n255\n" + bytes(range(28)) * 28
+    width, height, rgba = pnm.decode(data)
+    assert (width, height) == (28, 28)
+    assert rgba[:8] == grey(0, 1)
+
+
+def test_image_size_reads_only_the_header():
+    assert pnm.image_size(b"P5 640 480 255\n") == (640, 480)
+    with pytest.raises(PNMError, match="P1 to P6"):
+        pnm.image_size(b"GIF89a")
+
+
+def area_average(width, height, rgba, k):
+    """The plain reference for read()'s shrinking: mean of each k × k block, halves up."""
+    out = []
+    for y_out in range(-(-height // k)):
+        for x_out in range(-(-width // k)):
+            block = [
+                4 * (y * width + x)
+                for y in range(y_out * k, min(y_out * k + k, height))
+                for x in range(x_out * k, min(x_out * k + k, width))
+            ]
+            for c in range(4):
+                total = sum(rgba[i + c] for i in block)
+                out.append((total + len(block) // 2) // len(block))
+    return -(-width // k), -(-height // k), out
+
+
+@st.composite
+def netpbm_images(draw):
+    """Any kind P1-P6 of a random image up to 30 × 30, encoded by hand."""
+    kind = draw(st.integers(1, 6))
+    width, height = draw(st.integers(1, 30)), draw(st.integers(1, 30))
+    channels = 3 if kind in (3, 6) else 1
+    maxval = 1 if kind in (1, 4) else draw(st.sampled_from([1, 15, 255, 1000, 65535]))
+    n = width * height * channels
+    values = draw(st.lists(st.integers(0, maxval), min_size=n, max_size=n))
+    head = b"P%d\n%d %d\n" % (kind, width, height) + (b"" if kind in (1, 4) else b"%d\n" % maxval)
+    if kind in (1, 2, 3):
+        body = b" ".join(b"%d" % v for v in values)
+    elif kind == 4:
+        rows = []
+        for y in range(height):
+            bits = values[y * width : (y + 1) * width] + [0] * (-width % 8)
+            rows.append(
+                bytes(int("".join(map(str, bits[i : i + 8])), 2) for i in range(0, len(bits), 8))
+            )
+        body = b"".join(rows)
+    else:
+        body = b"".join(v.to_bytes(2 if maxval > 255 else 1, "big") for v in values)
+    return head + body
+
+
+@settings(max_examples=150, deadline=None)
+@given(netpbm_images(), st.integers(1, 8))
+def test_read_shrinks_by_averaging_blocks_exactly_like_the_plain_formula(data, max_side):
+    width, height, rgba = pnm.decode(data)
+    assert pnm.read(data) == (width, height, rgba)  # small: exactly decode()
+    k = -(-max(width, height) // max_side)
+    assert pnm.read(data, max_side=max_side) == area_average(width, height, rgba, k)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.binary(max_size=300).map(
+        lambda b: b.translate(bytes(b" \n#0123456789x\r"[i % 15] for i in range(256)))
+    ),
+    st.integers(1, 20),
+)
+def test_plain_tokens_in_windows_are_the_tokens_of_the_whole(text, window):
+    whole = pnm.COMMENT.sub(b" ", text).split()
+    pieces = [t for block in pnm.plain_tokens(text, 0, window=window) for t in block]
+    assert pieces == whole
+
+
+def test_a_large_raw_image_is_shrunk_while_reading():
+    data = b"P5 3000 2000 255\n" + (bytes([0, 255]) * 1500) * 2000
+    width, height, rgba = pnm.read(data)
+    assert (width, height) == (500, 334)  # k = ceil(3000 / 512) = 6
+    assert set(rgba[0::4]) == {128} and set(rgba[3::4]) == {255}
+
+
+def test_a_large_plain_file_over_the_sample_limit_is_refused_before_parsing():
+    data = b"P2 3000 3000 255\n" + b"0 " * (3000 * 3000)
+    with pytest.raises(PNMError, match="sample limit for plain files"):
+        pnm.read(data)

@@ -5,19 +5,28 @@ PNG and Netpbm (PBM/PGM/PPM) are decoded by tinynet itself.  Other formats
 otherwise the error says how to get them read.  The format is told from the
 first bytes of the file (its "magic number"), never from the file name.
 
+Every image comes back no larger than the *working image*: one whose longer side is at
+most ``png.WORKING_SIDE`` (512) pixels.  PNG and PNM files larger than that are area-averaged
+while they are decoded, a strip of rows at a time, so reading any file within the limits
+takes bounded memory and time (README, "Reliability: hostile and huge files").
+
 Every problem, from a missing file to a damaged pixel stream, raises
 :class:`ImageError`, whose message never contains the path: callers write
-``"%s: %s" % (path, error)`` themselves.
+``f"{path}: {error}"`` themselves.
 """
 
 import os
+import stat
 
 from . import png, pnm
 
-__all__ = ["ImageError", "MAX_FILE_BYTES", "read_image", "sniff_format"]
+__all__ = ["ImageError", "MAX_FILE_BYTES", "read_image", "read_image_and_scale", "sniff_format"]
 
-#: Files larger than this are refused before reading them.
+#: Files larger than this are refused before reading them (the whole file is held in memory
+#: while it is decoded).
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Pillow decodes into 4 bytes a pixel at C speed before we shrink the result: at most 256 MB.
+MAX_PILLOW_PIXELS = png.MAX_PIXELS
 
 
 class ImageError(ValueError):
@@ -54,39 +63,39 @@ def sniff_format(head):
     return None
 
 
-def read_limited(handle, limit, first):
-    """Read up to `limit` bytes, asking for `first` bytes first (the size the file claims).
-
-    Reading in steps (rather than read(limit)) avoids setting aside `limit`
-    bytes of memory for a small file, and still stops a pipe or a device
-    that never ends.
-    """
-    blocks = []
-    total = 0
-    want = max(1, min(first, limit))
-    while total < limit:
-        block = handle.read(want)
-        if not block:
-            break
-        blocks.append(block)
-        total += len(block)
-        want = min(1 << 20, limit - total)
-    return b"".join(blocks)
-
-
 def read_bytes(path):
-    """Return the contents of `path`, refusing directories, empty and oversized files."""
-    if os.path.isdir(path):
-        raise ImageError("is a directory, not an image file")
+    """Return the contents of `path`, refusing directories, special, empty and oversized files.
+
+    The file is looked at (stat) before it is opened: a FIFO, a device or a socket could
+    block the open or the read forever, or never end, so only regular files are read.  The
+    open is non-blocking too, in case the file is swapped for a FIFO in between.
+    """
     try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > MAX_FILE_BYTES:
-                raise ImageError(
-                    f"file is {size / 1048576:.1f} MB, over the {MAX_FILE_BYTES // 1048576:d} MB "
-                    "limit for images"
-                )
-            data = read_limited(handle, MAX_FILE_BYTES + 1, first=size + 1)
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ImageError("no such file") from None
+    except PermissionError:
+        raise ImageError("permission denied (cannot read the file)") from None
+    except (OSError, ValueError) as exc:
+        raise ImageError(
+            f"cannot read the file ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError("is a directory, not an image file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageError("is not a regular file (a device, pipe or socket), not an image file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ImageError(
+            f"file is {info.st_size / 1048576:.1f} MB, over the {MAX_FILE_BYTES // 1048576:d} MB "
+            "limit for images"
+        )
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ImageError("is not a regular file (a device, pipe or socket)")
+            # One read of the size stat gave, plus one byte to notice a file that grew.
+            data = handle.read(min(info.st_size, MAX_FILE_BYTES) + 1)
     except FileNotFoundError:
         raise ImageError("no such file") from None
     except IsADirectoryError:
@@ -94,7 +103,7 @@ def read_bytes(path):
     except PermissionError:
         raise ImageError("permission denied (cannot read the file)") from None
     except OSError as exc:
-        raise ImageError("cannot read the file (%s)" % (exc.strerror or exc)) from None
+        raise ImageError(f"cannot read the file ({exc.strerror or exc})") from None
     if len(data) > MAX_FILE_BYTES:
         raise ImageError(f"file is over the {MAX_FILE_BYTES // 1048576:d} MB limit for images")
     if not data:
@@ -102,8 +111,13 @@ def read_bytes(path):
     return data
 
 
-def read_with_pillow(data, kind):
-    """Decode `data` with Pillow (imported only now) into (width, height, rgba)."""
+def read_with_pillow(data, kind, max_side=png.WORKING_SIDE):
+    """Decode `data` with Pillow (imported only now) into (width, height, rgba, scale).
+
+    Pillow decodes at C speed into its own compact memory; an image larger than the working
+    size is then shrunk by Pillow's reduce() (the mean of k × k blocks, like png.read) before
+    it becomes a Python list.
+    """
     try:
         from PIL import Image, ImageOps  # optional: only when Pillow is installed
     except ImportError:
@@ -116,44 +130,64 @@ def read_with_pillow(data, kind):
 
     try:
         with warnings.catch_warnings():
-            # Pillow warns at MAX_IMAGE_PIXELS and refuses at twice that; we refuse at it.
+            # Pillow warns at MAX_IMAGE_PIXELS and refuses at twice that; we refuse earlier.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
-                if width * height > png.MAX_PIXELS:
+                if width * height > MAX_PILLOW_PIXELS:
                     raise ImageError(
                         f"image is {width:d}×{height:d} pixels, over the "
-                        f"{png.MAX_PIXELS:d}-pixel limit"
+                        f"{MAX_PILLOW_PIXELS:d}-pixel limit"
                     )
                 try:
                     image = ImageOps.exif_transpose(image)  # phone photos: honour the rotation tag
                 except Exception:
                     pass  # a damaged EXIF block should not stop us reading the pixels
                 rgba = image.convert("RGBA")
-                return rgba.size[0], rgba.size[1], list(rgba.tobytes())
+                k = png.shrink_factor(rgba.size[0], rgba.size[1], max_side)
+                if k > 1:
+                    rgba = rgba.reduce(k)
+                return rgba.size[0], rgba.size[1], list(rgba.tobytes()), k
     except ImageError:
         raise
     except Exception as exc:  # Pillow raises many kinds for broken files
         raise ImageError(f"cannot read this {kind} file (Pillow says: {exc})") from None
 
 
-def read_image(path):
-    """Read an image file and return ``(width, height, rgba)``.
+def read_image_and_scale(path):
+    """Read an image file and return ``(width, height, rgba, scale)``.
 
-    `rgba` is a flat row-major list of 8-bit R, G, B, A values.  The format is
-    recognised from the first bytes.  Raises ImageError on any failure.
+    Like read_image; `scale` is k when the file's image was k times larger on each side and
+    has been area-averaged (k × k pixels to one) to the working size, else 1.
     """
     data = read_bytes(path)
     kind = sniff_format(data[:16])
     try:
         if kind == "PNG":
-            return png.decode(data)
+            header = png.read_header(data)
+            k = png.shrink_factor(header.width, header.height, interlace=header.interlace)
+            return png.read(data) + (k,)
         if kind == "PNM":
-            return pnm.decode(data)
+            k = png.shrink_factor(*pnm.image_size(data))
+            return pnm.read(data) + (k,)
     except png.PNGError as exc:
         raise ImageError(f"cannot read PNG: {exc}") from exc
     except pnm.PNMError as exc:
         raise ImageError(f"cannot read PBM/PGM/PPM: {exc}") from exc
+    except MemoryError:
+        raise ImageError("not enough memory to read this image") from None
     if kind is None:
         raise ImageError("not an image (unrecognised format)")
     return read_with_pillow(data, kind)
+
+
+def read_image(path):
+    """Read an image file and return ``(width, height, rgba)`` of at most the working size.
+
+    `rgba` is a flat row-major list of 8-bit R, G, B, A values.  The format is recognised
+    from the first bytes.  An image whose longer side is over png.WORKING_SIDE pixels is
+    area-averaged down to it while it is decoded (`width` and `height` are the reduced
+    image's; read_image_and_scale also says by how much).  Raises ImageError on any failure.
+    """
+    width, height, rgba, _ = read_image_and_scale(path)
+    return width, height, rgba

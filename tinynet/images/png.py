@@ -635,12 +635,11 @@ def read_chunks(data):
     raise AssertionError("unreachable: iter_chunks raises when the data runs out")
 
 
-def image_size(data):
-    """Return ``(width, height)`` from the IHDR chunk alone, without decoding anything.
+def read_header(data):
+    """The Header of PNG bytes, from the IHDR chunk alone (the first 33 bytes).
 
-    Cheap (reads the first 33 bytes) so a caller can apply limits of its own before
-    decoding.  Raises PNGError if the data does not start with a valid IHDR chunk, or if
-    the header breaks one of this module's limits.
+    Raises PNGError if the data does not start with a valid IHDR chunk, or if the header
+    breaks one of this module's limits.
     """
     data = bytes(data[:33])
     if not data.startswith(SIGNATURE):
@@ -648,7 +647,17 @@ def image_size(data):
     name, body = next(iter_chunks(data))
     if name != "IHDR":
         raise PNGError(f"first chunk is {name}, not IHDR")
-    header = parse_header(body)
+    return parse_header(body)
+
+
+def image_size(data):
+    """Return ``(width, height)`` from the IHDR chunk alone, without decoding anything.
+
+    Cheap (reads the first 33 bytes) so a caller can apply limits of its own before
+    decoding.  Raises PNGError if the data does not start with a valid IHDR chunk, or if
+    the header breaks one of this module's limits.
+    """
+    header = read_header(data)
     return header.width, header.height
 
 
