@@ -264,3 +264,9 @@ def test_a_large_plain_file_over_the_sample_limit_is_refused_before_parsing():
     data = b"P2 3000 3000 255\n" + b"0 " * (3000 * 3000)
     with pytest.raises(PNMError, match="sample limit for plain files"):
         pnm.read(data)
+
+
+def test_a_large_16_bit_file_over_the_sample_limit_is_refused_before_converting():
+    data = b"P5 3000 3000 65535\n" + bytes(2 * 3000 * 3000)
+    with pytest.raises(PNMError, match="sample limit for 16-bit files"):
+        pnm.read(data)

@@ -78,8 +78,9 @@ WORKING_SIDE = 512
 MAX_SIDE = 16384
 #: Largest image, width × height.
 MAX_PIXELS = 64 * 1024 * 1024
-#: Largest inflated image data (filter bytes + packed samples), in bytes.
-MAX_DATA_BYTES = 24 * 1024 * 1024
+#: Largest inflated image data (filter bytes + packed samples), in bytes: that of a
+#: 2048 × 2048 RGBA image, 16 MB (the draw server's largest canvas).
+MAX_DATA_BYTES = 2048 * (1 + 4 * 2048)
 #: decode() returns every pixel of the full-size image as a Python list (about 40 bytes a
 #: pixel): it refuses images over 2048 × 2048, the draw server's canvas limit.
 MAX_DECODE_PIXELS = 2048 * 2048
@@ -181,7 +182,8 @@ def parse_header(body):
     if size > MAX_DATA_BYTES:
         raise PNGError(
             f"image data of {width:d}×{height:d} {depth:d}-bit {COLOUR_NAMES[colour]} is "
-            f"{size / 1048576:.0f} MB, over the {MAX_DATA_BYTES // 1048576:d} MB limit"
+            f"{size / 1048576:.0f} MB, over the {MAX_DATA_BYTES // 1048576:d} MB limit (save it "
+            "smaller, e.g. at most 2000 pixels a side)"
         )
     return header
 

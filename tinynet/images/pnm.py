@@ -31,7 +31,7 @@ from . import png
 __all__ = [
     "PNMError",
     "MAX_PIXELS",
-    "MAX_PLAIN_SAMPLES",
+    "MAX_SLOW_SAMPLES",
     "decode",
     "encode_pgm",
     "image_size",
@@ -48,9 +48,10 @@ NEWLINE = re.compile(rb"[\n\r]")
 #: png.MAX_SIDE).  Raw files are also bounded by the file size limit of imagefile.
 MAX_PIXELS = png.MAX_PIXELS
 MAX_SIDE = png.MAX_SIDE
-#: Plain (ASCII) PGM/PPM files cost about 0.1 µs of Python work per sample (int() of each
-#: number): at most this many samples (8 M: e.g. 2896 × 2896 grey), about a second.
-MAX_PLAIN_SAMPLES = 8 * 1024 * 1024
+#: Plain (ASCII) PGM/PPM samples and 16-bit raw samples are converted one by one by Python
+#: (int() of each number, a table look-up of each 16-bit value: 0.1 to 0.5 µs a sample):
+#: at most this many samples (4 M: 2048 × 2048 grey), so that they take a few seconds at most.
+MAX_SLOW_SAMPLES = 4 * 1024 * 1024
 
 
 class PNMError(ValueError):
@@ -248,10 +249,10 @@ def sample_rows(data, kind, width, height, maxval, channels, pos):
             raise PNMError(
                 f"image data is cut short: {have:d} bytes cannot hold {count * channels:d} samples"
             )
-        if kind != 1 and count * channels > MAX_PLAIN_SAMPLES:
+        if kind != 1 and count * channels > MAX_SLOW_SAMPLES:
             raise PNMError(
                 f"plain (ASCII) image of {count * channels:d} samples is over the "
-                f"{MAX_PLAIN_SAMPLES:d}-sample limit for plain files (save it as raw P5/P6)"
+                f"{MAX_SLOW_SAMPLES:d}-sample limit for plain files (save it as raw P5/P6)"
             )
         blocks = (
             plain_bit_blocks(data, pos) if kind == 1 else plain_sample_blocks(data, pos, maxval)
@@ -278,6 +279,11 @@ def sample_rows(data, kind, width, height, maxval, channels, pos):
         row = (width + 7) // 8
     else:
         row = width * channels * (2 if maxval > 255 else 1)
+    if maxval > 255 and count * channels > MAX_SLOW_SAMPLES:
+        raise PNMError(
+            f"16-bit image of {count * channels:d} samples is over the {MAX_SLOW_SAMPLES:d}-sample "
+            "limit for 16-bit files (save it with 8-bit samples)"
+        )
     size = row * height
     if len(data) - pos < size:  # checked before any pixel is read
         raise PNMError(f"image data is cut short: {len(data) - pos:d} of {size:d} bytes")
