@@ -8,7 +8,8 @@ same random row, so the files compress well and are made at C speed.
 
 Each file is read by its own `python -m tinynet.predict FILE` (a fresh process); its peak
 memory (ru_maxrss of that child, from resource.getrusage(RUSAGE_CHILDREN) in a small wrapper
-process) and wall time are printed as a table, with the first line predict wrote (a digit,
+process), wall time and CPU time (user + system: less disturbed than wall time on a shared,
+busy machine) are printed as a table, with the first line predict wrote (a digit,
 or the one-line reason the file was refused).  No assertions: this only measures.
 
 Run:  python3 benchmarks/image_limits.py [--only NAME ...] [--keep]
@@ -38,9 +39,11 @@ start = time.perf_counter()
 done = subprocess.run([sys.executable, "-m", "tinynet.predict", sys.argv[1]],
                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=sys.argv[2])
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+peak = usage.ru_maxrss  # KiB on Linux
+cpu = usage.ru_utime + usage.ru_stime
 out = done.stdout.decode("utf-8", "replace").strip().splitlines()
-print(json.dumps({"seconds": seconds, "peak_kib": peak, "status": done.returncode,
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kib": peak, "status": done.returncode,
                   "first_line": out[0] if out else "", "lines": len(out)}))
 """
 
@@ -221,7 +224,9 @@ def main():
         f"{png.MAX_PIXELS}, inflated data {png.MAX_DATA_BYTES // 1048576} MB, working side "
         f"{png.WORKING_SIDE}"
     )
-    print(f"{'case':<18} {'file':>9} {'peak MB':>8} {'time s':>7}  what / predict says")
+    print(
+        f"{'case':<18} {'file':>9} {'peak MB':>8} {'wall s':>7} {'cpu s':>6}  what / predict says"
+    )
     try:
         for name, what, make in cases():
             if args.only and name not in args.only:
@@ -236,7 +241,7 @@ def main():
             said = result["first_line"].replace(str(path), "FILE")
             print(
                 f"{name:<18} {size / 1024:>7.0f}KB {result['peak_kib'] / 1024:>8.0f} "
-                f"{result['seconds']:>7.2f}  {what}: {said[:110]}"
+                f"{result['seconds']:>7.2f} {result['cpu']:>6.2f}  {what}: {said[:100]}"
             )
             if make is not None and not args.keep:
                 path.unlink()
