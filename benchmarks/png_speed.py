@@ -10,19 +10,29 @@ encoders write), then decodes each many times and prints lines such as
 (the best of the runs, in milliseconds).  When Pillow is installed, the
 picture as Pillow writes it is timed too.  No assertions: this only measures.
 
-Run:  python3 benchmarks/png_speed.py [--repeat N]
+With --against REV the png.py of that git revision (default: main) is timed in the same run,
+old and new decodes taking turns, and lines such as
+
+    ab_300x300_rgba_paeth: old 12.3 ms, new 12.1 ms, new/old 0.98
+
+are printed: a fair A/B on a noisy machine.
+
+Run:  python3 benchmarks/png_speed.py [--repeat N] [--against REV]
 """
 
 import argparse
 import math
 import random
+import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from tinynet import png  # noqa: E402
+from tinynet.images import png  # noqa: E402
 
 SIZE = 300
 FILTERS = {"none": 0, "sub": 1, "up": 2, "average": 3, "paeth": 4, "adaptive": "adaptive"}
@@ -80,10 +90,56 @@ def best_time_ms(function, repeat):
     return best * 1000
 
 
+def old_png_module(revision):
+    """tinynet/images/png.py as it was at a git revision, loaded as a module of its own."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:tinynet/images/png.py"],
+        cwd=str(ROOT),
+        check=True,
+        stdout=subprocess.PIPE,
+    ).stdout
+    module = types.ModuleType("old_png")
+    exec(compile(source, f"{revision}:png.py", "exec"), module.__dict__)
+    return module
+
+
+def a_b(old, new, data, repeat):
+    """Best times (ms) of old.decode(data) and new.decode(data), taking turns."""
+    best_old = best_new = float("inf")
+    for _ in range(repeat):
+        for module in (old, new):
+            start = time.perf_counter()
+            module.decode(data)
+            took = time.perf_counter() - start
+            if module is old:
+                best_old = min(best_old, took)
+            else:
+                best_new = min(best_new, took)
+    return best_old * 1000, best_new * 1000
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10, help="decodes per image (default 10)")
+    parser.add_argument("--against", metavar="REV", help="also time png.py of this git revision")
     args = parser.parse_args()
+    if args.against:
+        old = old_png_module(args.against)
+        ratios = []
+        for mode in ("rgb", "rgba"):
+            samples = make_image(alpha=(mode == "rgba"))
+            for name, filter_type in FILTERS.items():
+                data = png.encode(SIZE, SIZE, samples, mode.upper(), filter_type=filter_type)
+                if old.decode(data) != png.decode(data):
+                    print(f"ab_{mode}_{name}_results_differ: 1")
+                t_old, t_new = a_b(old, png, data, args.repeat)
+                ratios.append(t_new / t_old)
+                print(
+                    f"ab_{SIZE:d}x{SIZE:d}_{mode}_{name}: old {t_old:.1f} ms, new {t_new:.1f} ms, "
+                    f"new/old {t_new / t_old:.2f}"
+                )
+        print(f"ab_mean_new_over_old: {sum(ratios) / len(ratios):.2f}")
+        return
 
     start = time.perf_counter()
     png.paeth_table.cache_clear()

@@ -47,7 +47,7 @@ import sys
 import zlib
 from array import array
 from collections import namedtuple
-from itertools import accumulate, islice
+from itertools import islice
 from operator import add
 
 __all__ = [
@@ -377,16 +377,16 @@ def paeth_table():
     return rows
 
 
-BYTE_MASK = (255).__and__  # BYTE_MASK(v) == v & 255
-
-
 def undo_sub(line, bpp):
     """Sub: Recon(x) = Filt(x) + Recon(a), a running sum per channel, mod 256."""
     out = bytearray(len(line))
     for k in range(bpp):
-        # plain: a = (a + x) & 255 for each x.  accumulate() keeps the running sum at C
-        # speed (it grows past 255), and the & 255 is taken once per byte afterwards.
-        out[k::bpp] = bytes(map(BYTE_MASK, accumulate(line[k::bpp])))
+        a = 0
+        recon = []
+        for x in line[k::bpp]:
+            a = (a + x) & 255
+            recon.append(a)
+        out[k::bpp] = bytes(recon)
     return out
 
 
@@ -468,13 +468,18 @@ def unfiltered_rows(read, width_bytes, height, bpp):
 
 
 def unfilter(data, pos, width_bytes, height, bpp):
-    """Undo the filters of `height` rows starting at data[pos].
+    """Undo the filters of `height` rows starting at data[pos] (all in memory: small images).
 
     Returns (the unfiltered rows joined, the position after them).
     """
-    read = stream_reader(iter([data[pos : pos + (1 + width_bytes) * height]]))
-    rows = b"".join(unfiltered_rows(read, width_bytes, height, bpp))
-    return rows, pos + (1 + width_bytes) * height
+    prev = bytes(width_bytes)
+    rows = []
+    for y in range(height):
+        line = data[pos + 1 : pos + 1 + width_bytes]
+        prev = unfilter_row(data[pos], line, prev, bpp, y)
+        rows.append(prev)
+        pos += 1 + width_bytes
+    return b"".join(rows), pos
 
 
 # ---------------------------------------------------------------------------
@@ -794,17 +799,18 @@ def to_rgba_means(line, channels, areas):
     return out
 
 
-def full_image(read, header, palette, trns):
-    """Every pixel as RGBA bytes (the image is small: no shrinking)."""
+def full_image(raw, header, palette, trns):
+    """Every pixel as RGBA bytes, from the whole inflated data `raw` (a small image)."""
     width, height = header.width, header.height
     bpp = bytes_per_pixel(header)
     if not header.interlace:
-        rows = b"".join(unfiltered_rows(read, row_bytes(width, header), height, bpp))
+        rows, _ = unfilter(raw, 0, row_bytes(width, header), height, bpp)
         samples = unpack_samples(rows, width, height, header.bit_depth)
         return to_rgba(samples, width * height, header, palette, trns)
     image = bytearray(4 * width * height)
+    pos = 0
     for x0, y0, dx, dy, w, h in passes(header):
-        rows = b"".join(unfiltered_rows(read, row_bytes(w, header), h, bpp))
+        rows, pos = unfilter(raw, pos, row_bytes(w, header), h, bpp)
         samples = unpack_samples(rows, w, h, header.bit_depth)
         rgba = to_rgba(samples, w * h, header, palette, trns)
         for j in range(h):
@@ -875,12 +881,11 @@ def read(data, max_side=WORKING_SIDE):
             f"image is {width:d}×{height:d} pixels, too large to decode at full size (at most "
             f"{MAX_DECODE_PIXELS:d} pixels; tinynet's image reading shrinks larger ones)"
         )
+    if k == 1:  # small enough to hold whole (at most MAX_DECODE_PIXELS)
+        rgba = full_image(inflate(idat, expected_data_size(header)), header, palette, trns)
+        return width, height, list(rgba)
     blocks = inflate_blocks(idat, expected_data_size(header))
-    reader = stream_reader(blocks)
-    if k == 1:
-        rgba = full_image(reader, header, palette, trns)
-    else:
-        width, height, rgba = shrunk_image(reader, header, palette, trns, k)
+    width, height, rgba = shrunk_image(stream_reader(blocks), header, palette, trns, k)
     for _ in blocks:
         pass  # the rest of the stream: raises PNGError if there is more data than rows
     return width, height, list(rgba)
