@@ -836,7 +836,9 @@ def shrunk_image(read, header, palette, trns, k):
     width, height = header.width, header.height
     new_width, new_height = -(-width // k), -(-height // k)
     bpp = bytes_per_pixel(header)
-    totals = [None] * new_height
+    widths = [min(k, width - x) for x in range(0, width, k)]
+    out = bytearray()
+    totals = [None] * new_height  # Adam7: each pass adds to the sums of every block
     channels = 4
     for _, _, dx, dy, w, h in passes(header):
         kx, ky = k // dx, k // dy
@@ -846,14 +848,16 @@ def shrunk_image(read, header, palette, trns, k):
             samples = unpack_samples(b"".join(islice(rows, n)), w, n, header.bit_depth)
             strip, channels = channel_strip(samples, w * n, header, palette, trns)
             sums = block_sums(strip, n, w, kx, channels)
+            if not header.interlace:  # the strip is a whole row of blocks: finish it now
+                out += to_rgba_means(sums, channels, [n * bw for bw in widths])
+                continue
             sums += [0] * (channels * new_width - len(sums))
             line = totals[y_out]
             totals[y_out] = sums if line is None else list(map(add, line, sums))
-    widths = [min(k, width - x) for x in range(0, width, k)]
-    out = bytearray()
-    for y_out, line in enumerate(totals):
-        bh = min(k, height - y_out * k)
-        out += to_rgba_means(line, channels, [bh * bw for bw in widths])
+    if header.interlace:
+        for y_out, line in enumerate(totals):
+            bh = min(k, height - y_out * k)
+            out += to_rgba_means(line, channels, [bh * bw for bw in widths])
     return new_width, new_height, out
 
 
