@@ -239,9 +239,10 @@ def main():
             size = os.path.getsize(path)
             result = measure(path)
             said = result["first_line"].replace(str(path), "FILE")
+            said = said if len(said) <= 100 else said[:99] + "…"
             print(
                 f"{name:<18} {size / 1024:>7.0f}KB {result['peak_kib'] / 1024:>8.0f} "
-                f"{result['seconds']:>7.2f} {result['cpu']:>6.2f}  {what}: {said[:100]}"
+                f"{result['seconds']:>7.2f} {result['cpu']:>6.2f}  {what}: {said}"
             )
             if make is not None and not args.keep:
                 path.unlink()
