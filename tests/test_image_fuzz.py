@@ -160,9 +160,10 @@ def mutate_png(data, action, rng):
             starts.append(pos)
             (length,) = struct.unpack_from(">I", data, pos)
             pos += 12 + length
-        at = rng.choice(starts)
-        value = rng.choice([0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, rng.getrandbits(16)])
-        data[at : at + 4] = struct.pack(">I", value)
+        if starts:
+            at = rng.choice(starts)
+            value = rng.choice([0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, rng.getrandbits(16)])
+            data[at : at + 4] = struct.pack(">I", value)
     elif chunks is None:
         pass  # the chunk-level mutations need a well-formed file
     elif action == "huge-size":
