@@ -39,6 +39,19 @@ preview early.  Each pass is filtered on its own, as if it were an image.
 This module decodes every legal combination to 8-bit RGBA, refuses broken or
 hostile files with :class:`PNGError`, and encodes images (every colour type,
 bit depth and filter, with or without Adam7) for tests and for saving.
+
+Two ways to decode:
+
+* ``read(data)`` - what tinynet's commands use.  The zlib stream is inflated
+  64 KB at a time and unfiltered one row at a time; an image larger than the
+  *working size* (longer side WORKING_SIDE = 512) is area-averaged a strip of
+  rows at a time while it is decoded, so the full-size picture never exists as
+  Python objects and memory stays at about 10 MB whatever the image.
+* ``decode(data)`` - every pixel at full size, for images up to 2048 × 2048.
+
+Both refuse at the header anything over the limits (MAX_SIDE, MAX_PIXELS,
+MAX_DATA_BYTES), chosen from what a pixel and a filtered byte cost here;
+``image_size(data)`` reads just the header, for callers with tighter limits.
 """
 
 import functools
