@@ -156,6 +156,16 @@ def cases():
         ("probe-photo-12MP", "4000×3000 RGB photo, Paeth", lambda: make_png(4000, 3000, 8, 2, 4)),
         ("zlib-bomb", "100² grey over 1 GiB of zeros", lambda: zlib_bomb(100, 100, 1 << 30)),
         ("pgm-14-bytes", "P5 1111111111\\xff", lambda: b"P5 1111111111\xff"),
+        (
+            "chunk-flood",
+            "1×1 PNG with 5.6 million empty tEXt chunks (64 MB)",
+            lambda: make_png(1, 1)[:33] + png.chunk("tEXt", b"") * ((64 << 20) // 12 - 3),
+        ),
+        (
+            "pgm-space-flood",
+            "PGM header of 64 MB of spaces",
+            lambda: b"P5" + b" " * ((64 << 20) - 20) + b"1 1 255\n\x07",
+        ),
         ("p5-8000", "raw PGM 8000² (64 MB)", lambda: raw_pnm(5, 8000, 8000)),
         ("p6-4600", "raw PPM 4600² (63 MB)", lambda: raw_pnm(6, 4600, 4600)),
         ("p5-16bit-64MB", "raw PGM 16-bit 5792²", lambda: raw_pnm(5, 5792, 5792, 65535)),

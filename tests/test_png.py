@@ -734,6 +734,13 @@ def test_limit_is_checked_at_the_header_even_without_more_chunks():
         png.decode(build(ihdr(0x7FFFFFFF, 0x7FFFFFFF)))
 
 
+def test_a_file_of_millions_of_tiny_chunks_is_refused_after_max_chunks():
+    tiny = png.chunk("tEXt", b"")
+    data = build(ihdr(1, 1)) + tiny * (png.MAX_CHUNKS + 10) + png.chunk("IEND", b"")
+    with pytest.raises(PNGError, match="more than 100000 chunks"):
+        png.read(data)
+
+
 def test_large_but_allowed_claim_with_little_data_fails_fast():
     # 1400×1400 RGBA at 16 bits would be 15 MB of raw data; only a few bytes are there.
     data = build(ihdr(1400, 1400, depth=16, colour=6), idat(bytes(1000)), IEND)

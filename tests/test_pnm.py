@@ -186,6 +186,7 @@ def test_a_28_by_28_pgm_with_a_comment_inside_the_height_is_28_by_28():
 
 def test_image_size_reads_only_the_header():
     assert pnm.image_size(b"P5 640 480 255\n") == (640, 480)
+    assert pnm.image_size(b"P5 640" + b"\n# a long comment" * 1000 + b"\n480 255\n") == (640, 480)
     with pytest.raises(PNMError, match="P1 to P6"):
         pnm.image_size(b"GIF89a")
 
@@ -270,3 +271,10 @@ def test_a_large_16_bit_file_over_the_sample_limit_is_refused_before_converting(
     data = b"P5 3000 3000 65535\n" + bytes(2 * 3000 * 3000)
     with pytest.raises(PNMError, match="sample limit for 16-bit files"):
         pnm.read(data)
+
+
+def test_megabytes_of_whitespace_or_comments_in_the_header_are_skipped_at_c_speed():
+    # A hostile header: 16 MB of spaces, then 16 MB of one-line comments (a Python loop over
+    # each byte would take seconds; the header is read with regular expressions instead).
+    data = b"P5 " + b" " * (16 << 20) + b"#" * (16 << 20) + b"\n1 1 255\n\x07"
+    assert pnm.decode(data) == (1, 1, grey(7))

@@ -94,6 +94,9 @@ MAX_PIXELS = 64 * 1024 * 1024
 #: Largest inflated image data (filter bytes + packed samples), in bytes: that of a
 #: 2048 × 2048 RGBA image, 16 MB (the draw server's largest canvas).
 MAX_DATA_BYTES = 2048 * (1 + 4 * 2048)
+#: Most chunks in a file: a 64 MB file of empty chunks would be 5 million of them, seconds of
+#: Python work; encoders write a handful, or IDATs of 8 KB and more.
+MAX_CHUNKS = 100_000
 #: decode() returns every pixel of the full-size image as a Python list (about 40 bytes a
 #: pixel): it refuses images over 2048 × 2048, the draw server's canvas limit.
 MAX_DECODE_PIXELS = 2048 * 2048
@@ -609,7 +612,11 @@ def read_chunks(data):
     header = palette = trns = None
     idat = []
     idat_finished = False
-    for name, body in iter_chunks(data):
+    for count, (name, body) in enumerate(iter_chunks(data)):
+        if count == MAX_CHUNKS:
+            raise PNGError(
+                f"more than {MAX_CHUNKS:d} chunks (each costs Python work; real files have a few)"
+            )
         if header is None:
             if name != "IHDR":
                 raise PNGError(f"first chunk is {name}, not IHDR")

@@ -42,6 +42,7 @@ WHITESPACE = b" \t\n\r\v\f"
 DIGITS = b"0123456789"
 COMMENT = re.compile(rb"#[^\n\r]*")
 SPACE = re.compile(rb"[ \t\n\r\v\f]")
+SPACES = re.compile(rb"[ \t\n\r\v\f]+")
 NEWLINE = re.compile(rb"[\n\r]")
 
 #: Largest image (width × height), and largest side: as for PNG (png.MAX_PIXELS and
@@ -97,7 +98,7 @@ def read_header(data, count):
             )
         if byte not in WHITESPACE:
             raise PNMError(f"unexpected character {chr(byte)!r} in the header")
-        pos += 1
+        pos = SPACES.match(data, pos).end()  # a whole run of whitespace at C speed
 
 
 def parse_header(data):
@@ -127,7 +128,7 @@ def parse_header(data):
 
 def image_size(data):
     """Return ``(width, height)`` from the header alone (raises PNMError like read())."""
-    _, width, height, _, _, _ = parse_header(bytes(data[:4096]) if len(data) > 4096 else data)
+    _, width, height, _, _, _ = parse_header(bytes(data))
     return width, height
 
 
