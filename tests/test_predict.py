@@ -99,9 +99,13 @@ def test_json_output_and_exit_status_zero(tmp_path, weights_file):
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [d["file"] for d in lines] == [str(p) for p in images]
     for d in lines:
-        assert set(d) == {"file", "digit", "probabilities"}
+        assert set(d) == {"file", "number", "digit", "probabilities", "digits", "unsure"}
         assert len(d["probabilities"]) == 10 and abs(sum(d["probabilities"]) - 1) < 1e-4
         assert d["digit"] == max(range(10), key=lambda k: d["probabilities"][k])
+        assert d["number"] == str(d["digit"]) and len(d["digits"]) == 1
+        assert d["digits"][0]["digit"] == d["digit"]
+        assert d["digits"][0]["probabilities"] == d["probabilities"]
+        assert d["unsure"] is d["digits"][0]["unsure"] and isinstance(d["unsure"], bool)
 
 
 def test_show_draws_the_input(tmp_path, weights_file):
