@@ -13,8 +13,10 @@ already removed, at most 512 pixels a side).  Three steps, each a plain function
    them is clearly shorter than a whole digit (below ``PIECE_HEIGHT`` of the tallest group)
    or they lie one above the other; a small piece (below ``SMALL_PIECE`` of the tallest)
    that overlaps nothing joins its nearest neighbour when the gap is under ``NEAR`` of the
-   tallest height.  Groups still tiny after that (less than ``SPECK_MASS`` of the heaviest
-   group's ink) are specks of dust or noise and are dropped.
+   tallest height; and a group shorter than ``PIECE_HEIGHT`` of its neighbour, nearly touching
+   it (gap under ``TOUCH`` of the tallest height), joins it if together they are no wider than
+   tall (the two strokes of an open 4).  Groups still tiny after that (less than
+   ``SPECK_MASS`` of the heaviest group's ink) are specks of dust or noise and are dropped.
 3. ``digit_rows``: each digit's ink alone (other digits' ink inside its box left out), cropped
    to its box, ready for ``preprocess.prepare_digit``.
 
@@ -27,6 +29,7 @@ OVERLAP = 0.5  # groups overlapping in x by half the narrower one's width ...
 PIECE_HEIGHT = 0.75  # ... when one is shorter than 3/4 of the tallest, are one digit
 SMALL_PIECE = 0.45  # a piece shorter than this share of the tallest group ...
 NEAR = 0.2  # ... joins its neighbour if the gap is under this share of the tallest height
+TOUCH = 0.05  # a shorter group this close (share of the tallest height) may be a piece too
 SPECK_MASS = 0.03  # groups with less ink than 3% of the heaviest group are specks
 MAX_GROUPS = 60  # only the heaviest groups are considered (bounded work on noisy images)
 
@@ -116,9 +119,13 @@ def one_digit(a, b, tallest):
     if overlap_x >= OVERLAP * narrower:
         stacked = min(ay1, by1) - max(ay0, by0) <= 0.25 * shorter  # little overlap in y
         return shorter < PIECE_HEIGHT * tallest or stacked
+    gap = max(ax0, bx0) - min(ax1, bx1)  # > 0: the gap between them in x
     if shorter < SMALL_PIECE * tallest:
-        gap = max(ax0, bx0) - min(ax1, bx1)  # > 0: the gap between them in x
         return gap <= NEAR * tallest
+    if shorter < PIECE_HEIGHT * max(ay1 - ay0, by1 - by0) and gap <= TOUCH * tallest:
+        # nearly touching, one clearly shorter: one digit if together they are no wider than
+        # tall (two digits side by side are wider than tall)
+        return max(ax1, bx1) - min(ax0, bx0) <= max(ay1, by1) - min(ay0, by0)
     return False
 
 
