@@ -1,7 +1,7 @@
 """Whole numbers: images/segment.py finds the digits, predict.read_number reads them.
 
 Pictures are drawn with the pen of examples/make_examples.py (no MNIST needed), except the
-last test, which reads numbers made of MNIST test digits (benchmarks/numbers.py's set)."""
+last test, which reads numbers made of MNIST test digits (benchmarks/read_numbers.py's set)."""
 
 import json
 import os
@@ -145,7 +145,7 @@ def test_the_work_is_bounded_on_noise():
 
 
 def load_benchmark(name):
-    """benchmarks/NAME.py as a module (its name, "numbers", is also a standard module's)."""
+    """benchmarks/NAME.py as a module (benchmarks/ is kept off sys.path: see read_numbers.py)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -241,7 +241,7 @@ def test_the_command_reads_a_whole_number(tmp_path):
 def test_numbers_of_mnist_digits_read_about_as_well_as_the_digits_alone(tmp_path, mnist_dir):
     from tinynet import mnist
 
-    bench = load_benchmark("numbers")
+    bench = load_benchmark("read_numbers")
 
     images, labels = mnist.load("test", data_dir=mnist_dir, download=False)
     made = bench.build(tmp_path, images, labels, count=40, seed=7)

@@ -1,6 +1,6 @@
 """How well predict reads whole numbers: MNIST test digits and pen-drawn digits side by side.
 
-    python benchmarks/numbers.py --data DIR [--count N] [--out FOLDER] [--weights FILE]
+    python benchmarks/read_numbers.py --data DIR [--count N] [--out FOLDER] [--weights FILE]
 
 Builds (seeded, the same every run) numbers of 2-6 digits as PNG files (in FOLDER, default a
 temporary folder): MNIST *test* digits cropped to their ink, blown up 2-3.5 times (each digit
@@ -9,6 +9,10 @@ and baselines up to 12 pixels apart, dark on light, saved as grey, RGB, RGBA (in
 transparency) or palette PNGs; and "typed" numbers whose digits are drawn with the pen of
 examples/make_examples.py, 40-70 pixels tall.  Each file is read with `predict.read_number` as
 `python -m tinynet.predict` reads it, and compared with the truth.
+
+(Not called numbers.py, the name the issue suggested: a script's folder comes first on sys.path,
+so a benchmarks/numbers.py would stand in for the standard module `numbers` and break every other
+script there that imports statistics, fractions or decimal.)
 
 Prints: exact-number accuracy (every digit right and no digit missing or extra), digit
 accuracy (digits read right, position by position, over all digits, numbers read with the
