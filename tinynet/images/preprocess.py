@@ -24,6 +24,10 @@ The steps, in the order ``to_mnist`` runs them:
 6. ``bounding_box`` and ``crop`` -- cut out the ink
 7. ``fit_in_box``           -- area-average it into 20x20, aspect ratio kept
 8. ``place_by_centre_of_mass`` -- put it in 28x28 with its centre of mass at (14, 14)
+9. (only with ``deskew=True``) ``deskew_input`` -- shear it upright (see deskew.py)
+
+``ink_image`` runs steps 0-5 and ``prepare_digit`` steps 7-9, so that a picture of a whole
+number can be cut into digits in between (see segment.py) and each digit prepared the same way.
 
 Grey levels are kept as ``bytes`` (one byte per pixel) for as long as
 possible, because then Python can do the per-pixel work in C: slicing
