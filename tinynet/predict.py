@@ -28,7 +28,7 @@ from .images.preprocess import (
     prepare_digit,
     to_mnist,
 )
-from .images.segment import find_digits
+from .images.segment import components, digit_rows, group_pieces
 from .network import feedforward
 from .support.cli import run
 from .weights import PRETRAINED, WeightsError, load_digit_reader
@@ -155,10 +155,12 @@ def read_number(net, width, height, rgba, deskew=False):
     there is no ink, ValueError if ``rgba`` does not hold ``4 * width * height`` values.
     """
     w, h, ink, k = ink_image(width, height, rgba)
-    found = find_digits(w, h, ink)
-    if len(found) <= 1:  # one digit: all the ink, as to_mnist takes it
+    groups = group_pieces(components(w, h, ink))
+    if len(groups) <= 1:  # one digit: all the ink, as to_mnist takes it
         box = list(bounding_box(w, h, ink))
         found = [(box, crop(w, ink, box))]
+    else:
+        found = [(g["box"], digit_rows(w, ink, g)) for g in groups]
     digits = []
     for (x0, y0, x1, y1), rows in found:
         x = prepare_digit(rows, deskew)
