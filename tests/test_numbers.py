@@ -116,6 +116,24 @@ def test_a_broken_stroke_is_one_digit():
         assert len(digits_found(*picture(strokes, 120, 120))) == 1, strokes
 
 
+@settings(max_examples=40)
+@given(st.integers(0, 9), st.integers(0, 10**6), st.integers(2, 6), st.floats(0, 1))
+def test_a_digit_broken_across_by_a_gap_stays_one_digit(digit, seed, gap, where):
+    """Erase a band of rows anywhere across a pen-drawn digit (a skipping pen, chalk, a fold):
+    the pieces are still read as one digit."""
+    cover = mk.render(pen_digit(digit, seed, 60, 60, 80), 120, 120)
+    rows = [i // 120 for i, c in enumerate(cover) if c > 0.2]
+    top, bottom = min(rows) + 8, max(rows) - 8 - gap
+    y0 = top + int(where * (bottom - top))
+    cover[y0 * 120 : (y0 + gap) * 120] = [0.0] * (gap * 120)
+    grey = bytes(255 - int(255 * c + 0.5) for c in cover)
+    rgba = bytearray(4 * 120 * 120)
+    for channel in range(3):
+        rgba[channel::4] = grey
+    rgba[3::4] = b"\xff" * (120 * 120)
+    assert len(digits_found(120, 120, bytes(rgba))) == 1
+
+
 def test_specks_of_dust_are_not_digits():
     strokes = [line((40, 15), (40, 100)), line((90, 15), (90, 100))]
     specks = [line((130, 50), (131, 51), radius=1.5), line((15, 110), (16, 110), radius=1.5)]
