@@ -29,7 +29,8 @@ is one blend of two input rows shifted sideways by one amount; ``deskew`` comput
 Mass: interpolation weights sum to 1, so the ink's mass is kept except for ink sheared past
 the edge of the field (none for MNIST's 20×20-box digits unless α is extreme) and rounding to
 whole grey levels (at most ½ per pixel).  Measured on MNIST's 70,000 images with
-``benchmarks/deskew_speed.py``: every image keeps its mass within 2.3% (most far closer).
+``benchmarks/deskew_speed.py``: every image keeps its mass within 2.3%; on the 10,000 test
+images the median change is 0.011% and 99% change by under 0.05%.
 
 Steep shears are capped at |α| ≤ ``MAX_SHEAR`` (45°): no handwritten digit slants more, and a
 near-horizontal stroke (μ₀₂ tiny) would otherwise be smeared across the field.
