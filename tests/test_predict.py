@@ -14,7 +14,7 @@ import pytest
 
 from tinynet import network, predict, weights
 from tinynet.engines import make_engine, output
-from tinynet.images import png
+from tinynet.images import png, preprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -99,9 +99,13 @@ def test_json_output_and_exit_status_zero(tmp_path, weights_file):
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [d["file"] for d in lines] == [str(p) for p in images]
     for d in lines:
-        assert set(d) == {"file", "digit", "probabilities"}
+        assert set(d) == {"file", "number", "digit", "probabilities", "digits", "unsure"}
         assert len(d["probabilities"]) == 10 and abs(sum(d["probabilities"]) - 1) < 1e-4
         assert d["digit"] == max(range(10), key=lambda k: d["probabilities"][k])
+        assert d["number"] == str(d["digit"]) and len(d["digits"]) == 1
+        assert d["digits"][0]["digit"] == d["digit"]
+        assert d["digits"][0]["probabilities"] == d["probabilities"]
+        assert d["unsure"] is d["digits"][0]["unsure"] and isinstance(d["unsure"], bool)
 
 
 def test_show_draws_the_input(tmp_path, weights_file):
@@ -205,3 +209,76 @@ def test_a_terminal_without_unicode_gets_an_ascii_bar(tmp_path, weights_file):
     )
     assert r.returncode == 0 and b"Traceback" not in r.stderr
     r.stdout.decode("ascii")
+
+
+# --- weights' input recipe, non-image files, --json --show, the bar -------------------------
+
+
+def test_weights_input_reads_the_deskew_flag():
+    assert predict.weights_input({}) == {"deskew": False}  # files made before deskewing
+    assert predict.weights_input({"input": {"deskew": True}}) == {"deskew": True}
+    assert predict.weights_input({"input": {"deskew": False}}) == {"deskew": False}
+    for odd in ({"input": "deskew"}, {"input": {"deskew": "yes"}}, {"input": None}, None):
+        assert predict.weights_input(odd) == {"deskew": False}
+
+
+def test_predict_deskews_exactly_when_the_weights_file_says_so(tmp_path, weights_file):
+    d = json.loads(Path(weights_file).read_text())
+    d["input"] = {"deskew": True}
+    deskewing = tmp_path / "deskew.json"
+    deskewing.write_text(json.dumps(d))
+    image = EXAMPLES / "seven-ink-on-paper.png"
+    net = weights.load(weights_file)
+    for path, deskew in ((weights_file, False), (deskewing, True)):
+        r = run(["--weights", path, "--show", image], tmp_path)
+        assert r.returncode == 0, r.stderr
+        x = predict.read_digit(image, deskew)
+        digit, p, _ = predict.predict(net, x)
+        lines = r.stdout.splitlines()
+        assert lines[1:] == preprocess.ascii_art(x).splitlines()
+        assert f" {digit:d} (" in lines[0] or f"like {digit:d}," in lines[0]
+    assert predict.read_digit(image, True) != predict.read_digit(image, False)
+
+
+def test_non_image_files_from_a_glob_are_skipped_with_a_note(tmp_path, weights_file):
+    (tmp_path / "notes.md").write_text("# not a picture\n")
+    (tmp_path / "script.py").write_text("print('hello')\n")
+    (tmp_path / "fake.png").write_text("not a png either\n")  # says it is an image: an error
+    good = EXAMPLES / "seven-ink-on-paper.png"
+    r = run(["--weights", weights_file, good, "notes.md", "script.py"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines() == [
+        "notes.md: not an image, skipped",
+        "script.py: not an image, skipped",
+    ]
+    assert len(r.stdout.splitlines()) == 1
+    r = run(["--weights", weights_file, good, "fake.png", "notes.md"], tmp_path)
+    assert (
+        r.returncode == 2 and "fake.png: " in r.stderr and "skipped" not in r.stderr.split("\n")[0]
+    )
+
+
+def test_the_examples_glob_reads_every_picture(tmp_path, weights_file):
+    files = sorted(EXAMPLES.iterdir())
+    r = run(["--weights", weights_file] + files, tmp_path)
+    assert r.returncode == 0, r.stderr
+    pictures = [p for p in files if p.suffix in (".png", ".pgm")]
+    assert len(r.stdout.splitlines()) == len(pictures)
+    assert all(line.endswith("not an image, skipped") for line in r.stderr.splitlines())
+    assert len(r.stderr.splitlines()) == len(files) - len(pictures)
+
+
+def test_json_with_show_keeps_stdout_json(tmp_path, weights_file):
+    images = [EXAMPLES / "seven-ink-on-paper.png", EXAMPLES / "zero-small.png"]
+    r = run(["--weights", weights_file, "--json", "--show"] + images, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(line)["file"] for line in r.stdout.splitlines()] == [str(p) for p in images]
+    assert r.stderr.count("\n") == 2 * 28 and "@" in r.stderr
+
+
+def test_no_trailing_space_after_the_bar(tmp_path, weights_file):
+    images = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".png", ".pgm"))
+    r = run(["--weights", weights_file] + images, tmp_path)
+    assert r.stdout and all(line == line.rstrip() for line in r.stdout.splitlines())
+    assert predict.bar([0.0] * 9 + [1.0]).endswith("9█")
+    assert predict.bar([1.0] + [0.0] * 9) == "0█ 1  2  3  4  5  6  7  8  9"

@@ -24,6 +24,10 @@ The steps, in the order ``to_mnist`` runs them:
 6. ``bounding_box`` and ``crop`` -- cut out the ink
 7. ``fit_in_box``           -- area-average it into 20x20, aspect ratio kept
 8. ``place_by_centre_of_mass`` -- put it in 28x28 with its centre of mass at (14, 14)
+9. (only with ``deskew=True``) ``deskew_input`` -- shear it upright (see deskew.py)
+
+``ink_image`` runs steps 0-5 and ``prepare_digit`` steps 7-9, so that a picture of a whole
+number can be cut into digits in between (see segment.py) and each digit prepared the same way.
 
 Grey levels are kept as ``bytes`` (one byte per pixel) for as long as
 possible, because then Python can do the per-pixel work in C: slicing
@@ -609,30 +613,21 @@ def place_by_centre_of_mass(rows, size=MNIST_SIZE, centre=CENTRE):
 # ---------------------------------------------------------------- all steps
 
 
-def to_mnist(width, height, rgba):
-    """Turn an RGBA image into the network's input: 784 floats in [0, 1].
+def ink_image(width, height, rgba):
+    """Steps 0-5: ``(width, height, ink, k)`` -- the image's ink as bytes, 0 = paper ... 255.
 
-    ``rgba`` is a flat row-major list or bytes of 8-bit R, G, B, A values
-    (what ``tinynet.images.png.decode`` returns).  The result is a 28x28 image,
-    row-major, 0 = background and 1 = ink, prepared like MNIST: the ink is
-    found whatever the colours (dark on light, light on dark, coloured
-    ink, transparent background) and however the paper is lit, cropped,
-    scaled to fit 20x20 keeping its aspect ratio, and placed with its
-    centre of mass at (14, 14).
-
-    Images larger than 512 pixels on a side (photos) are first
-    block-averaged down to at most 512 (see ``shrink_large_image``), so a
-    4000x3000 photo takes about a second rather than a minute; a 300x300
-    drawing takes a few milliseconds.
-
-    Raises NoDigitError if no ink is found, ValueError if ``rgba`` does not
-    hold ``4 * width * height`` values.
+    ``width`` and ``height`` are those of the working image, which is the original one
+    block-averaged down by ``k`` (k = 1 unless a side was over ``MAX_SIDE``): pixel (x, y) of
+    the working image covers pixels k*x ... k*x + k - 1 of the original.  Raises NoDigitError
+    if no ink is found, ValueError if ``rgba`` does not hold ``4 * width * height`` values.
     """
     if width < 1 or height < 1 or len(rgba) != 4 * width * height:
         raise ValueError(
             f"expected 4 * width * height = {4 * width * height:d} RGBA values for a "
             f"{width:d}x{height:d} image, got {len(rgba):d}"
         )
+    longest = max(width, height)
+    k = -(-longest // MAX_SIDE) if longest > MAX_SIDE else 1
     width, height, rgba = shrink_large_image(width, height, rgba)
     if not isinstance(rgba, bytes):
         rgba = bytes(rgba)
@@ -644,15 +639,58 @@ def to_mnist(width, height, rgba):
         if evened is not grey:
             grey, paper = evened, paper_level(width, height, evened)
     full_ink = ink_level(contrast_counts(histogram(grey), paper, dark))
-    ink = ink_map(grey, paper, dark, full_ink)
+    return width, height, ink_map(grey, paper, dark, full_ink), k
+
+
+def prepare_digit(rows, deskew=False):
+    """Steps 7-8 (and deskewing): cropped ink rows (0..255) -> the network's 784 inputs.
+
+    With ``deskew`` the 28x28 result is also sheared upright and re-centred by its centre of
+    mass (``tinynet.images.deskew.deskew``), on its 0..255 grey levels exactly as the training
+    images are, then scaled back to [0, 1].
+    """
+    x = place_by_centre_of_mass(fit_in_box(rows))
+    if deskew:
+        x = deskew_input(x)
+    return x
+
+
+def deskew_input(x):
+    """A 784-float input (0..1) deskewed the way training images are: as 0..255 bytes."""
+    from .deskew import deskew  # only when asked for: predict stays quick to start
+
+    return [v / 255 for v in deskew(bytes(round(255 * v) for v in x))]
+
+
+def to_mnist(width, height, rgba, deskew=False):
+    """Turn an RGBA image into the network's input: 784 floats in [0, 1].
+
+    ``rgba`` is a flat row-major list or bytes of 8-bit R, G, B, A values
+    (what ``tinynet.images.png.decode`` returns).  The result is a 28x28 image,
+    row-major, 0 = background and 1 = ink, prepared like MNIST: the ink is
+    found whatever the colours (dark on light, light on dark, coloured
+    ink, transparent background) and however the paper is lit, cropped,
+    scaled to fit 20x20 keeping its aspect ratio, and placed with its
+    centre of mass at (14, 14).  With ``deskew=True`` the result is then
+    sheared upright (see ``tinynet.images.deskew``), as for a network trained
+    on deskewed digits.
+
+    Images larger than 512 pixels on a side (photos) are first
+    block-averaged down to at most 512 (see ``shrink_large_image``), so a
+    4000x3000 photo takes about a second rather than a minute; a 300x300
+    drawing takes a few milliseconds.
+
+    Raises NoDigitError if no ink is found, ValueError if ``rgba`` does not
+    hold ``4 * width * height`` values.
+    """
+    width, height, ink, _ = ink_image(width, height, rgba)
     box = bounding_box(width, height, ink)
-    digit = fit_in_box(crop(width, ink, box))
-    return place_by_centre_of_mass(digit)
+    return prepare_digit(crop(width, ink, box), deskew)
 
 
-def to_mnist_bytes(width, height, rgba):
+def to_mnist_bytes(width, height, rgba, deskew=False):
     """Like ``to_mnist`` but as 784 bytes 0..255, the way MNIST stores its pixels."""
-    return bytes(round(255 * v) for v in to_mnist(width, height, rgba))
+    return bytes(round(255 * v) for v in to_mnist(width, height, rgba, deskew))
 
 
 ASCII_RAMP = " .:-=+*#%@"
