@@ -1,4 +1,8 @@
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -52,7 +56,7 @@ def test_a_broken_weights_file_gets_a_clear_error(tmp_path, changes, words):
     [
         (b"", "empty"),
         (b'{"format": "tinynet", "weights": [', "not valid JSON"),
-        (b"\xff\xfe garbage", "not valid JSON"),
+        (b"\xff\xfe garbage", "not UTF-8"),
         (b"[1, 2]", "not a tinynet weights file"),
         (
             b'{"format": "tinynet", "version": 1, "sizes": [1, 1], "weights": [[[NaN]]], '
@@ -131,3 +135,123 @@ def test_a_missing_pretrained_file_says_how_to_make_one(monkeypatch, tmp_path):
     monkeypatch.setattr(weights, "PRETRAINED", tmp_path / "pretrained.json")
     with pytest.raises(WeightsError, match="no such file .give --weights FILE"):
         weights.load()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile files: every one is refused in one line, quickly and without filling memory
+# ---------------------------------------------------------------------------------------------
+
+
+def one_line_error(path, loader=weights.load):
+    with pytest.raises(WeightsError) as e:
+        loader(path)
+    message = str(e.value)
+    assert "\n" not in message and str(path) in message and len(message) < 300
+    return message
+
+
+@pytest.mark.parametrize(
+    "number, words",
+    [
+        ("1" * 400, "400 digits"),
+        ("-" + "9" * 41, "41 digits"),
+        ("1e400", "too large"),
+        ("-1e400", "too large"),
+        ("NaN", "NaN is not a number"),
+        ("Infinity", "Infinity is not a number"),
+        ("-Infinity", "Infinity is not a number"),
+    ],
+)
+def test_numbers_json_cannot_hold_are_refused_in_one_line(tmp_path, number, words):
+    path = saved(tmp_path)
+    text = path.read_text().replace('"biases": [[', f'"biases": [[{number}, ', 1)
+    path.write_text(text)
+    assert words in one_line_error(path, weights.load_dict)
+
+
+def test_a_long_but_allowed_integer_is_read(tmp_path):
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps({"n": 10**39, "m": -(10**39)}))
+    assert weights.load_dict(path) == {"n": 10**39, "m": -(10**39)}
+
+
+@pytest.mark.parametrize("depth", [10_000, 200_000])
+def test_deep_nesting_is_refused_in_one_line(tmp_path, depth):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * depth + "]" * depth)
+    assert "nested too deeply" in one_line_error(path)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = saved(tmp_path)
+    size = path.stat().st_size
+    monkeypatch.setattr(weights, "MAX_BYTES", size)
+    assert weights.load(path).sizes == [4, 3, 2]  # exactly at the limit: read
+    monkeypatch.setattr(weights, "MAX_BYTES", size - 1)
+    assert "more than the" in one_line_error(path)
+
+
+def test_a_sparse_huge_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(3 * 1024**3)  # 3 GB of zeros, taking no disk space
+    assert f"{3 * 1024**3:,d} bytes, more than" in one_line_error(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_is_refused(tmp_path):
+    assert "not a regular file" in one_line_error("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    code = (
+        "import sys; from tinynet import weights\n"
+        "try:\n    weights.load(sys.argv[1])\n"
+        "except weights.WeightsError as e:\n    print(e)\n"
+    )
+    started = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(fifo)], capture_output=True, text=True, timeout=30
+    )
+    assert "not a regular file" in out.stdout, out
+    assert time.time() - started < 30
+
+
+def test_a_checkpoint_given_as_weights_says_how_to_resume_it(tmp_path):
+    net = network.new_network([784, 3, 10], seed=1)
+    path = tmp_path / "w.json.checkpoint.json"
+    weights.write_json_atomic(
+        path, {"format": "tinynet-checkpoint", "network": weights.to_dict(net), "epoch": 1}
+    )
+    message = one_line_error(path, weights.load_digit_reader)
+    assert "training checkpoint" in message
+    assert f"python -m tinynet.train --resume {path}" in message
+
+
+@pytest.mark.parametrize("training", ["text", 3, [1, 2], True])
+def test_a_training_record_that_is_not_an_object_is_refused(tmp_path, training):
+    path = saved(tmp_path, training=training)
+    assert '"training" must be an object' in one_line_error(path, weights.load_digit_reader)
+
+
+@pytest.mark.parametrize("training", [None, {}, {"seed": 1, "history": [{"epoch": 1}]}])
+def test_a_missing_or_plain_training_record_is_read(tmp_path, training):
+    path = saved(tmp_path, training=training)
+    assert weights.load_with_info(path)[1].get("training") == training
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"cost": ["quadratic"]}, "unknown cost"),
+        ({"cost": {"a": 1}}, "unknown cost"),
+        ({"version": True}, "unsupported version"),
+        ({"format": "x" * 1000}, "not a tinynet weights file"),
+        ({"sizes": [4, True, 2]}, "sizes"),
+    ],
+)
+def test_odd_types_in_the_header_are_refused_in_one_short_line(tmp_path, changes, words):
+    assert words in one_line_error(saved(tmp_path, **changes))

@@ -9,13 +9,25 @@ the bias of neuron i of layer l+1 (see network.py). `training` records how the f
 
 import json
 import math
+import os
+import stat
 from pathlib import Path
 
 from .network import COSTS, DEFAULT_COST, Network
 from .support.files import write_atomic
 
 FORMAT, VERSION = "tinynet", 1
+CHECKPOINT_FORMAT = "tinynet-checkpoint"  # what train.py writes while training (see --resume)
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "tinynet-784-16-16-10.json"
+
+
+# The largest weights or checkpoint file read: the shipped 784-16-16-10 file is 286 KB, a
+# 784-100-10 network about 1.8 MB and its checkpoint about 3 MB. 16 MB is room for a
+# 784-300-100-10 checkpoint, and decoding even a hostile file this big stays under 300 MB of
+# memory and a few seconds (benchmarks/file_limits.py).
+MAX_BYTES = 16 * 1024 * 1024
+# The longest integer read. Checkpoints hold the first layer as w·2⁴⁰ (about 14 digits).
+MAX_DIGITS = 40
 
 
 class WeightsError(Exception):
@@ -53,41 +65,53 @@ def from_dict(d, where="weights file"):
 
     if not isinstance(d, dict):
         fail("not a tinynet weights file (the JSON is not an object)")
+    if d.get("format") == CHECKPOINT_FORMAT:
+        fail(
+            f"this is a training checkpoint; resume it with `python -m tinynet.train --resume "
+            f"{where}`, or use its finished weights file"
+        )
     if d.get("format") != FORMAT:
         fail(
-            'not a tinynet weights file ("format" is {!r}, expected {!r})'.format(
-                d.get("format"), FORMAT
-            )
+            f'not a tinynet weights file ("format" is {_short(d.get("format"))}, '
+            f"expected {FORMAT!r})"
         )
-    if d.get("version") != VERSION:
-        fail(f"unsupported version {d.get('version')!r} (this tinynet reads version {VERSION:d})")
+    version = d.get("version")
+    if not _is_whole(version) or version != VERSION:
+        fail(f"unsupported version {_short(version)} (this tinynet reads version {VERSION:d})")
     if d.get("activation", "sigmoid") != "sigmoid":
-        fail("unsupported activation {!r} (only sigmoid)".format(d.get("activation")))
-    if d.get("cost", "quadratic") not in COSTS:
-        fail("unknown cost {!r}".format(d.get("cost")))
+        fail(f"unsupported activation {_short(d.get('activation'))} (only sigmoid)")
+    cost = d.get("cost", "quadratic")
+    if not isinstance(cost, str) or cost not in COSTS:
+        fail(f"unknown cost {_short(cost)}")
+    training = d.get("training")
+    if training is not None and not isinstance(training, dict):
+        fail(
+            f'"training" must be an object (a record of how the file was made), '
+            f"not {_short(training)}"
+        )
     sizes = d.get("sizes")
     if (
         not isinstance(sizes, list)
         or len(sizes) < 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
+        or not all(_is_whole(n) and n > 0 for n in sizes)
     ):
         fail('"sizes" must be a list of at least two positive whole numbers')
     w, b = d.get("weights"), d.get("biases")
     if not isinstance(w, list) or len(w) != len(sizes) - 1:
-        fail(f'"weights" must hold {len(sizes) - 1:d} matrices for sizes {sizes}')
+        fail(f'"weights" must hold {len(sizes) - 1:d} matrices for sizes {_short(sizes)}')
     if not isinstance(b, list) or len(b) != len(sizes) - 1:
-        fail(f'"biases" must hold {len(sizes) - 1:d} vectors for sizes {sizes}')
+        fail(f'"biases" must hold {len(sizes) - 1:d} vectors for sizes {_short(sizes)}')
     for l in range(len(sizes) - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
         if not isinstance(w[l], list) or len(w[l]) != n_out:
-            fail(f"weights[{l:d}] must have {n_out:d} rows (sizes {sizes})")
+            fail(f"weights[{l:d}] must have {n_out:d} rows (sizes {_short(sizes)})")
         for i, row in enumerate(w[l]):
             if not isinstance(row, list) or len(row) != n_in:
-                fail(f"weights[{l:d}][{i:d}] must have {n_in:d} numbers (sizes {sizes})")
+                fail(f"weights[{l:d}][{i:d}] must have {n_in:d} numbers (sizes {_short(sizes)})")
             if not _all_finite(row):
                 fail(f"weights[{l:d}][{i:d}] holds something that is not a finite number")
         if not isinstance(b[l], list) or len(b[l]) != n_out:
-            fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {sizes})")
+            fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {_short(sizes)})")
         if not _all_finite(b[l]):
             fail(f"biases[{l:d}] holds something that is not a finite number")
     w = [[list(map(float, row)) for row in w_l] for w_l in w]
@@ -95,17 +119,64 @@ def from_dict(d, where="weights file"):
     return Network(sizes, w, b)
 
 
+def _is_whole(x):
+    """An int that is not a bool (JSON true/false decode to bools, which are ints in Python)."""
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def _all_finite(values):
-    """Every value is an int or float (not a bool, string, list…) and finite."""
+    """Every value is an int or float (not a bool, string, list…) and finite.
+
+    (Integers are already at most MAX_DIGITS long, so float(n) cannot overflow.)"""
     return set(map(type, values)) <= {int, float} and all(map(math.isfinite, values))
 
 
+def _short(value, limit=60):
+    """repr(value), cut to `limit` characters: an error message stays one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def load_dict(path=None):
-    """Read and decode a weights file as a dict (not yet checked). Default: the pretrained file."""
+    """Read and decode a weights or checkpoint file as a dict (not yet checked).
+
+    Default: the pretrained file. Safe with any file: it must be a regular file of at most
+    MAX_BYTES (checked before reading; a pipe or device is refused without waiting on it), UTF-8
+    JSON, with no number JSON cannot hold exactly (no NaN, Infinity, 1e400 or integers longer
+    than MAX_DIGITS digits) and nested at most as deep as Python's recursion limit allows.
+    Anything else is a WeightsError with one line naming the file.
+    """
     path = Path(path) if path is not None else PRETRAINED
+    data = _read_bounded(path)
+    if not data.strip():
+        raise WeightsError(f"{path}: file is empty")
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise WeightsError(
+            f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
+        )
+    del data
+    try:
+        return json.loads(
+            text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant
+        )
+    except ValueError as e:
+        raise WeightsError(
+            f"{path}: not valid JSON ({_one_line(e)}); the file is damaged or not a weights file"
+        )
+    except RecursionError:
+        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file")
+
+
+def _read_bounded(path):
+    """The bytes of a regular file of at most MAX_BYTES; WeightsError (one line) otherwise.
+
+    The file is looked at (stat) before it is opened, and opened without blocking, so a named
+    pipe, a terminal or /dev/zero is refused at once instead of hanging or filling memory.
+    """
+    try:
+        st = os.stat(path)
     except FileNotFoundError:
         hint = (
             " (give --weights FILE, e.g. one made by python -m tinynet.train)"
@@ -113,26 +184,66 @@ def load_dict(path=None):
             else ""
         )
         raise WeightsError(f"{path}: no such file{hint}")
-    except IsADirectoryError:
-        raise WeightsError(f"{path}: is a directory, not a weights file")
     except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {e.strerror or e}")
-    if not data.strip():
-        raise WeightsError(f"{path}: file is empty")
-    try:
-        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError) as e:
+        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+    if stat.S_ISDIR(st.st_mode):
+        raise WeightsError(f"{path}: is a directory, not a weights file")
+    if not stat.S_ISREG(st.st_mode):
         raise WeightsError(
-            "{}: not valid JSON ({}); the file is damaged or not a weights file".format(
-                path, str(e).split("\n")[0]
-            )
+            f"{path}: not a regular file (a pipe, device or socket?), not a weights file"
         )
-    except RecursionError:
-        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file")
+    too_big = (
+        f"{path}: {{}} bytes, more than the {MAX_BYTES:,d} a weights or checkpoint file may have"
+    )
+    if st.st_size > MAX_BYTES:
+        raise WeightsError(too_big.format(f"{st.st_size:,d}"))
+    try:
+        # O_NONBLOCK: should the file have been swapped for a pipe since stat(), open() does not
+        # wait for a writer; fstat() below then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise WeightsError(f"{path}: not a regular file, not a weights file")
+        with os.fdopen(fd, "rb") as f:
+            fd = None
+            data = f.read(MAX_BYTES + 1)  # a file still growing cannot get past the limit
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+    finally:
+        if fd is not None:
+            os.close(fd)
+    if len(data) > MAX_BYTES:
+        raise WeightsError(too_big.format("over " + format(MAX_BYTES, ",d")))
+    return data
+
+
+def _parse_int(text):
+    """json's hook for integers: refuse ones longer than MAX_DIGITS digits (float() of a
+    400-digit integer overflows, and Python refuses to even read 4,300 digits)."""
+    if len(text) > MAX_DIGITS + 1 and len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-')):d} digits (at most {MAX_DIGITS:d})")
+    return int(text)
+
+
+def _parse_float(text):
+    """json's hook for numbers with a fraction or exponent: refuse 1e400 and the like, which
+    would become infinity."""
+    x = float(text)
+    if not math.isfinite(x):
+        raise ValueError(f"{text[:20]} is too large for a float")
+    return x
 
 
 def _refuse_constant(name):
     raise ValueError(f"{name} is not a number")
+
+
+def _one_line(e):
+    """The first line of an exception's message (json's say where the problem is)."""
+    text = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return " ".join(str(text).split("\n")[0].split())
 
 
 def load(path=None):
