@@ -255,3 +255,133 @@ def test_a_missing_or_plain_training_record_is_read(tmp_path, training):
 )
 def test_odd_types_in_the_header_are_refused_in_one_short_line(tmp_path, changes, words):
     assert words in one_line_error(saved(tmp_path, **changes))
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic writes: a writer killed outright leaves a temporary file the next write removes
+# ---------------------------------------------------------------------------------------------
+
+SLOW_WRITER = """
+import sys, time
+from tinynet.support.files import write_atomic
+
+def chunks():
+    yield b"new " * 1000
+    print("writing", flush=True)
+    time.sleep(60)
+    yield b"never written"
+
+write_atomic(sys.argv[1], chunks())
+"""
+
+
+def temporaries(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(files.TMP_SUFFIX))
+
+
+def test_a_writer_killed_mid_write_leaves_a_temporary_file_the_next_write_removes(tmp_path):
+    import signal
+
+    path = tmp_path / "w.json"
+    path.write_bytes(b"old")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout.readline() == "writing\n"
+        os.kill(writer.pid, signal.SIGKILL)
+    finally:
+        writer.wait(timeout=30)
+        writer.stdout.close()
+    assert writer.returncode == -signal.SIGKILL
+    left = temporaries(tmp_path)
+    assert len(left) == 1 and left[0].startswith(f".w.json.{writer.pid:d}-"), left
+    assert path.read_bytes() == b"old"  # the old file is untouched
+
+    files.write_atomic(path, b"newer")
+    assert path.read_bytes() == b"newer"
+    assert temporaries(tmp_path) == []
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_writers_killed_at_any_moment_leave_nothing_after_the_next_write(tmp_path, trial):
+    import random
+    import signal
+
+    path = tmp_path / "big.bin"
+    payload_code = (
+        "import sys\nfrom tinynet.support.files import write_atomic\n"
+        "print('start', flush=True)\n"
+        "write_atomic(sys.argv[1], [b'x' * (1 << 20)] * 200)\n"
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", payload_code, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        writer.stdout.readline()
+        time.sleep(random.Random(trial).uniform(0.0, 0.3))
+        os.kill(writer.pid, signal.SIGKILL)
+    finally:
+        writer.wait(timeout=60)
+        writer.stdout.close()
+    files.write_atomic(path, b"after")
+    assert path.read_bytes() == b"after"
+    assert [p.name for p in tmp_path.iterdir()] == ["big.bin"]
+
+
+def test_a_live_writers_fresh_temporary_file_is_left_alone(tmp_path):
+    path = tmp_path / "w.json"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".w.json.{sleeper.pid:d}-0123abcd{files.TMP_SUFFIX}"
+        live.write_bytes(b"being written")
+        files.write_atomic(path, b"one")
+        assert live.exists()  # a concurrent writer is not harmed
+        idle = time.time() - files.STALE_SECONDS - 5
+        os.utime(live, (idle, idle))
+        files.write_atomic(path, b"two")
+        assert not live.exists()  # untouched for too long: left over, removed
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_only_our_temporary_files_for_this_path_are_removed(tmp_path):
+    dead = 2**22 + 12345  # above Linux's default pid_max of 4,194,304: no such process
+    ours = [f".w.json.{dead:d}-00ff{files.TMP_SUFFIX}", f".w.json.{dead:d}.00ff.part"]
+    others = [
+        f".v.json.{dead:d}-00ff{files.TMP_SUFFIX}",  # another file's
+        f".w.json.{dead:d}-00ff.tmp",  # not our suffix
+        f"w.json.{dead:d}-00ff{files.TMP_SUFFIX}",  # not hidden
+        ".w.json.abc-00ff" + files.TMP_SUFFIX,  # no pid
+        "w.json.bak",
+    ]
+    for name in ours + others:
+        (tmp_path / name).write_bytes(b"x")
+    files.write_atomic(tmp_path / "w.json", b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(others + ["w.json"])
+
+
+def test_write_atomic_streams_an_iterable_and_cleans_up_when_it_fails(tmp_path):
+    path = tmp_path / "s.bin"
+    files.write_atomic(path, (bytes([i]) * 10 for i in range(3)))
+    assert path.read_bytes() == b"\0" * 10 + b"\1" * 10 + b"\2" * 10
+
+    def failing():
+        yield b"partial"
+        raise ValueError("source broke")
+
+    with pytest.raises(ValueError):
+        files.write_atomic(path, failing())
+    assert path.read_bytes() == b"\0" * 10 + b"\1" * 10 + b"\2" * 10
+    assert [p.name for p in tmp_path.iterdir()] == ["s.bin"]
+
+
+@pytest.mark.skipif(not hasattr(os, "umask"), reason="POSIX permissions")
+def test_write_atomic_gives_the_usual_permissions(tmp_path):
+    old = os.umask(0o027)
+    try:
+        files.write_atomic(tmp_path / "p", b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "p").stat().st_mode & 0o777 == 0o640
