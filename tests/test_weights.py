@@ -385,3 +385,51 @@ def test_write_atomic_gives_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "p").stat().st_mode & 0o777 == 0o640
+
+
+# ---------------------------------------------------------------------------------------------
+# support.cli.run: where every command ends
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error, status, line",
+    [
+        (OSError(5, "Input/output error", "/media/w.json"), 2, "/media/w.json: Input/output error"),
+        (PermissionError(13, "Permission denied", "a.png"), 2, "a.png: Permission denied"),
+        (OSError(28, "No space left on device"), 2, "No space left on device"),
+        (MemoryError(), 1, "out of memory"),
+    ],
+)
+def test_run_ends_an_os_or_memory_error_in_one_line(capsys, error, status, line):
+    from tinynet.support.cli import run
+
+    def main():
+        raise error
+
+    with pytest.raises(SystemExit) as exit:
+        run(main)
+    assert exit.value.code == status
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and line in err and err.count("\n") == 1, err
+
+
+def test_run_lets_a_bug_show_its_traceback():
+    from tinynet.support.cli import run
+
+    def main():
+        return {}["bug"]
+
+    with pytest.raises(KeyError):
+        run(main)
+
+
+def test_a_command_given_a_device_as_weights_says_so_in_one_line(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "tinynet.predict", "--weights", os.devnull, "x.png"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "not a regular file" in out.stderr and out.stderr.count("\n") == 1, out.stderr
