@@ -204,11 +204,16 @@ def _read_bounded(path):
     except OSError as e:
         raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise WeightsError(f"{path}: not a regular file, not a weights file")
         with os.fdopen(fd, "rb") as f:
             fd = None
-            data = f.read(MAX_BYTES + 1)  # a file still growing cannot get past the limit
+            # Ask for the size stat() gave, plus one byte to notice a file still growing; then,
+            # should it have grown, for at most the rest of the limit.
+            data = f.read(min(st.st_size, MAX_BYTES) + 1)
+            if len(data) > st.st_size:
+                data += f.read(MAX_BYTES + 1 - len(data))
     except OSError as e:
         raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
     finally:
