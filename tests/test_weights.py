@@ -1,10 +1,14 @@
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinynet import network, weights
 from tinynet.support import files
@@ -433,3 +437,30 @@ def test_a_command_given_a_device_as_weights_says_so_in_one_line(tmp_path):
     )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "not a regular file" in out.stderr and out.stderr.count("\n") == 1, out.stderr
+
+
+digits = st.text("0123456789", min_size=1, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.builds(
+        "{}{}{}{}".format,
+        st.sampled_from(["", "-"]),
+        st.just("0") | st.builds("{}{}".format, st.sampled_from("123456789"), digits | st.just("")),
+        st.just("") | st.builds(".{}".format, digits),
+        st.just("")
+        | st.builds(
+            "{}{}{}".format,
+            st.sampled_from("eE"),
+            st.sampled_from(["", "+", "-"]),
+            st.text("0123456789", min_size=1, max_size=4),
+        ),
+    )
+)
+def test_numbers_skip_the_checking_hooks_only_when_they_cannot_need_them(text):
+    """load_dict decodes without its number hooks when no number could be refused by them."""
+    if not weights._SUSPECT.search(text.encode()):
+        assert math.isfinite(float(text))
+        if re.fullmatch(r"-?[0-9]+", text):
+            assert len(text.lstrip("-")) <= weights.MAX_DIGITS

@@ -10,6 +10,7 @@ the bias of neuron i of layer l+1 (see network.py). `training` records how the f
 import json
 import math
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -22,10 +23,10 @@ PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "tinynet-78
 
 
 # The largest weights or checkpoint file read: the shipped 784-16-16-10 file is 286 KB, a
-# 784-100-10 network about 1.8 MB and its checkpoint about 3 MB. 16 MB is room for a
-# 784-300-100-10 checkpoint, and decoding even a hostile file this big stays under 300 MB of
-# memory and a few seconds (benchmarks/file_limits.py).
-MAX_BYTES = 16 * 1024 * 1024
+# 784-100-10 network about 1.8 MB and its checkpoint about 3 MB. 8 MB is room for a 784-450-10
+# network, and decoding even a hostile file this big (millions of empty lists, say) stays under
+# 300 MB of memory and 5 s (benchmarks/file_limits.py; 16 MB would not).
+MAX_BYTES = 8 * 1024 * 1024
 # The longest integer read. Checkpoints hold the first layer as w·2⁴⁰ (about 14 digits).
 MAX_DIGITS = 40
 
@@ -156,10 +157,13 @@ def load_dict(path=None):
         raise WeightsError(
             f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
         )
-    del data
+    # The hooks that refuse long integers and floats too large for a float cost a Python call
+    # per number; only a file with a run of over MAX_DIGITS digits or an exponent of 100 or more
+    # can hold such a number (below that, |x| < 10⁴¹ · 10⁹⁹), so only such a file needs them.
+    hooks = {"parse_int": _parse_int, "parse_float": _parse_float}
     try:
         return json.loads(
-            text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant
+            text, parse_constant=_refuse_constant, **(hooks if _SUSPECT.search(data) else {})
         )
     except ValueError as e:
         raise WeightsError(
@@ -222,6 +226,9 @@ def _read_bounded(path):
     if len(data) > MAX_BYTES:
         raise WeightsError(too_big.format("over " + format(MAX_BYTES, ",d")))
     return data
+
+
+_SUSPECT = re.compile(rb"[0-9]{%d}|[eE]\+?0*[1-9][0-9][0-9]" % (MAX_DIGITS + 1))
 
 
 def _parse_int(text):
