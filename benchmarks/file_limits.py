@@ -109,6 +109,9 @@ def make_cases(folder):
 
     path = fill(folder / "deep.json", b"", b"[", b"")
     cases.append((f"weights [[[[… ({path.stat().st_size:,d} B)", "weights", path))
+    depth = weights.MAX_CONTAINERS
+    path = fill(folder / "deep-under.json", b"", b"[", b"", limit=depth)
+    cases.append((f"weights [[[[… ({depth:,d} deep: under the count)", "weights", path))
     path = folder / "over-limit.json"
     with open(path, "wb") as f:
         f.truncate(500 * 1024 * 1024)

@@ -179,7 +179,7 @@ def test_a_long_but_allowed_integer_is_read(tmp_path):
     assert weights.load_dict(path) == {"n": 10**39, "m": -(10**39)}
 
 
-@pytest.mark.parametrize("depth", [10_000, 200_000])
+@pytest.mark.parametrize("depth", [10_000, 99_000])
 def test_deep_nesting_is_refused_in_one_line(tmp_path, depth):
     path = tmp_path / "deep.json"
     path.write_text("[" * depth + "]" * depth)
@@ -464,3 +464,13 @@ def test_numbers_skip_the_checking_hooks_only_when_they_cannot_need_them(text):
         assert math.isfinite(float(text))
         if re.fullmatch(r"-?[0-9]+", text):
             assert len(text.lstrip("-")) <= weights.MAX_DIGITS
+
+
+@pytest.mark.parametrize("item", [b"[],", b"{},", b'{"k":0},'])
+def test_millions_of_tiny_lists_objects_or_keys_are_refused_before_decoding(tmp_path, item):
+    path = tmp_path / "tiny.json"
+    n = weights.MAX_CONTAINERS + 1
+    path.write_bytes(b"[" + item * n + b"0]")
+    assert "lists, objects or keys, more than the 100,000" in one_line_error(path)
+    path.write_bytes(b"[" + item * (weights.MAX_CONTAINERS // 2 - 1) + b"0]")
+    assert isinstance(weights.load_dict(path), list)  # under the limit: decoded

@@ -27,6 +27,8 @@ PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "tinynet-78
 # network, and decoding even a hostile file this big (millions of empty lists, say) stays under
 # 300 MB of memory and 5 s (benchmarks/file_limits.py; 16 MB would not).
 MAX_BYTES = 8 * 1024 * 1024
+# The most lists, objects and keys: a 784-469-10 network, the largest that fits, has 484 lists.
+MAX_CONTAINERS = 100_000
 # The longest integer read. Checkpoints hold the first layer as w·2⁴⁰ (about 14 digits).
 MAX_DIGITS = 40
 
@@ -151,6 +153,15 @@ def load_dict(path=None):
     data = _read_bounded(path)
     if not data.strip():
         raise WeightsError(f"{path}: file is empty")
+    # Millions of tiny lists, objects or keys would take far more memory than the same bytes of
+    # numbers; a real file has one list per neuron and a few dozen keys. (Counted in C, over the
+    # whole text: a bracket or colon inside a string counts too, which only overestimates.)
+    containers, keys = data.count(b"[") + data.count(b"{"), data.count(b":")
+    if containers > MAX_CONTAINERS or keys > MAX_CONTAINERS:
+        raise WeightsError(
+            f"{path}: {max(containers, keys):,d} lists, objects or keys, more than the "
+            f"{MAX_CONTAINERS:,d} a weights or checkpoint file may have; not a weights file"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
