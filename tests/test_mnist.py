@@ -822,3 +822,36 @@ def test_kaggle_not_text(tmp_path):
     with pytest.raises(DataError) as error:
         mnist.read_kaggle_csv(path)
     assert_one_line_naming(error, path)
+
+
+def test_kaggle_endless_blank_lines_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_CSV_ROWS", 10)
+    text = kaggle_csv(random_rows(2, labels=True)) + "\n" * 30
+    path = write_file(tmp_path / "train.csv", text.encode(), True)
+    with pytest.raises(DataError, match="line 21: more than 20 lines") as error:
+        mnist.read_kaggle_csv(path)
+    assert_one_line_naming(error, path)
+
+
+def test_checksums_of_a_gzip_bomb_stop_at_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_IDX_BYTES", 1 << 20)
+    folder = tmp_path / "data"
+    write_mnist_like(folder, "test", count=2)
+    write_mnist_like(folder, "train", count=2)
+    bomb = folder / mnist.FILES["train"][0]
+    bomb.write_bytes(gzip.compress(bytes(3 << 20), compresslevel=1))
+    with pytest.raises(DataError, match="more than 1,049,60[0-9] bytes once decompressed") as e:
+        mnist.checksums(folder)
+    assert_one_line_naming(e, bomb)
+
+
+def test_a_download_that_is_a_gzip_bomb_is_refused(tmp_path, serve_with, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_IDX_BYTES", 1 << 20)
+    bomb = gzip.compress(bytes(3 << 20), compresslevel=1)
+    url = serve_with(lambda h: answer(h, bomb, length=len(bomb)))
+    set_mirrors(monkeypatch, url)
+    folder = tmp_path / "data"
+    with pytest.raises(DataError, match="the download: more than .* once decompressed") as e:
+        mnist.ensure_files(folder, kinds=("test",))
+    assert_one_line_naming(e, folder)
+    assert list(folder.iterdir()) == []

@@ -502,9 +502,11 @@ def _check_download(data, name):
     """None if the downloaded bytes are the genuine file, else what is wrong with them."""
     compressed = data[:2] == GZIP_MAGIC
     try:
-        digest = _sha256_of_stream(io.BytesIO(data), compressed)
+        digest = _sha256_of_stream(io.BytesIO(data), compressed, "the download")
     except (OSError, EOFError, zlib.error) as e:
         return f"corrupt gzip data ({_one_line(e)})"
+    except DataError as e:
+        return str(e)
     if digest != SHA256[name]:
         return "checksum mismatch, the download is corrupt"
     return None
@@ -543,20 +545,31 @@ def _content_sha256(path):
         try:
             compressed = _is_gzip(path)
             with open(path, "rb") as raw:
-                _known_sha256[key] = _sha256_of_stream(raw, compressed)
+                _known_sha256[key] = _sha256_of_stream(raw, compressed, path)
         except (OSError, EOFError, zlib.error) as e:
             raise _read_error(path, compressed, e) from e
     return _known_sha256[key]
 
 
-def _sha256_of_stream(stream, compressed):
-    """SHA-256 of a binary stream's content, decompressing it first if it is gzip'ed."""
+def _sha256_of_stream(stream, compressed, where):
+    """SHA-256 of a binary stream's content, decompressing it first if it is gzip'ed.
+
+    DataError (naming `where`) past MAX_IDX_BYTES of content plus the largest IDX header: no
+    MNIST file is that big, and a small gzip bomb would otherwise keep us decompressing."""
     hasher = hashlib.sha256()
     f = gzip.GzipFile(fileobj=stream, mode="rb") if compressed else stream
+    limit = MAX_IDX_BYTES + 4 + 4 * 255
+    done = 0
     while True:
         block = f.read(_BLOCK)
         if not block:
             return hasher.hexdigest()
+        done += len(block)
+        if done > limit:
+            raise DataError(
+                f"{where}: more than {limit:,d} bytes{' once decompressed' if compressed else ''}"
+                f"; not an MNIST file"
+            )
         hasher.update(block)
 
 
@@ -678,6 +691,11 @@ def _text_lines(f, path):
         line = f.readline(MAX_CSV_LINE + 1)
         if not line:
             return
+        if number > 2 * MAX_CSV_ROWS:  # blank lines do not count as rows, but take time
+            raise DataError(
+                f"{path}, line {number}: more than {2 * MAX_CSV_ROWS:,d} lines; "
+                f"not a Kaggle digits CSV file"
+            )
         if "\0" in line:
             raise DataError(f"{path}, line {number}: binary data (a NUL byte), not a CSV text file")
         if len(line) > MAX_CSV_LINE and not line.endswith("\n"):
