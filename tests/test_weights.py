@@ -65,7 +65,7 @@ def test_a_broken_weights_file_gets_a_clear_error(tmp_path, changes, words):
         (
             b'{"format": "tinynet", "version": 1, "sizes": [1, 1], "weights": [[[NaN]]], '
             b'"biases": [[0]]}',
-            "not valid JSON",
+            "holds NaN",
         ),
     ],
 )
@@ -157,13 +157,15 @@ def one_line_error(path, loader=weights.load):
 @pytest.mark.parametrize(
     "number, words",
     [
-        ("1" * 400, "400 digits"),
-        ("-" + "9" * 41, "41 digits"),
-        ("1e400", "too large"),
-        ("-1e400", "too large"),
-        ("NaN", "NaN is not a number"),
-        ("Infinity", "Infinity is not a number"),
-        ("-Infinity", "Infinity is not a number"),
+        ("1" * 400, "holds an integer of 400 digits (at most 40)"),
+        ("-" + "9" * 41, "holds an integer of 41 digits"),
+        ("9" * 41, "holds an integer of 41 digits"),
+        ("1e400", "holds 1e400, too large for a float"),
+        ("-1e400", "holds -1e400, too large for a float"),
+        ("1" * 40 + ".0e300", "too large for a float"),
+        ("NaN", "holds NaN, which JSON does not allow"),
+        ("Infinity", "holds Infinity, which JSON does not allow"),
+        ("-Infinity", "holds -Infinity, which JSON does not allow"),
     ],
 )
 def test_numbers_json_cannot_hold_are_refused_in_one_line(tmp_path, number, words):
@@ -175,8 +177,9 @@ def test_numbers_json_cannot_hold_are_refused_in_one_line(tmp_path, number, word
 
 def test_a_long_but_allowed_integer_is_read(tmp_path):
     path = tmp_path / "n.json"
-    path.write_text(json.dumps({"n": 10**39, "m": -(10**39)}))
-    assert weights.load_dict(path) == {"n": 10**39, "m": -(10**39)}
+    longest = 10**weights.MAX_DIGITS - 1  # 40 nines
+    path.write_text(json.dumps({"n": longest, "m": -longest, "x": 1e300}))
+    assert weights.load_dict(path) == {"n": longest, "m": -longest, "x": 1e300}
 
 
 @pytest.mark.parametrize("depth", [10_000, 99_000])

@@ -176,6 +176,8 @@ def load_dict(path=None):
         return json.loads(
             text, parse_constant=_refuse_constant, **(hooks if _SUSPECT.search(data) else {})
         )
+    except NumberRefused as e:
+        raise WeightsError(f"{path}: holds {e}; the file is damaged or not a weights file")
     except ValueError as e:
         raise WeightsError(
             f"{path}: not valid JSON ({_one_line(e)}); the file is damaged or not a weights file"
@@ -245,8 +247,10 @@ _SUSPECT = re.compile(rb"[0-9]{%d}|[eE]\+?0*[1-9][0-9][0-9]" % (MAX_DIGITS + 1))
 def _parse_int(text):
     """json's hook for integers: refuse ones longer than MAX_DIGITS digits (float() of a
     400-digit integer overflows, and Python refuses to even read 4,300 digits)."""
-    if len(text) > MAX_DIGITS + 1 and len(text.lstrip("-")) > MAX_DIGITS:
-        raise ValueError(f"an integer of {len(text.lstrip('-')):d} digits (at most {MAX_DIGITS:d})")
+    if len(text) > MAX_DIGITS and len(text.lstrip("-")) > MAX_DIGITS:
+        raise NumberRefused(
+            f"an integer of {len(text.lstrip('-')):d} digits (at most {MAX_DIGITS:d})"
+        )
     return int(text)
 
 
@@ -255,12 +259,16 @@ def _parse_float(text):
     would become infinity."""
     x = float(text)
     if not math.isfinite(x):
-        raise ValueError(f"{text[:20]} is too large for a float")
+        raise NumberRefused(f"{text[:20]}, too large for a float")
     return x
 
 
 def _refuse_constant(name):
-    raise ValueError(f"{name} is not a number")
+    raise NumberRefused(f"{name}, which JSON does not allow (not a finite number)")
+
+
+class NumberRefused(ValueError):
+    """A number in a JSON file that tinynet will not read (raised by the json hooks)."""
 
 
 def _one_line(e):
