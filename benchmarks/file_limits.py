@@ -84,34 +84,26 @@ def make_cases(folder):
     cases.append((f"shipped weights ({shipped.stat().st_size:,d} B)", "weights", shipped))
 
     start = (header([784, 16, 10]) + ', "training": {"x": [').encode()
-    for name, item in [
-        ("floats 1e1,", b"1e1,"),
-        ("small ints 0,", b"0,"),
-        ("empty lists [],", b"[],"),
-        ("empty objects {},", b"{},"),
-        ('strings "ab",', b'"ab",'),
-        ("objects with keys", None),
+    most = weights.MAX_VALUES - 100  # values: as many as the commas allow
+    few = weights.MAX_CONTAINERS - 100  # lists, objects, strings
+    for name, item, count in [
+        ("short floats 1e1,", b"1e1,", most),
+        ("long floats", b"-1.2345678901234567e-10,", None),
+        ("small ints 0,", b"0,", most),
+        ("40-digit ints", b"9" * 40 + b",", None),
+        ("empty lists [],", b"[],", few),
+        ("empty objects {},", b"{},", few),
+        ("objects with keys", b'{"k":0},', few),
+        ("strings of 160 bytes", b'"' + b"a" * 158 + b'",', few),
+        ("[[[[ (the most nesting)", b"[", few),
+        ("16 MB of 0, (over the count)", b"0,", None),
+        ("16 MB of [], (over the count)", b"[],", None),
     ]:
         path = folder / f"hostile-{len(cases)}.json"
-        if item is None:  # one object, as many distinct keys as fit
-            with open(path, "wb") as f:
-                f.write(start + b"{")
-                written, i = len(start) + 1, 0
-                while written < LIMIT - 30:
-                    entry = b'"%x":0,' % i
-                    f.write(entry)
-                    written += len(entry)
-                    i += 1
-                f.write(b'"end":0}]}}')
-        else:
-            fill(path, start, item, b"0]}}")
+        limit = LIMIT if count is None else len(start) + 10 + len(item) * count
+        fill(path, start, item, b"0]}}", limit=limit)
         cases.append((f"weights of {name} ({path.stat().st_size:,d} B)", "weights", path))
 
-    path = fill(folder / "deep.json", b"", b"[", b"")
-    cases.append((f"weights [[[[… ({path.stat().st_size:,d} B)", "weights", path))
-    depth = weights.MAX_CONTAINERS
-    path = fill(folder / "deep-under.json", b"", b"[", b"", limit=depth)
-    cases.append((f"weights [[[[… ({depth:,d} deep: under the count)", "weights", path))
     path = folder / "over-limit.json"
     with open(path, "wb") as f:
         f.truncate(500 * 1024 * 1024)

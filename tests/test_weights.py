@@ -469,11 +469,39 @@ def test_numbers_skip_the_checking_hooks_only_when_they_cannot_need_them(text):
             assert len(text.lstrip("-")) <= weights.MAX_DIGITS
 
 
-@pytest.mark.parametrize("item", [b"[],", b"{},", b'{"k":0},'])
-def test_millions_of_tiny_lists_objects_or_keys_are_refused_before_decoding(tmp_path, item):
-    path = tmp_path / "tiny.json"
-    n = weights.MAX_CONTAINERS + 1
-    path.write_bytes(b"[" + item * n + b"0]")
-    assert "lists, objects or keys, more than the 100,000" in one_line_error(path)
-    path.write_bytes(b"[" + item * (weights.MAX_CONTAINERS // 2 - 1) + b"0]")
-    assert isinstance(weights.load_dict(path), list)  # under the limit: decoded
+@pytest.mark.parametrize(
+    "item, limit, what",
+    [
+        (b"0,", "MAX_VALUES", "values"),
+        (b"[],", "MAX_CONTAINERS", "lists and objects"),
+        (b"{},", "MAX_CONTAINERS", "lists and objects"),
+        (b'"s",', "MAX_CONTAINERS", "strings"),
+    ],
+)
+def test_too_many_values_lists_or_strings_are_refused_before_decoding(
+    tmp_path, monkeypatch, item, limit, what
+):
+    monkeypatch.setattr(weights, limit, 1000)
+    path = tmp_path / "many.json"
+    path.write_bytes(b"[" + item * 1001 + b"0]")
+    assert f"more than 1,000 {what}" in one_line_error(path)
+    path.write_bytes(b"[" + item * 900 + b"0]")
+    assert len(weights.load_dict(path)) == 901  # under the limit: decoded
+
+
+def test_a_784_300_10_checkpoint_fits_the_limits(tmp_path):
+    """LeCun's 784-300-10 network, trained with python -m tinynet.train --hidden 300: its
+    checkpoint (weights, and the first layer again as whole numbers) must be readable."""
+    net = network.new_network([784, 300, 10], seed=1)
+    path = tmp_path / "w.json.checkpoint.json"
+    weights.write_json_atomic(
+        path,
+        {
+            "format": "tinynet-checkpoint",
+            "network": weights.to_dict(net),
+            "exact": [[[round(w * 2**40) for w in row] for row in net.w[0]]],
+            "history": [{"epoch": i, "cost": 0.1} for i in range(100)],
+        },
+    )
+    assert path.stat().st_size > 8 * 1024 * 1024
+    assert weights.from_dict(weights.load_dict(path)["network"]).sizes == [784, 300, 10]

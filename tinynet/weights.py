@@ -22,12 +22,17 @@ CHECKPOINT_FORMAT = "tinynet-checkpoint"  # what train.py writes while training 
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "tinynet-784-16-16-10.json"
 
 
-# The largest weights or checkpoint file read: the shipped 784-16-16-10 file is 286 KB, a
-# 784-100-10 network about 1.8 MB and its checkpoint about 3 MB. 8 MB is room for a 784-450-10
-# network, and decoding even a hostile file this big (millions of empty lists, say) stays under
-# 300 MB of memory and 5 s (benchmarks/file_limits.py; 16 MB would not).
-MAX_BYTES = 8 * 1024 * 1024
-# The most lists, objects and keys: a 784-469-10 network, the largest that fits, has 484 lists.
+# The largest weights or checkpoint file read: the shipped 784-16-16-10 file is 286 KB; a
+# 784-100-10 network 1.8 MB and its checkpoint 2.8 MB; a 784-500-10 network 8.8 MB and its
+# checkpoint 14 MB.
+MAX_BYTES = 16 * 1024 * 1024
+# Decoded, a small value costs far more memory than its bytes ("0," is 2 bytes, 8 in a list;
+# "[]," 3 bytes, 64 as a list), so the text is also limited to MAX_VALUES values (counted as its
+# commas: n values in a list need n - 1) and to MAX_CONTAINERS lists and objects and as many
+# strings (a 784-500-10 checkpoint has 790,000 numbers, about 500 lists and 100 strings).
+# Hostile files within these limits stay under 300 MB and a few seconds to decode
+# (benchmarks/file_limits.py).
+MAX_VALUES = 1_000_000
 MAX_CONTAINERS = 100_000
 # The longest integer read. Checkpoints hold the first layer as w·2⁴⁰ (about 14 digits).
 MAX_DIGITS = 40
@@ -144,24 +149,28 @@ def load_dict(path=None):
     """Read and decode a weights or checkpoint file as a dict (not yet checked).
 
     Default: the pretrained file. Safe with any file: it must be a regular file of at most
-    MAX_BYTES (checked before reading; a pipe or device is refused without waiting on it), UTF-8
-    JSON, with no number JSON cannot hold exactly (no NaN, Infinity, 1e400 or integers longer
-    than MAX_DIGITS digits) and nested at most as deep as Python's recursion limit allows.
+    MAX_BYTES (checked before reading; a pipe or device is refused without waiting on it) with
+    at most MAX_VALUES values, MAX_CONTAINERS lists and objects and as many strings, UTF-8 JSON,
+    with no number a float cannot hold (no NaN, Infinity, 1e400 or integers longer than
+    MAX_DIGITS digits), nested at most as deep as Python's recursion limit allows.
     Anything else is a WeightsError with one line naming the file.
     """
     path = Path(path) if path is not None else PRETRAINED
     data = _read_bounded(path)
     if not data.strip():
         raise WeightsError(f"{path}: file is empty")
-    # Millions of tiny lists, objects or keys would take far more memory than the same bytes of
-    # numbers; a real file has one list per neuron and a few dozen keys. (Counted in C, over the
-    # whole text: a bracket or colon inside a string counts too, which only overestimates.)
-    containers, keys = data.count(b"[") + data.count(b"{"), data.count(b":")
-    if containers > MAX_CONTAINERS or keys > MAX_CONTAINERS:
-        raise WeightsError(
-            f"{path}: {max(containers, keys):,d} lists, objects or keys, more than the "
-            f"{MAX_CONTAINERS:,d} a weights or checkpoint file may have; not a weights file"
-        )
+    # Counted in C over the whole text, before decoding: a comma, bracket or quote inside a
+    # string counts too, which only overestimates.
+    for count, limit, what in [
+        (data.count(b","), MAX_VALUES, "values"),
+        (data.count(b"[") + data.count(b"{"), MAX_CONTAINERS, "lists and objects"),
+        (data.count(b'"') // 2, MAX_CONTAINERS, "strings"),
+    ]:
+        if count > limit:
+            raise WeightsError(
+                f"{path}: more than {limit:,d} {what} ({count:,d}), more than a weights or "
+                f"checkpoint file may have; the file is damaged or not a weights file"
+            )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
