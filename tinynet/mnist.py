@@ -78,9 +78,9 @@ MAX_DOWNLOAD = 32 * 1024 * 1024  # bytes; the largest MNIST file is 9.9 MB compr
 # pixels; this leaves room for a bit more (say an extended set), and bounds what a damaged or
 # hostile header can make us read (benchmarks/file_limits.py measures the worst case).
 MAX_IDX_BYTES = 64 * 1024 * 1024
-_ITEM_OVERHEAD = (
-    48  # bytes of memory per item of a split payload besides its data (CPython: 33 + 8)
-)
+# Memory per item of a split payload besides its data: a bytes object's header and the list's
+# pointer to it (CPython: 33 + 8).
+_ITEM_OVERHEAD = 48
 # Kaggle CSV: train.csv has 42,000 rows, test.csv 28,000, none over 3.2 KB but the 7.7 KB header.
 MAX_CSV_ROWS = 100_000
 MAX_CSV_LINE = 16 * 1024  # characters
