@@ -10,7 +10,9 @@ import os
 import random
 import socket
 import struct
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -198,11 +200,62 @@ def test_truncated_payload(tmp_path, compress, cut):
 @pytest.mark.parametrize("compress", [False, True])
 @pytest.mark.parametrize("dims", [(2**32 - 1,) * 3, (1, 2**32 - 1), (2**31, 1)])
 def test_absurd_sizes_in_header(tmp_path, compress, dims):
-    """A damaged header announcing terabytes is reported as truncation, not a MemoryError."""
+    """A damaged header announcing terabytes is refused before anything is read."""
     path = write_file(tmp_path / "huge", idx_bytes(dims, bytes(3000)), compress)
     for split in (False, True):
-        with pytest.raises(DataError, match="truncated") as error:
+        with pytest.raises(DataError, match="header announces .* more than the") as error:
             mnist.read_idx(path, split=split)
+        assert_one_line_naming(error, path)
+
+
+def test_a_gzip_bomb_is_refused_without_decompressing_it(tmp_path):
+    """The probe's case: a small .gz whose header announces gigabytes and whose content goes on
+    for a long way (here 64 MB of zeros, 64 KB compressed)."""
+    header = idx_bytes((2**31, 1), b"")
+    bomb = gzip.compress(header + bytes(64 * 1024 * 1024), compresslevel=1)
+    path = write_file(tmp_path / "bomb.gz", bomb)
+    with pytest.raises(DataError, match="header announces 2147483648x1 values") as error:
+        mnist.read_idx(path)
+    assert_one_line_naming(error, path)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_header_within_the_limit_over_a_short_stream_is_truncated(tmp_path, split):
+    path = write_file(tmp_path / "short.gz", idx_bytes((60000, 28, 28), bytes(5000)), True)
+    with pytest.raises(DataError, match="truncated: .* 47040000 bytes .* only 5000") as error:
+        mnist.read_idx(path, mnist.IMAGES_MAGIC, split=split)
+    assert_one_line_naming(error, path)
+
+
+def test_the_limit_counts_the_memory_of_split_items(tmp_path):
+    content = idx_bytes((1000, 1), bytes(1000))
+    path = write_file(tmp_path / "many-tiny.idx", content)
+    assert mnist.read_idx(path, max_bytes=1000)[1] == (1000, 1)
+    with pytest.raises(DataError, match="more than the 1,000"):
+        mnist.read_idx(path, split=True, max_bytes=1000)  # 1,000 bytes objects cost more
+    assert len(mnist.read_idx(path, split=True, max_bytes=100_000)[2]) == 1000
+
+
+def test_an_uncompressed_file_is_measured_before_it_is_read(tmp_path):
+    path = tmp_path / "sparse.idx"
+    with open(path, "wb") as f:
+        f.write(idx_bytes((10, 28, 28), b""))
+        f.truncate(3 * 1024**3)  # 3 GB, almost all of it a hole: reading it would take long
+    with pytest.raises(
+        DataError, match=f"extra bytes .*[(]{3 * 1024**3 - 16 - 7840:d} more"
+    ) as error:
+        mnist.read_idx(path)
+    assert_one_line_naming(error, path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+@pytest.mark.parametrize("reader", ["read_idx", "read_kaggle_csv"])
+def test_a_named_pipe_or_device_is_refused_without_waiting(tmp_path, reader):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(DataError, match="not a regular file") as error:
+            getattr(mnist, reader)(path)
         assert_one_line_naming(error, path)
 
 
@@ -499,6 +552,122 @@ def test_file_not_on_mirror(tmp_path, serve, monkeypatch):
     assert_one_line_naming(error, folder, "--data")
 
 
+@pytest.fixture
+def serve_with():
+    """serve_with(respond) starts an HTTP server on 127.0.0.1 whose GET handler is
+    respond(handler); returns its URL. Servers stop at the end of the test."""
+    with contextlib.ExitStack() as stack:
+
+        def start(respond):
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    try:
+                        respond(self)
+                    except OSError:
+                        pass  # the client gave up: fine
+
+                def log_message(self, *args):
+                    pass
+
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            server.daemon_threads = True
+            thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+            thread.start()
+
+            def stop():
+                server.shutdown()
+                server.server_close()
+                thread.join()
+
+            stack.callback(stop)
+            return f"http://127.0.0.1:{server.server_address[1]}/"
+
+        yield start
+
+
+def answer(handler, body, length=None, pause=0.0, piece=None):
+    """Send a 200 answer: body (announced as `length` bytes; None: not announced, the end
+    of the answer then being the end of the connection), in pieces with pauses between."""
+    handler.send_response(200)
+    if length is not None:
+        handler.send_header("Content-Length", str(length))
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    piece = piece or len(body) or 1
+    for i in range(0, len(body), piece):
+        handler.wfile.write(body[i : i + piece])
+        handler.wfile.flush()
+        time.sleep(pause)
+
+
+def test_a_download_announced_as_too_big_is_refused_at_once(tmp_path, serve_with, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_DOWNLOAD", 1000)
+    url = serve_with(lambda h: answer(h, bytes(5000), length=5000))
+    set_mirrors(monkeypatch, url)
+    folder = tmp_path / "data"
+    with pytest.raises(DataError, match="offers 5,000 bytes, more than the 1,000") as error:
+        mnist.ensure_files(folder, kinds=("test",))
+    assert "no network" not in str(error.value)
+    assert_one_line_naming(error, folder, TEST_IMAGES)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_download_that_never_ends_is_cut_off_at_the_size_limit(tmp_path, serve_with, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_DOWNLOAD", 100_000)
+    url = serve_with(lambda h: answer(h, bytes(1_000_000), piece=10_000))  # no Content-Length
+    set_mirrors(monkeypatch, url)
+    folder = tmp_path / "data"
+    with pytest.raises(DataError, match="more than 100,000 bytes") as error:
+        mnist.ensure_files(folder, kinds=("test",))
+    assert_one_line_naming(error, folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_download_that_trickles_in_gives_up_at_the_deadline(tmp_path, serve_with, monkeypatch):
+    monkeypatch.setattr(mnist, "DEADLINE", 0.5)
+    url = serve_with(lambda h: answer(h, bytes(1000), length=1000, piece=10, pause=0.05))
+    set_mirrors(monkeypatch, url)
+    folder = tmp_path / "data"
+    started = time.monotonic()
+    with pytest.raises(DataError, match="gave up after 0.5 s") as error:
+        mnist.ensure_files(folder, kinds=("test",))
+    assert time.monotonic() - started < 5.0 * 2  # two files; each stops after 0.5 s or so
+    assert_one_line_naming(error, folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_download_cut_short_ends_the_progress_line_before_the_error(
+    tmp_path, serve_with, monkeypatch, capsys
+):
+    url = serve_with(lambda h: answer(h, bytes(3000), length=10_000))
+    set_mirrors(monkeypatch, url)
+
+    def progress(done, total, name):
+        sys.stderr.write(f"\rdownloading {name}: {100 * done // total:d}%")
+
+    with pytest.raises(DataError, match="incomplete download: 3000 of 10000"):
+        mnist.ensure_files(tmp_path / "data", kinds=("test",), progress=progress)
+    err = capsys.readouterr().err
+    assert err.startswith(f"\rdownloading {TEST_IMAGES}: ") and err.endswith("%\n"), err
+
+
+def test_temporary_files_of_a_killed_download_are_removed_on_the_next_run(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    dead = 2**22 + 4321  # above any Linux pid_max: no such process
+    left = [
+        f".{TEST_IMAGES}.{dead:d}.0badf00d.part",  # as older tinynets named them
+        f".{TEST_IMAGES}.{dead:d}-0badf00d.tinynet-tmp",
+        f".{TEST_LABELS}.{dead:d}-0badf00d.tinynet-tmp",
+    ]
+    for name in left:
+        (folder / name).write_bytes(b"half a download")
+    (folder / "keep.part").write_bytes(b"not ours")
+    with pytest.raises(DataError, match="no network"):
+        mnist.ensure_files(folder, kinds=("test",))  # offline: but the leftovers go anyway
+    assert [p.name for p in folder.iterdir()] == ["keep.part"]
+
+
 # ---------------------------------------------------------------------------------------------
 # The real MNIST files
 # ---------------------------------------------------------------------------------------------
@@ -613,8 +782,76 @@ def test_kaggle_bad_header(tmp_path, text):
     assert_one_line_naming(error, path)
 
 
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize(
+    "content, line",
+    [
+        (b"\x00\x01binary\n", 1),
+        (b"label\x00,pixel0\n", 1),
+        (("label," + PIXEL_HEADER + "\n1" + ",0" * 784 + "\n2,\x00" + ",0" * 783).encode(), 3),
+    ],
+)
+def test_kaggle_binary_content_gets_our_own_message(tmp_path, compress, content, line):
+    """Our words, not the csv module's (which differ between Python 3.9, 3.10 and later)."""
+    path = write_file(tmp_path / "train.csv", content, compress)
+    with pytest.raises(DataError, match=f"line {line}: binary data .a NUL byte., not a CSV") as e:
+        mnist.read_kaggle_csv(path)
+    assert_one_line_naming(e, path)
+
+
+def test_kaggle_a_huge_line_is_refused_without_holding_it(tmp_path):
+    path = write_file(tmp_path / "train.csv", b"label," + b"0," * 5_000_000 + b"\n", True)
+    with pytest.raises(DataError, match="line 1: longer than 16,384 characters") as error:
+        mnist.read_kaggle_csv(path)
+    assert_one_line_naming(error, path)
+
+
+def test_kaggle_too_many_rows_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_CSV_ROWS", 3)
+    rows = random_rows(3, labels=True)
+    path = write_file(tmp_path / "train.csv", kaggle_csv(rows).encode())
+    assert len(mnist.read_kaggle_csv(path)[0]) == 3
+    path = write_file(tmp_path / "train.csv", kaggle_csv(rows + rows[:1]).encode())
+    with pytest.raises(DataError, match="line 5: more than 3 images") as error:
+        mnist.read_kaggle_csv(path)
+    assert_one_line_naming(error, path)
+
+
 def test_kaggle_not_text(tmp_path):
     path = write_file(tmp_path / "train.csv", b"\xff\xfe\x00garbage")
     with pytest.raises(DataError) as error:
         mnist.read_kaggle_csv(path)
     assert_one_line_naming(error, path)
+
+
+def test_kaggle_endless_blank_lines_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_CSV_ROWS", 10)
+    text = kaggle_csv(random_rows(2, labels=True)) + "\n" * 30
+    path = write_file(tmp_path / "train.csv", text.encode(), True)
+    with pytest.raises(DataError, match="line 21: more than 20 lines") as error:
+        mnist.read_kaggle_csv(path)
+    assert_one_line_naming(error, path)
+
+
+def test_checksums_of_a_gzip_bomb_stop_at_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_IDX_BYTES", 1 << 20)
+    folder = tmp_path / "data"
+    write_mnist_like(folder, "test", count=2)
+    write_mnist_like(folder, "train", count=2)
+    bomb = folder / mnist.FILES["train"][0]
+    bomb.write_bytes(gzip.compress(bytes(3 << 20), compresslevel=1))
+    with pytest.raises(DataError, match="more than 1,049,60[0-9] bytes once decompressed") as e:
+        mnist.checksums(folder)
+    assert_one_line_naming(e, bomb)
+
+
+def test_a_download_that_is_a_gzip_bomb_is_refused(tmp_path, serve_with, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_IDX_BYTES", 1 << 20)
+    bomb = gzip.compress(bytes(3 << 20), compresslevel=1)
+    url = serve_with(lambda h: answer(h, bomb, length=len(bomb)))
+    set_mirrors(monkeypatch, url)
+    folder = tmp_path / "data"
+    with pytest.raises(DataError, match="the download: more than .* once decompressed") as e:
+        mnist.ensure_files(folder, kinds=("test",))
+    assert_one_line_naming(e, folder)
+    assert list(folder.iterdir()) == []

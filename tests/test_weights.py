@@ -1,6 +1,14 @@
 import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinynet import network, weights
 from tinynet.support import files
@@ -52,12 +60,12 @@ def test_a_broken_weights_file_gets_a_clear_error(tmp_path, changes, words):
     [
         (b"", "empty"),
         (b'{"format": "tinynet", "weights": [', "not valid JSON"),
-        (b"\xff\xfe garbage", "not valid JSON"),
+        (b"\xff\xfe garbage", "not UTF-8"),
         (b"[1, 2]", "not a tinynet weights file"),
         (
             b'{"format": "tinynet", "version": 1, "sizes": [1, 1], "weights": [[[NaN]]], '
             b'"biases": [[0]]}',
-            "not valid JSON",
+            "holds NaN",
         ),
     ],
 )
@@ -131,3 +139,369 @@ def test_a_missing_pretrained_file_says_how_to_make_one(monkeypatch, tmp_path):
     monkeypatch.setattr(weights, "PRETRAINED", tmp_path / "pretrained.json")
     with pytest.raises(WeightsError, match="no such file .give --weights FILE"):
         weights.load()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile files: every one is refused in one line, quickly and without filling memory
+# ---------------------------------------------------------------------------------------------
+
+
+def one_line_error(path, loader=weights.load):
+    with pytest.raises(WeightsError) as e:
+        loader(path)
+    message = str(e.value)
+    assert "\n" not in message and str(path) in message and len(message) < 300
+    return message
+
+
+@pytest.mark.parametrize(
+    "number, words",
+    [
+        ("1" * 400, "holds an integer of 400 digits (at most 40)"),
+        ("-" + "9" * 41, "holds an integer of 41 digits"),
+        ("9" * 41, "holds an integer of 41 digits"),
+        ("1e400", "holds 1e400, too large for a float"),
+        ("-1e400", "holds -1e400, too large for a float"),
+        ("1" * 40 + ".0e300", "too large for a float"),
+        ("NaN", "holds NaN, which JSON does not allow"),
+        ("Infinity", "holds Infinity, which JSON does not allow"),
+        ("-Infinity", "holds -Infinity, which JSON does not allow"),
+    ],
+)
+def test_numbers_json_cannot_hold_are_refused_in_one_line(tmp_path, number, words):
+    path = saved(tmp_path)
+    text = path.read_text().replace('"biases": [[', f'"biases": [[{number}, ', 1)
+    path.write_text(text)
+    assert words in one_line_error(path, weights.load_dict)
+
+
+def test_a_long_but_allowed_integer_is_read(tmp_path):
+    path = tmp_path / "n.json"
+    longest = 10**weights.MAX_DIGITS - 1  # 40 nines
+    path.write_text(json.dumps({"n": longest, "m": -longest, "x": 1e300}))
+    assert weights.load_dict(path) == {"n": longest, "m": -longest, "x": 1e300}
+
+
+@pytest.mark.parametrize("depth", [10_000, 99_000])
+def test_deep_nesting_is_refused_in_one_line(tmp_path, depth):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * depth + "]" * depth)
+    assert "nested too deeply" in one_line_error(path)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = saved(tmp_path)
+    size = path.stat().st_size
+    monkeypatch.setattr(weights, "MAX_BYTES", size)
+    assert weights.load(path).sizes == [4, 3, 2]  # exactly at the limit: read
+    monkeypatch.setattr(weights, "MAX_BYTES", size - 1)
+    assert "more than the" in one_line_error(path)
+
+
+def test_a_sparse_huge_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(3 * 1024**3)  # 3 GB of zeros, taking no disk space
+    assert f"{3 * 1024**3:,d} bytes, more than" in one_line_error(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_is_refused(tmp_path):
+    assert "not a regular file" in one_line_error("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    code = (
+        "import sys; from tinynet import weights\n"
+        "try:\n    weights.load(sys.argv[1])\n"
+        "except weights.WeightsError as e:\n    print(e)\n"
+    )
+    started = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(fifo)], capture_output=True, text=True, timeout=30
+    )
+    assert "not a regular file" in out.stdout, out
+    assert time.time() - started < 30
+
+
+def test_a_checkpoint_given_as_weights_says_how_to_resume_it(tmp_path):
+    net = network.new_network([784, 3, 10], seed=1)
+    path = tmp_path / "w.json.checkpoint.json"
+    weights.write_json_atomic(
+        path, {"format": "tinynet-checkpoint", "network": weights.to_dict(net), "epoch": 1}
+    )
+    message = one_line_error(path, weights.load_digit_reader)
+    assert "training checkpoint" in message
+    assert f"python -m tinynet.train --resume {path}" in message
+
+
+@pytest.mark.parametrize("training", ["text", 3, [1, 2], True])
+def test_a_training_record_that_is_not_an_object_is_refused(tmp_path, training):
+    path = saved(tmp_path, training=training)
+    assert '"training" must be an object' in one_line_error(path, weights.load_digit_reader)
+
+
+@pytest.mark.parametrize("training", [None, {}, {"seed": 1, "history": [{"epoch": 1}]}])
+def test_a_missing_or_plain_training_record_is_read(tmp_path, training):
+    path = saved(tmp_path, training=training)
+    assert weights.load_with_info(path)[1].get("training") == training
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"cost": ["quadratic"]}, "unknown cost"),
+        ({"cost": {"a": 1}}, "unknown cost"),
+        ({"version": True}, "unsupported version"),
+        ({"format": "x" * 1000}, "not a tinynet weights file"),
+        ({"sizes": [4, True, 2]}, "sizes"),
+    ],
+)
+def test_odd_types_in_the_header_are_refused_in_one_short_line(tmp_path, changes, words):
+    assert words in one_line_error(saved(tmp_path, **changes))
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic writes: a writer killed outright leaves a temporary file the next write removes
+# ---------------------------------------------------------------------------------------------
+
+SLOW_WRITER = """
+import sys, time
+from tinynet.support.files import write_atomic
+
+def chunks():
+    yield b"new " * 1000
+    print("writing", flush=True)
+    time.sleep(60)
+    yield b"never written"
+
+write_atomic(sys.argv[1], chunks())
+"""
+
+
+def temporaries(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(files.TMP_SUFFIX))
+
+
+def test_a_writer_killed_mid_write_leaves_a_temporary_file_the_next_write_removes(tmp_path):
+    import signal
+
+    path = tmp_path / "w.json"
+    path.write_bytes(b"old")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout.readline() == "writing\n"
+        os.kill(writer.pid, signal.SIGKILL)
+    finally:
+        writer.wait(timeout=30)
+        writer.stdout.close()
+    assert writer.returncode == -signal.SIGKILL
+    left = temporaries(tmp_path)
+    assert len(left) == 1 and left[0].startswith(f".w.json.{writer.pid:d}-"), left
+    assert path.read_bytes() == b"old"  # the old file is untouched
+
+    files.write_atomic(path, b"newer")
+    assert path.read_bytes() == b"newer"
+    assert temporaries(tmp_path) == []
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_writers_killed_at_any_moment_leave_nothing_after_the_next_write(tmp_path, trial):
+    import random
+    import signal
+
+    path = tmp_path / "big.bin"
+    payload_code = (
+        "import sys\nfrom tinynet.support.files import write_atomic\n"
+        "print('start', flush=True)\n"
+        "write_atomic(sys.argv[1], [b'x' * (1 << 20)] * 200)\n"
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", payload_code, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        writer.stdout.readline()
+        time.sleep(random.Random(trial).uniform(0.0, 0.3))
+        os.kill(writer.pid, signal.SIGKILL)
+    finally:
+        writer.wait(timeout=60)
+        writer.stdout.close()
+    files.write_atomic(path, b"after")
+    assert path.read_bytes() == b"after"
+    assert [p.name for p in tmp_path.iterdir()] == ["big.bin"]
+
+
+def test_a_live_writers_fresh_temporary_file_is_left_alone(tmp_path):
+    path = tmp_path / "w.json"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".w.json.{sleeper.pid:d}-0123abcd{files.TMP_SUFFIX}"
+        live.write_bytes(b"being written")
+        files.write_atomic(path, b"one")
+        assert live.exists()  # a concurrent writer is not harmed
+        idle = time.time() - files.STALE_SECONDS - 5
+        os.utime(live, (idle, idle))
+        files.write_atomic(path, b"two")
+        assert not live.exists()  # untouched for too long: left over, removed
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_only_our_temporary_files_for_this_path_are_removed(tmp_path):
+    dead = 2**22 + 12345  # above Linux's default pid_max of 4,194,304: no such process
+    ours = [f".w.json.{dead:d}-00ff{files.TMP_SUFFIX}", f".w.json.{dead:d}.00ff.part"]
+    others = [
+        f".v.json.{dead:d}-00ff{files.TMP_SUFFIX}",  # another file's
+        f".w.json.{dead:d}-00ff.tmp",  # not our suffix
+        f"w.json.{dead:d}-00ff{files.TMP_SUFFIX}",  # not hidden
+        ".w.json.abc-00ff" + files.TMP_SUFFIX,  # no pid
+        "w.json.bak",
+    ]
+    for name in ours + others:
+        (tmp_path / name).write_bytes(b"x")
+    files.write_atomic(tmp_path / "w.json", b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(others + ["w.json"])
+
+
+def test_write_atomic_streams_an_iterable_and_cleans_up_when_it_fails(tmp_path):
+    path = tmp_path / "s.bin"
+    files.write_atomic(path, (bytes([i]) * 10 for i in range(3)))
+    assert path.read_bytes() == b"\0" * 10 + b"\1" * 10 + b"\2" * 10
+
+    def failing():
+        yield b"partial"
+        raise ValueError("source broke")
+
+    with pytest.raises(ValueError):
+        files.write_atomic(path, failing())
+    assert path.read_bytes() == b"\0" * 10 + b"\1" * 10 + b"\2" * 10
+    assert [p.name for p in tmp_path.iterdir()] == ["s.bin"]
+
+
+@pytest.mark.skipif(not hasattr(os, "umask"), reason="POSIX permissions")
+def test_write_atomic_gives_the_usual_permissions(tmp_path):
+    old = os.umask(0o027)
+    try:
+        files.write_atomic(tmp_path / "p", b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "p").stat().st_mode & 0o777 == 0o640
+
+
+# ---------------------------------------------------------------------------------------------
+# support.cli.run: where every command ends
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error, status, line",
+    [
+        (OSError(5, "Input/output error", "/media/w.json"), 2, "/media/w.json: Input/output error"),
+        (PermissionError(13, "Permission denied", "a.png"), 2, "a.png: Permission denied"),
+        (OSError(28, "No space left on device"), 2, "No space left on device"),
+        (MemoryError(), 1, "out of memory"),
+    ],
+)
+def test_run_ends_an_os_or_memory_error_in_one_line(capsys, error, status, line):
+    from tinynet.support.cli import run
+
+    def main():
+        raise error
+
+    with pytest.raises(SystemExit) as exit:
+        run(main)
+    assert exit.value.code == status
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and line in err and err.count("\n") == 1, err
+
+
+def test_run_lets_a_bug_show_its_traceback():
+    from tinynet.support.cli import run
+
+    def main():
+        return {}["bug"]
+
+    with pytest.raises(KeyError):
+        run(main)
+
+
+def test_a_command_given_a_device_as_weights_says_so_in_one_line(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "tinynet.predict", "--weights", os.devnull, "x.png"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "not a regular file" in out.stderr and out.stderr.count("\n") == 1, out.stderr
+
+
+digits = st.text("0123456789", min_size=1, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.builds(
+        "{}{}{}{}".format,
+        st.sampled_from(["", "-"]),
+        st.just("0") | st.builds("{}{}".format, st.sampled_from("123456789"), digits | st.just("")),
+        st.just("") | st.builds(".{}".format, digits),
+        st.just("")
+        | st.builds(
+            "{}{}{}".format,
+            st.sampled_from("eE"),
+            st.sampled_from(["", "+", "-"]),
+            st.text("0123456789", min_size=1, max_size=4),
+        ),
+    )
+)
+def test_numbers_skip_the_checking_hooks_only_when_they_cannot_need_them(text):
+    """load_dict decodes without its number hooks when no number could be refused by them."""
+    if not weights._SUSPECT.search(text.encode()):
+        assert math.isfinite(float(text))
+        if re.fullmatch(r"-?[0-9]+", text):
+            assert len(text.lstrip("-")) <= weights.MAX_DIGITS
+
+
+@pytest.mark.parametrize(
+    "item, limit, what",
+    [
+        (b"0,", "MAX_VALUES", "values"),
+        (b"[],", "MAX_CONTAINERS", "lists and objects"),
+        (b"{},", "MAX_CONTAINERS", "lists and objects"),
+        (b'"s",', "MAX_CONTAINERS", "strings"),
+    ],
+)
+def test_too_many_values_lists_or_strings_are_refused_before_decoding(
+    tmp_path, monkeypatch, item, limit, what
+):
+    monkeypatch.setattr(weights, limit, 1000)
+    path = tmp_path / "many.json"
+    path.write_bytes(b"[" + item * 1001 + b"0]")
+    assert f"more than 1,000 {what}" in one_line_error(path)
+    path.write_bytes(b"[" + item * 900 + b"0]")
+    assert len(weights.load_dict(path)) == 901  # under the limit: decoded
+
+
+def test_a_784_300_10_checkpoint_fits_the_limits(tmp_path):
+    """LeCun's 784-300-10 network, trained with python -m tinynet.train --hidden 300: its
+    checkpoint (weights, and the first layer again as whole numbers) must be readable."""
+    net = network.new_network([784, 300, 10], seed=1)
+    path = tmp_path / "w.json.checkpoint.json"
+    weights.write_json_atomic(
+        path,
+        {
+            "format": "tinynet-checkpoint",
+            "network": weights.to_dict(net),
+            "exact": [[[round(w * 2**40) for w in row] for row in net.w[0]]],
+            "history": [{"epoch": i, "cost": 0.1} for i in range(100)],
+        },
+    )
+    assert path.stat().st_size > 8 * 1024 * 1024
+    assert weights.from_dict(weights.load_dict(path)["network"]).sizes == [784, 300, 10]

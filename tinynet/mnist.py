@@ -30,10 +30,13 @@ import gc
 import gzip
 import hashlib
 import io
+import itertools
 import os
 import re
 import socket
+import stat
 import sys
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -41,6 +44,7 @@ from http.client import HTTPException
 from pathlib import Path
 
 from .support import ON_PYPY
+from .support.files import remove_stale_temporaries, write_atomic
 
 IMAGES_MAGIC = 0x00000803  # 2051: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # 2049: unsigned bytes, 1 dimension
@@ -67,6 +71,19 @@ MIRRORS = [
 MIRRORS_ENV = "TINYNET_MNIST_MIRRORS"  # space- or comma-separated base URLs, replaces MIRRORS
 DATA_ENV = "TINYNET_DATA"  # folder holding the MNIST files
 TIMEOUT = 30  # seconds without progress before a download gives up
+DEADLINE = 600  # seconds a download of one file may take in all, however it trickles in
+MAX_DOWNLOAD = 32 * 1024 * 1024  # bytes; the largest MNIST file is 9.9 MB compressed
+
+# The most an IDX file may hold: the largest MNIST file has 60,000 × 28 × 28 = 47,040,000 bytes of
+# pixels; this leaves room for a bit more (say an extended set), and bounds what a damaged or
+# hostile header can make us read (benchmarks/file_limits.py measures the worst case).
+MAX_IDX_BYTES = 64 * 1024 * 1024
+# Memory per item of a split payload besides its data: a bytes object's header and the list's
+# pointer to it (CPython: 33 + 8).
+_ITEM_OVERHEAD = 48
+# Kaggle CSV: train.csv has 42,000 rows, test.csv 28,000, none over 3.2 KB but the 7.7 KB header.
+MAX_CSV_ROWS = 100_000
+MAX_CSV_LINE = 16 * 1024  # characters
 
 GZIP_MAGIC = b"\x1f\x8b"
 _BLOCK = 1 << 20  # read and hash files about a megabyte at a time
@@ -82,7 +99,7 @@ class DataError(Exception):
 # ---------------------------------------------------------------------------------------------
 
 
-def read_idx(path, expected_magic=None, *, split=False, hasher=None):
+def read_idx(path, expected_magic=None, *, split=False, hasher=None, max_bytes=None):
     """Read an IDX file, gzip-compressed or not; return (magic, dims, payload).
 
     `dims` is a tuple of sizes, for example (60000, 28, 28), and `payload` the values as one
@@ -90,22 +107,66 @@ def read_idx(path, expected_magic=None, *, split=False, hasher=None):
     entry along the first dimension (one per image, say), built without ever holding the whole
     payload in one piece. If `hasher` (a hashlib object) is given, it is fed the uncompressed
     file content as it is read. Raises DataError naming the file if anything is wrong.
+
+    Memory stays bounded whatever the file holds: a header announcing more than `max_bytes`
+    (default MAX_IDX_BYTES) is refused before anything else is read, the payload of an
+    uncompressed file must match the file's size, and a compressed one is decompressed a block
+    at a time, never past what the header announces plus one byte.
     """
     path = Path(path)
+    max_bytes = MAX_IDX_BYTES if max_bytes is None else max_bytes
     compressed = False
     try:
+        _check_regular_file(path)
         compressed = _is_gzip(path)
         with _open_binary(path, compressed) as f:
             magic, dims = _read_header(f, path, expected_magic, hasher)
+            _check_dims(f, path, dims, compressed, split, max_bytes)
             payload = _read_payload(f, path, dims, split, hasher)
             if f.read(1):
                 raise DataError(
                     f"{path}: unexpected extra bytes after the {_product(dims)} bytes of data "
                     f"its header announces"
                 )
-    except (OSError, EOFError, zlib.error) as e:
+    except (OSError, EOFError, zlib.error, MemoryError) as e:
         raise _read_error(path, compressed, e) from e
     return magic, dims, payload
+
+
+def _check_regular_file(path):
+    """DataError unless path is a regular file (looked at before opening it, so that a named
+    pipe or a device such as /dev/zero is refused at once, not waited on or read forever)."""
+    st = os.stat(path)  # FileNotFoundError and the like are reported by the caller
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "is a folder", str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"{path}: not a regular file (a pipe, device or socket?)")
+
+
+def _check_dims(f, path, dims, compressed, split, max_bytes):
+    """Refuse, before reading the payload, dims that announce more than max_bytes or (for an
+    uncompressed file, whose size we know) more or fewer bytes than the file holds."""
+    total = _product(dims)
+    memory = dims[0] * (_product(dims[1:]) + _ITEM_OVERHEAD) if split else total
+    if total > max_bytes or memory > max_bytes:
+        shape = "x".join(map(str, dims))
+        raise DataError(
+            f"{path}: its header announces {shape} values ({total:,d} bytes), more than the "
+            f"{max_bytes:,d} an IDX file may hold here (MNIST's largest holds 47,040,000); "
+            f"the file is damaged or not MNIST"
+        )
+    if not compressed:
+        size = os.fstat(f.fileno()).st_size - 4 - 4 * len(dims)
+        if size < total:
+            raise DataError(
+                f"{path}: file is truncated: its header announces {total} bytes of data "
+                f"but only {size} are there"
+            )
+        if size > total:
+            raise DataError(
+                f"{path}: unexpected extra bytes after the {total} bytes of data "
+                f"its header announces ({size - total} more)"
+            )
 
 
 def _is_gzip(path):
@@ -217,6 +278,8 @@ def _read_error(path, compressed, e):
         return DataError(f"{path}: is a folder, not a file")
     if isinstance(e, PermissionError):
         return DataError(f"{path}: permission denied")
+    if isinstance(e, MemoryError):
+        return DataError(f"{path}: not enough memory to read it")
     if compressed or isinstance(e, (EOFError, zlib.error)):
         return DataError(f"{path}: corrupt or truncated gzip data ({_one_line(e)})")
     return DataError(f"{path}: cannot read it ({_one_line(e)})")
@@ -313,6 +376,8 @@ def ensure_files(data_dir=None, download=True, progress=None, kinds=("train", "t
     except OSError as e:
         raise DataError(f"cannot create the MNIST folder {folder} ({_one_line(e)})") from e
     for name in missing:
+        remove_stale_temporaries(folder / name)  # left by a download that was killed
+    for name in missing:
         _download(name, folder, progress)
     return folder
 
@@ -329,18 +394,24 @@ def _download(name, folder, progress):
     failures = []  # (url, reason, whether the server could not be reached at all)
     for base in mirrors():
         url = base + name
+        shown = []  # whether progress was shown, and how far it got
         try:
-            data = _fetch(url, name, progress)
+            data = _fetch(url, name, _watching(progress, shown))
         except (OSError, HTTPException) as e:
             # Only failing to reach the server at all suggests we are offline.
-            offline = not isinstance(e, urllib.error.HTTPError)
+            offline = not isinstance(e, (urllib.error.HTTPError, HTTPException, DownloadRefused))
             failures.append((url, _network_reason(e), offline))
+            _end_progress_line(shown)
             continue
+        _end_progress_line(shown)
         problem = _check_download(data, name)
         if problem:
             failures.append((url, problem, False))
             continue
-        _save(data, folder / name)
+        try:
+            write_atomic(folder / name, data)
+        except OSError as e:
+            raise DataError(f"cannot write {folder / name} ({_one_line(e)})") from e
         return
     if all(offline for _, _, offline in failures):
         raise DataError(
@@ -351,18 +422,64 @@ def _download(name, folder, progress):
     raise DataError(f"could not download {name} ({reasons}): {_where_to_put(folder)}")
 
 
-def _fetch(url, name, progress):
-    """The bytes at url, calling progress(done, total, name) as they arrive."""
+class DownloadRefused(OSError):
+    """A download stopped by us: too big, or too slow overall."""
+
+
+def _watching(progress, shown):
+    """progress, noting in `shown` the last (done, total) it was called with."""
+    if progress is None:
+        return None
+
+    def watched(done, total, name):
+        shown[:] = [(done, total)]
+        progress(done, total, name)
+
+    return watched
+
+
+def _end_progress_line(shown):
+    """After a download that showed progress but did not reach 100%, end the progress line
+    (drawn on stderr, as train's is) so that what comes next starts on a line of its own."""
+    if shown and shown[0][1] is not None and shown[0][0] < shown[0][1]:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _fetch(url, name, progress, deadline=None, max_bytes=None):
+    """The bytes at url, calling progress(done, total, name) as they arrive.
+
+    Refused (DownloadRefused) if the server announces or sends more than max_bytes (default
+    MAX_DOWNLOAD), or if it all takes longer than `deadline` seconds (default DEADLINE), however
+    steadily it trickles in: TIMEOUT only bounds the wait for each piece.
+    """
+    deadline = DEADLINE if deadline is None else deadline
+    max_bytes = MAX_DOWNLOAD if max_bytes is None else max_bytes
+    give_up = time.monotonic() + deadline
     request = urllib.request.Request(url, headers={"User-Agent": "tinynet"})
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
         length = response.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
+        total = int(length) if length and length.isdigit() and len(length) < 20 else None
+        if total is not None and total > max_bytes:
+            raise DownloadRefused(
+                f"the server offers {total:,d} bytes, more than the {max_bytes:,d} an MNIST file "
+                f"can have"
+            )
+        # read1 returns what has arrived (up to 64 KB) rather than waiting for all 64 KB, so the
+        # deadline is checked at least every TIMEOUT seconds.
+        read = getattr(response, "read1", response.read)
         data = bytearray()
         while True:
-            block = response.read(64 * 1024)
+            block = read(64 * 1024)
             if not block:
                 break
             data += block
+            if len(data) > max_bytes:
+                raise DownloadRefused(f"more than {max_bytes:,d} bytes; not an MNIST file")
+            if time.monotonic() > give_up:
+                raise DownloadRefused(
+                    f"gave up after {deadline:g} s with {len(data):,d} bytes (too slow)"
+                )
             if progress is not None:
                 progress(len(data), total, name)
     if total is not None and len(data) != total:
@@ -385,33 +502,14 @@ def _check_download(data, name):
     """None if the downloaded bytes are the genuine file, else what is wrong with them."""
     compressed = data[:2] == GZIP_MAGIC
     try:
-        digest = _sha256_of_stream(io.BytesIO(data), compressed)
+        digest = _sha256_of_stream(io.BytesIO(data), compressed, "the download")
     except (OSError, EOFError, zlib.error) as e:
         return f"corrupt gzip data ({_one_line(e)})"
+    except DataError as e:
+        return str(e)
     if digest != SHA256[name]:
         return "checksum mismatch, the download is corrupt"
     return None
-
-
-def _save(data, path):
-    """Write data to path through a temporary file in the same folder, so that path only ever
-    holds a complete file."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
-    try:
-        with open(temp, "xb") as f:
-            f.write(data)
-        os.replace(temp, path)
-    except OSError as e:
-        _remove_quietly(temp)
-        raise DataError(f"cannot write {path} ({_one_line(e)})") from e
-
-
-def _remove_quietly(path):
-    """Delete a file if it exists, ignoring failures."""
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,20 +545,31 @@ def _content_sha256(path):
         try:
             compressed = _is_gzip(path)
             with open(path, "rb") as raw:
-                _known_sha256[key] = _sha256_of_stream(raw, compressed)
+                _known_sha256[key] = _sha256_of_stream(raw, compressed, path)
         except (OSError, EOFError, zlib.error) as e:
             raise _read_error(path, compressed, e) from e
     return _known_sha256[key]
 
 
-def _sha256_of_stream(stream, compressed):
-    """SHA-256 of a binary stream's content, decompressing it first if it is gzip'ed."""
+def _sha256_of_stream(stream, compressed, where):
+    """SHA-256 of a binary stream's content, decompressing it first if it is gzip'ed.
+
+    DataError (naming `where`) past MAX_IDX_BYTES of content plus the largest IDX header: no
+    MNIST file is that big, and a small gzip bomb would otherwise keep us decompressing."""
     hasher = hashlib.sha256()
     f = gzip.GzipFile(fileobj=stream, mode="rb") if compressed else stream
+    limit = MAX_IDX_BYTES + 4 + 4 * 255
+    done = 0
     while True:
         block = f.read(_BLOCK)
         if not block:
             return hasher.hexdigest()
+        done += len(block)
+        if done > limit:
+            raise DataError(
+                f"{where}: more than {limit:,d} bytes{' once decompressed' if compressed else ''}"
+                f"; not an MNIST file"
+            )
         hasher.update(block)
 
 
@@ -555,10 +664,11 @@ def read_kaggle_csv(path):
     path = Path(path)
     compressed = False
     try:
+        _check_regular_file(path)
         compressed = _is_gzip(path)
         with _open_text(path, compressed) as f:
-            return _read_kaggle_rows(csv.reader(f), path)
-    except (OSError, EOFError, zlib.error) as e:
+            return _read_kaggle_rows(csv.reader(_text_lines(f, path)), path)
+    except (OSError, EOFError, zlib.error, MemoryError) as e:
         raise _read_error(path, compressed, e) from e
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: not a text file ({_one_line(e)})") from e
@@ -571,6 +681,29 @@ def _open_text(path, compressed):
     if compressed:
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
     return open(path, encoding="utf-8-sig", newline="")
+
+
+def _text_lines(f, path):
+    """The lines of a text file, refusing binary data (a NUL character) and lines longer than
+    MAX_CSV_LINE in our own words (the csv module words its errors differently in each Python)
+    and before a huge line is ever held."""
+    for number in itertools.count(1):
+        line = f.readline(MAX_CSV_LINE + 1)
+        if not line:
+            return
+        if number > 2 * MAX_CSV_ROWS:  # blank lines do not count as rows, but take time
+            raise DataError(
+                f"{path}, line {number}: more than {2 * MAX_CSV_ROWS:,d} lines; "
+                f"not a Kaggle digits CSV file"
+            )
+        if "\0" in line:
+            raise DataError(f"{path}, line {number}: binary data (a NUL byte), not a CSV text file")
+        if len(line) > MAX_CSV_LINE and not line.endswith("\n"):
+            raise DataError(
+                f"{path}, line {number}: longer than {MAX_CSV_LINE:,d} characters; "
+                f"not a Kaggle digits CSV file"
+            )
+        yield line
 
 
 def _read_kaggle_rows(reader, path):
@@ -591,6 +724,11 @@ def _read_kaggle_rows(reader, path):
     for row in reader:
         if not row:
             continue  # a blank line, usually the last
+        if len(images) >= MAX_CSV_ROWS:
+            raise DataError(
+                f"{path}, line {reader.line_num}: more than {MAX_CSV_ROWS:,d} images; "
+                f"not a Kaggle digits CSV file (train.csv has 42,000, test.csv 28,000)"
+            )
         if len(row) != len(header):
             raise DataError(
                 f"{path}, line {reader.line_num}: {len(row)} fields, expected {len(header)}"

@@ -9,13 +9,33 @@ the bias of neuron i of layer l+1 (see network.py). `training` records how the f
 
 import json
 import math
+import os
+import re
+import stat
 from pathlib import Path
 
 from .network import COSTS, DEFAULT_COST, Network
 from .support.files import write_atomic
 
 FORMAT, VERSION = "tinynet", 1
+CHECKPOINT_FORMAT = "tinynet-checkpoint"  # what train.py writes while training (see --resume)
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "tinynet-784-16-16-10.json"
+
+
+# The largest weights or checkpoint file read: the shipped 784-16-16-10 file is 286 KB; a
+# 784-100-10 network 1.8 MB and its checkpoint 2.8 MB; a 784-500-10 network 8.8 MB and its
+# checkpoint 14 MB.
+MAX_BYTES = 16 * 1024 * 1024
+# Decoded, a small value costs far more memory than its bytes ("0," is 2 bytes, 8 in a list;
+# "[]," 3 bytes, 64 as a list), so the text is also limited to MAX_VALUES values (counted as its
+# commas: n values in a list need n - 1) and to MAX_CONTAINERS lists and objects and as many
+# strings (a 784-500-10 checkpoint has 790,000 numbers, about 500 lists and 100 strings).
+# Hostile files within these limits stay under 300 MB and a few seconds to decode
+# (benchmarks/file_limits.py).
+MAX_VALUES = 1_000_000
+MAX_CONTAINERS = 100_000
+# The longest integer read. Checkpoints hold the first layer as w·2⁴⁰ (about 14 digits).
+MAX_DIGITS = 40
 
 
 class WeightsError(Exception):
@@ -53,41 +73,53 @@ def from_dict(d, where="weights file"):
 
     if not isinstance(d, dict):
         fail("not a tinynet weights file (the JSON is not an object)")
+    if d.get("format") == CHECKPOINT_FORMAT:
+        fail(
+            f"this is a training checkpoint; resume it with `python -m tinynet.train --resume "
+            f"{where}`, or use its finished weights file"
+        )
     if d.get("format") != FORMAT:
         fail(
-            'not a tinynet weights file ("format" is {!r}, expected {!r})'.format(
-                d.get("format"), FORMAT
-            )
+            f'not a tinynet weights file ("format" is {_short(d.get("format"))}, '
+            f"expected {FORMAT!r})"
         )
-    if d.get("version") != VERSION:
-        fail(f"unsupported version {d.get('version')!r} (this tinynet reads version {VERSION:d})")
+    version = d.get("version")
+    if not _is_whole(version) or version != VERSION:
+        fail(f"unsupported version {_short(version)} (this tinynet reads version {VERSION:d})")
     if d.get("activation", "sigmoid") != "sigmoid":
-        fail("unsupported activation {!r} (only sigmoid)".format(d.get("activation")))
-    if d.get("cost", "quadratic") not in COSTS:
-        fail("unknown cost {!r}".format(d.get("cost")))
+        fail(f"unsupported activation {_short(d.get('activation'))} (only sigmoid)")
+    cost = d.get("cost", "quadratic")
+    if not isinstance(cost, str) or cost not in COSTS:
+        fail(f"unknown cost {_short(cost)}")
+    training = d.get("training")
+    if training is not None and not isinstance(training, dict):
+        fail(
+            f'"training" must be an object (a record of how the file was made), '
+            f"not {_short(training)}"
+        )
     sizes = d.get("sizes")
     if (
         not isinstance(sizes, list)
         or len(sizes) < 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
+        or not all(_is_whole(n) and n > 0 for n in sizes)
     ):
         fail('"sizes" must be a list of at least two positive whole numbers')
     w, b = d.get("weights"), d.get("biases")
     if not isinstance(w, list) or len(w) != len(sizes) - 1:
-        fail(f'"weights" must hold {len(sizes) - 1:d} matrices for sizes {sizes}')
+        fail(f'"weights" must hold {len(sizes) - 1:d} matrices for sizes {_short(sizes)}')
     if not isinstance(b, list) or len(b) != len(sizes) - 1:
-        fail(f'"biases" must hold {len(sizes) - 1:d} vectors for sizes {sizes}')
+        fail(f'"biases" must hold {len(sizes) - 1:d} vectors for sizes {_short(sizes)}')
     for l in range(len(sizes) - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
         if not isinstance(w[l], list) or len(w[l]) != n_out:
-            fail(f"weights[{l:d}] must have {n_out:d} rows (sizes {sizes})")
+            fail(f"weights[{l:d}] must have {n_out:d} rows (sizes {_short(sizes)})")
         for i, row in enumerate(w[l]):
             if not isinstance(row, list) or len(row) != n_in:
-                fail(f"weights[{l:d}][{i:d}] must have {n_in:d} numbers (sizes {sizes})")
+                fail(f"weights[{l:d}][{i:d}] must have {n_in:d} numbers (sizes {_short(sizes)})")
             if not _all_finite(row):
                 fail(f"weights[{l:d}][{i:d}] holds something that is not a finite number")
         if not isinstance(b[l], list) or len(b[l]) != n_out:
-            fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {sizes})")
+            fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {_short(sizes)})")
         if not _all_finite(b[l]):
             fail(f"biases[{l:d}] holds something that is not a finite number")
     w = [[list(map(float, row)) for row in w_l] for w_l in w]
@@ -95,17 +127,82 @@ def from_dict(d, where="weights file"):
     return Network(sizes, w, b)
 
 
+def _is_whole(x):
+    """An int that is not a bool (JSON true/false decode to bools, which are ints in Python)."""
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def _all_finite(values):
-    """Every value is an int or float (not a bool, string, list…) and finite."""
+    """Every value is an int or float (not a bool, string, list…) and finite.
+
+    (Integers are already at most MAX_DIGITS long, so float(n) cannot overflow.)"""
     return set(map(type, values)) <= {int, float} and all(map(math.isfinite, values))
 
 
+def _short(value, limit=60):
+    """repr(value), cut to `limit` characters: an error message stays one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def load_dict(path=None):
-    """Read and decode a weights file as a dict (not yet checked). Default: the pretrained file."""
+    """Read and decode a weights or checkpoint file as a dict (not yet checked).
+
+    Default: the pretrained file. Safe with any file: it must be a regular file of at most
+    MAX_BYTES (checked before reading; a pipe or device is refused without waiting on it) with
+    at most MAX_VALUES values, MAX_CONTAINERS lists and objects and as many strings, UTF-8 JSON,
+    with no number a float cannot hold (no NaN, Infinity, 1e400 or integers longer than
+    MAX_DIGITS digits), nested at most as deep as Python's recursion limit allows.
+    Anything else is a WeightsError with one line naming the file.
+    """
     path = Path(path) if path is not None else PRETRAINED
+    data = _read_bounded(path)
+    if not data.strip():
+        raise WeightsError(f"{path}: file is empty")
+    # Counted in C over the whole text, before decoding: a comma, bracket or quote inside a
+    # string counts too, which only overestimates.
+    for count, limit, what in [
+        (data.count(b","), MAX_VALUES, "values"),
+        (data.count(b"[") + data.count(b"{"), MAX_CONTAINERS, "lists and objects"),
+        (data.count(b'"') // 2, MAX_CONTAINERS, "strings"),
+    ]:
+        if count > limit:
+            raise WeightsError(
+                f"{path}: more than {limit:,d} {what} ({count:,d}), more than a weights or "
+                f"checkpoint file may have; the file is damaged or not a weights file"
+            )
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise WeightsError(
+            f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
+        )
+    # The hooks that refuse long integers and floats too large for a float cost a Python call
+    # per number; only a file with a run of over MAX_DIGITS digits or an exponent of 100 or more
+    # can hold such a number (below that, |x| < 10⁴¹ · 10⁹⁹), so only such a file needs them.
+    hooks = {"parse_int": _parse_int, "parse_float": _parse_float}
+    try:
+        return json.loads(
+            text, parse_constant=_refuse_constant, **(hooks if _SUSPECT.search(data) else {})
+        )
+    except NumberRefused as e:
+        raise WeightsError(f"{path}: holds {e}; the file is damaged or not a weights file")
+    except ValueError as e:
+        raise WeightsError(
+            f"{path}: not valid JSON ({_one_line(e)}); the file is damaged or not a weights file"
+        )
+    except RecursionError:
+        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file")
+
+
+def _read_bounded(path):
+    """The bytes of a regular file of at most MAX_BYTES; WeightsError (one line) otherwise.
+
+    The file is looked at (stat) before it is opened, and opened without blocking, so a named
+    pipe, a terminal or /dev/zero is refused at once instead of hanging or filling memory.
+    """
+    try:
+        st = os.stat(path)
     except FileNotFoundError:
         hint = (
             " (give --weights FILE, e.g. one made by python -m tinynet.train)"
@@ -113,26 +210,80 @@ def load_dict(path=None):
             else ""
         )
         raise WeightsError(f"{path}: no such file{hint}")
-    except IsADirectoryError:
-        raise WeightsError(f"{path}: is a directory, not a weights file")
     except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {e.strerror or e}")
-    if not data.strip():
-        raise WeightsError(f"{path}: file is empty")
-    try:
-        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError) as e:
+        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+    if stat.S_ISDIR(st.st_mode):
+        raise WeightsError(f"{path}: is a directory, not a weights file")
+    if not stat.S_ISREG(st.st_mode):
         raise WeightsError(
-            "{}: not valid JSON ({}); the file is damaged or not a weights file".format(
-                path, str(e).split("\n")[0]
-            )
+            f"{path}: not a regular file (a pipe, device or socket?), not a weights file"
         )
-    except RecursionError:
-        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file")
+    too_big = (
+        f"{path}: {{}} bytes, more than the {MAX_BYTES:,d} a weights or checkpoint file may have"
+    )
+    if st.st_size > MAX_BYTES:
+        raise WeightsError(too_big.format(f"{st.st_size:,d}"))
+    try:
+        # O_NONBLOCK: should the file have been swapped for a pipe since stat(), open() does not
+        # wait for a writer; fstat() below then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise WeightsError(f"{path}: not a regular file, not a weights file")
+        with os.fdopen(fd, "rb") as f:
+            fd = None
+            # Ask for the size stat() gave, plus one byte to notice a file still growing; then,
+            # should it have grown, for at most the rest of the limit.
+            data = f.read(min(st.st_size, MAX_BYTES) + 1)
+            if len(data) > st.st_size:
+                data += f.read(MAX_BYTES + 1 - len(data))
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+    finally:
+        if fd is not None:
+            os.close(fd)
+    if len(data) > MAX_BYTES:
+        raise WeightsError(too_big.format("over " + format(MAX_BYTES, ",d")))
+    return data
+
+
+_SUSPECT = re.compile(rb"[0-9]{%d}|[eE]\+?0*[1-9][0-9][0-9]" % (MAX_DIGITS + 1))
+
+
+def _parse_int(text):
+    """json's hook for integers: refuse ones longer than MAX_DIGITS digits (float() of a
+    400-digit integer overflows, and Python refuses to even read 4,300 digits)."""
+    if len(text) > MAX_DIGITS and len(text.lstrip("-")) > MAX_DIGITS:
+        raise NumberRefused(
+            f"an integer of {len(text.lstrip('-')):d} digits (at most {MAX_DIGITS:d})"
+        )
+    return int(text)
+
+
+def _parse_float(text):
+    """json's hook for numbers with a fraction or exponent: refuse 1e400 and the like, which
+    would become infinity."""
+    x = float(text)
+    if not math.isfinite(x):
+        raise NumberRefused(f"{text[:20]}, too large for a float")
+    return x
 
 
 def _refuse_constant(name):
-    raise ValueError(f"{name} is not a number")
+    raise NumberRefused(f"{name}, which JSON does not allow (not a finite number)")
+
+
+class NumberRefused(ValueError):
+    """A number in a JSON file that tinynet will not read (raised by the json hooks)."""
+
+
+def _one_line(e):
+    """The first line of an exception's message (json's say where the problem is)."""
+    text = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return " ".join(str(text).split("\n")[0].split())
 
 
 def load(path=None):

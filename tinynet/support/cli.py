@@ -25,8 +25,14 @@ non_negative_int = at_least(0)
 
 
 def run(main):
-    """sys.exit(main()), except that Ctrl-C ends the program quietly with status 130, and so
-    does a reader that stops reading the output early (`... | head`), with status 141."""
+    """sys.exit(main()), except that the ways a command can end without a bug end in one line:
+
+    Ctrl-C ends the program quietly with status 130, and so does a reader that stops reading
+    the output early (`... | head`), with status 141. An OSError that escaped the command (a
+    file that cannot be read or written: disk full, permission denied, a device error…) is shown
+    as one line `error: FILE: reason` with status 2, and running out of memory as one line with
+    status 1. Any other exception is a bug and keeps its traceback.
+    """
     try:
         status = main()
         sys.stdout.flush()  # a broken pipe shows here, while we can still catch it
@@ -37,4 +43,22 @@ def run(main):
         # Python would complain again when it flushes stdout on the way out; point it elsewhere
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)
+    except MemoryError:
+        sys.stderr.write("error: out of memory (is an input file far bigger than it should be?)\n")
+        sys.exit(1)
+    except OSError as e:
+        sys.stderr.write(f"error: {os_error_line(e)}\n")
+        sys.exit(2)
     sys.exit(status)
+
+
+def os_error_line(e):
+    """One line for an OSError: `FILE: reason` (`FILE -> OTHER: reason` for a rename)."""
+    reason = e.strerror or str(e) or type(e).__name__
+    where = ""
+    if e.filename is not None:
+        where = f"{e.filename}"
+        if getattr(e, "filename2", None) is not None:
+            where += f" -> {e.filename2}"
+        where += ": "
+    return " ".join(f"{where}{reason}".split())
