@@ -320,7 +320,7 @@ def test_predict_png(server, random_net):
 
 def test_predict_data_url(server):
     data = SEVEN.read_bytes()
-    as_png = call(server, "POST", "/api/predict", data)[2]
+    as_png = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
     body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(data).decode()})
     status, resp, j = call(
         server, "POST", "/api/predict", body, {"Content-Type": "application/json"}
@@ -354,8 +354,8 @@ BAD_BODIES = [
     ("nested JSON", b"[" * 50000, "application/json", "JSON"),
     ("not base64", b'{"image": "data:image/png;base64,%%%"}', "application/json", "base64"),
     ("a JPEG data URL", b'{"image": "data:image/jpeg;base64,/9j/4AAQ"}', "application/json", "PNG"),
-    ("text", b"hello, server", "text/plain", "not a PNG"),
-    ("a GIF", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif", "not a PNG"),
+    ("text", b"hello, server", "image/png", "not a PNG"),
+    ("a GIF", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/png", "not a PNG"),
     ("empty", b"", "image/png", "empty"),
     ("truncated PNG", SEVEN.read_bytes()[:500], "image/png", "PNG"),
     (
@@ -384,7 +384,8 @@ def test_body_over_the_cap_gets_413(server):
     # Claimed, not sent: refused from the header alone.
     answer = raw(
         server,
-        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999\r\n\r\n",
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 999999999\r\n\r\n",
     )
     assert raw_status(answer) == 413 and "error" in raw_json(answer)
 
@@ -392,8 +393,9 @@ def test_body_over_the_cap_gets_413(server):
 def test_a_small_cap_can_be_chosen(random_net):
     s = start(random_net, max_body=100)
     try:
-        assert call(s, "POST", "/api/predict", SEVEN.read_bytes())[0] == 413
-        assert call(s, "POST", "/api/predict", b"x" * 100)[0] == 400
+        png_type = {"Content-Type": "image/png"}
+        assert call(s, "POST", "/api/predict", SEVEN.read_bytes(), png_type)[0] == 413
+        assert call(s, "POST", "/api/predict", b"x" * 100, png_type)[0] == 400
     finally:
         stop(s)
 
@@ -407,10 +409,27 @@ RAW_REQUESTS = [
     ),
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n", 400),
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n", 400),
-    (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\nshort", 400),
+    (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 50\r\n\r\nshort",
+        400,
+    ),
     (b"GET /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
     (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405),
     (b"PUT /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405),
+    (b"DELETE /api/teach HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"PATCH /api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"OPTIONS /api/teach HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\n\r\n", 501),
+    (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+        b"Content-Length: 5\r\n\r\nhello",
+        415,
+    ),
+    (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:80\r\nOrigin: http://evil.example\r\n"
+        b"Content-Type: image/png\r\nContent-Length: 5\r\n\r\nhello",
+        403,
+    ),
     (b"BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501),
     (b"complete nonsense\r\n\r\n", 400),
     (b"GET / HTTP/9.9\r\n\r\n", 505),
