@@ -115,7 +115,7 @@ BLANK_MESSAGE = "Draw a digit: no ink found (the drawing is blank or too faint).
 #: see benchmarks/teach_speed.py), the largest one accepted, how many connections a step reports
 #: per layer, how many MNIST test digits measure forgetting, and how many MNIST training digits
 #: join each taught drawing when rehearsing.
-DEFAULT_LR = 1.0
+DEFAULT_LR = 0.1
 MAX_LR = 10.0
 CHANGES_PER_LAYER = 8
 ACCURACY_DIGITS = 1000
