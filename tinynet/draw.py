@@ -557,8 +557,8 @@ class Teacher:
         if _inside(folder, PRETRAINED.parent):
             raise RequestError(
                 403,
-                f"will not save into {folder} (pretrained/, the shipped weights' folder): start the server "
-                "in another folder or with --save-dir DIR",
+                f"will not save into {folder} (pretrained/, the shipped weights' folder): start "
+                "the server in another folder or with --save-dir DIR",
             )
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         for n in range(1000):
