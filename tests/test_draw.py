@@ -592,3 +592,104 @@ def test_command_line_serves(tmp_path):
         err = proc.stderr.read().decode()
         proc.stderr.close()
     assert "/nope" in err and "404" in err  # refused requests are logged on stderr
+
+
+# ----------------------------------------------------------------------------- bad clients (#13)
+
+
+def test_a_lying_content_length_gets_408_quickly(random_net):
+    s = start(random_net, body_timeout=0.5)
+    try:
+        host, port = s.server_address[:2]
+        with socket.create_connection((host, port), timeout=10) as c:
+            t = time.monotonic()
+            c.sendall(
+                b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                b"Content-Length: 5000\r\n\r\n" + SEVEN.read_bytes()[:100]
+            )
+            answer = c.recv(65536)
+            assert time.monotonic() - t < 5
+        assert raw_status(answer) == 408 and "5000" in raw_json(answer)["error"]
+    finally:
+        stop(s)
+
+
+def test_slow_headers_are_cut_off(random_net):
+    """A client sending its headers a byte at a time is dropped after header_timeout in all,
+    however often it sends something."""
+    s = start(random_net, header_timeout=0.6)
+    try:
+        host, port = s.server_address[:2]
+        with socket.create_connection((host, port), timeout=10) as c:
+            c.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            t = time.monotonic()
+            closed = False
+            while time.monotonic() - t < 5:
+                try:
+                    c.sendall(b"a")
+                    c.settimeout(0.1)
+                    if c.recv(1024) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+            assert closed and time.monotonic() - t < 3
+        assert call(s, "GET", "/api/network")[0] == 200
+    finally:
+        stop(s)
+
+
+def test_connections_beyond_the_cap_get_503(random_net):
+    s = start(random_net, max_connections=3, header_timeout=30)
+    idle = []
+    try:
+        host, port = s.server_address[:2]
+        for _ in range(3):
+            idle.append(socket.create_connection((host, port), timeout=10))
+        time.sleep(0.3)  # let the server take them
+        answer = raw(s, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert raw_status(answer) == 503 and "connections" in raw_json(answer)["error"]
+        for c in idle:
+            c.close()
+        deadline = time.monotonic() + 5
+        while call(s, "GET", "/api/network")[0] != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        for c in idle:
+            c.close()
+        stop(s)
+
+
+def test_drawings_bigger_than_a_canvas_are_refused_from_the_header(random_net):
+    def header(width, height, depth, colour_type):
+        ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+        return png.SIGNATURE + struct.pack(">I", 13) + b"IHDR" + ihdr + b"\0" * 4
+
+    for data, words in (
+        (header(2048, 2048, 16, 6), "at most"),
+        (header(1025, 10, 8, 6), "at most"),
+        (header(300, 300, 16, 6), "8-bit"),
+        (header(300, 300, 16, 0), "8-bit"),
+    ):
+        with pytest.raises(draw.RequestError) as e:
+            draw.decode_drawing(data)
+        assert words in str(e.value)
+    width, height, rgba = draw.decode_drawing(png.encode(1024, 2, bytes(2048)))
+    assert (width, height) == (1024, 2)
+
+
+def test_the_load_benchmark_leaves_stderr_clean():
+    """A small run of benchmarks/draw_load.py: malformed requests, hang-ups, lying
+    Content-Lengths, slowloris sockets and valid requests at once, against the command-line
+    server; every valid request answered, its stderr free of tracebacks."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import draw_load
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    ok, lines = draw_load.run(malformed=150, valid=40, threads=4, slow=10, lying=1, seconds=12)
+    assert ok, "\n".join(lines)

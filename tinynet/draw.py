@@ -1261,9 +1261,13 @@ def main(argv=None):
             )
         return 2
 
+    log_lock = threading.Lock()
+
     def log(line):
-        print(line, file=sys.stderr)
-        sys.stderr.flush()
+        # One write per line, one thread at a time: lines from threads never interleave.
+        with log_lock:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
     port = DEFAULT_PORT if a.port is None else a.port
     options = dict(
