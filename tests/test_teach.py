@@ -130,6 +130,33 @@ def test_teach_is_one_sgd_step_and_reports_it(digit, eta, seed, rehearse):
             assert math.isclose(c["batch_grad"], c["grad"], rel_tol=1e-6, abs_tol=1e-12)
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    m=st.integers(1, 4),
+    eta=st.floats(0.001, 10.0),
+    cost=st.sampled_from(sorted(network.COSTS)),
+    data=st.data(),
+)
+def test_apply_step_is_sgd_step_bit_for_bit(seed, m, eta, cost, data):
+    """apply_step skips the blank inputs' zero terms; the weights are sgd_step's exactly."""
+    sizes = (12, 5, 4, 3)
+    pixel = st.one_of(st.just(0.0), st.floats(0.0, 1.0))
+    batch = [
+        (data.draw(st.lists(pixel, min_size=12, max_size=12)), network.one_hot(k % 3, 3))
+        for k in range(m)
+    ]
+    net = network.new_network(sizes, seed=seed)
+    reference = draw.copy_network(net)
+    network.sgd_step(reference, batch, eta, cost)
+    delta, z, a, columns = draw.apply_step(net, batch, eta, cost)
+    assert flat(net) == flat(reference)
+    assert columns[0] == sorted({j for x, _ in batch for j in range(12) if x[j] != 0.0})
+    assert (delta, z, a) == network.backprop(
+        network.new_network(sizes, seed=seed), *batch[0], cost
+    )[2:]
+
+
 def test_teaching_lowers_the_cost_of_the_drawing():
     net = network.new_network(seed=5)
     x = draw.drawing_input(SEVEN.read_bytes())
