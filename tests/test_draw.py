@@ -646,7 +646,7 @@ def test_slow_headers_are_cut_off(random_net):
 
 
 def test_connections_beyond_the_cap_get_503(random_net):
-    s = start(random_net, max_connections=3, header_timeout=30)
+    s = start(random_net, max_connections=3, header_timeout=30, slow_after=60)
     idle = []
     try:
         host, port = s.server_address[:2]
@@ -704,3 +704,23 @@ def test_405_names_the_method_used(server, method):
     status, resp, j = call(server, method, "/api/predict", b"", {"Content-Type": "image/png"})
     assert status == 405 and j["error"] == f"method {method} not allowed"
     assert resp.getheader("Allow") == "POST"
+
+
+def test_a_new_client_takes_the_place_of_the_slowest(random_net):
+    """All places taken by clients that have been sending headers for over slow_after seconds:
+    the slowest is dropped, and the new client is answered."""
+    s = start(random_net, max_connections=3, header_timeout=30, slow_after=0.3)
+    idle = []
+    try:
+        host, port = s.server_address[:2]
+        for _ in range(3):
+            c = socket.create_connection((host, port), timeout=10)
+            c.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+            idle.append(c)
+        time.sleep(0.6)
+        assert call(s, "GET", "/api/network")[0] == 200
+        assert idle[0].recv(100) == b""  # the first (slowest) was hung up on
+    finally:
+        for c in idle:
+            c.close()
+        stop(s)

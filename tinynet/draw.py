@@ -819,7 +819,11 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         # The request line and headers must arrive within HEADER_TIMEOUT (parse_request lifts
         # the deadline; read_body sets the body's own).
         self.reader.deadline = time.monotonic() + self.server.header_timeout
-        super().handle_one_request()
+        self.server.waiting_for_headers(self, True)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.waiting_for_headers(self, False)
 
     def handle(self):
         try:
@@ -1055,6 +1059,7 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         if not super().parse_request():
             return False
         self.reader.deadline = None  # the headers are in
+        self.server.waiting_for_headers(self, False)
         if not self.host_allowed():
             self.send_error(
                 403,
@@ -1187,13 +1192,18 @@ class DrawServer(http.server.ThreadingHTTPServer):
         max_connections=MAX_CONNECTIONS,
         header_timeout=HEADER_TIMEOUT,
         body_timeout=BODY_TIMEOUT,
+        slow_after=1.0,
     ):
         check_digit_reader(net, "the network")
+        self.slow_after = slow_after
         self.max_body = max_body
         self.log = log
         self.header_timeout = header_timeout
         self.body_timeout = body_timeout
-        self.slots = threading.BoundedSemaphore(max_connections)
+        self.max_connections = _fit_descriptor_limit(max_connections)
+        self.slots = threading.BoundedSemaphore(self.max_connections)
+        self.waiting = {}  # connections still sending their headers: id → (since, socket)
+        self.waiting_lock = threading.Lock()
         self.compute = threading.BoundedSemaphore(COMPUTE_SLOTS)
         with open(PAGE_FILE, "rb") as f:
             self.page = f.read()
@@ -1213,9 +1223,38 @@ class DrawServer(http.server.ThreadingHTTPServer):
             host = f"[{host}]"
         return f"http://{host}:{port:d}/"
 
+    def waiting_for_headers(self, handler, waiting):
+        """Note (or forget) a connection that is still sending its request line and headers."""
+        with self.waiting_lock:
+            if waiting:
+                self.waiting[id(handler)] = (time.monotonic(), handler.connection)
+            else:
+                self.waiting.pop(id(handler), None)
+
+    def drop_slowest(self):
+        """Hang up on the connection that has been sending its headers longest, if for more than
+        `slow_after` seconds (a browser sends them at once): when all the places are taken by
+        slow clients, a new one takes the place of the slowest. True if one was dropped."""
+        with self.waiting_lock:
+            if not self.waiting:
+                return False
+            key = min(self.waiting, key=lambda k: self.waiting[k][0])
+            since, sock = self.waiting[key]
+            if time.monotonic() - since < self.slow_after:
+                return False
+            del self.waiting[key]
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # its thread's read returns at once, and it ends
+        except OSError:
+            pass
+        return True
+
     def process_request(self, request, client_address):
-        # Beyond max_connections, a short 503 and the door shut, instead of one more thread.
-        if not self.slots.acquire(blocking=False):
+        # Beyond max_connections, the slowest client sending headers makes way; if there is
+        # none, a short 503 and the door shut, instead of one more thread.
+        if not self.slots.acquire(blocking=False) and not (
+            self.drop_slowest() and self.slots.acquire(timeout=1.0)
+        ):
             try:
                 request.settimeout(0.5)
                 request.sendall(BUSY_ANSWER)
@@ -1246,6 +1285,20 @@ class DrawServer(http.server.ThreadingHTTPServer):
     def server_close(self):
         self.teacher.stop()
         super().server_close()
+
+
+def _fit_descriptor_limit(max_connections, spare=32):
+    """max_connections, lowered if this process may not open that many files (sockets) and
+    `spare` more: past the limit, the server could not even accept a connection to refuse it."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return max_connections  # no such limit here (Windows)
+    if soft == resource.RLIM_INFINITY:
+        return max_connections
+    return min(max_connections, max(4, soft - spare))
 
 
 class DrawServer6(DrawServer):
@@ -1279,7 +1332,8 @@ def make_server(
     `source`: the weights file `net` came from (never overwritten); `save_dir`: where
     POST /api/save writes (default: the current folder); `data_dir`: an MNIST folder, for the
     taught network's accuracy and for rehearsal (None: without; MNIST is never downloaded).
-    `limits`: max_connections, header_timeout, body_timeout (seconds).
+    `limits`: max_connections, header_timeout, body_timeout (seconds), slow_after (seconds: when
+    all connections are taken, one still sending its headers after this long makes way).
     Call ``server.serve_forever()`` (or ``serve_in_thread(server)``) to answer requests,
     ``server.shutdown()`` to stop, ``server.server_close()`` to free the port.
     """
