@@ -320,7 +320,7 @@ def test_predict_png(server, random_net):
 
 def test_predict_data_url(server):
     data = SEVEN.read_bytes()
-    as_png = call(server, "POST", "/api/predict", data)[2]
+    as_png = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
     body = json.dumps({"image": "data:image/png;base64," + base64.b64encode(data).decode()})
     status, resp, j = call(
         server, "POST", "/api/predict", body, {"Content-Type": "application/json"}
@@ -354,8 +354,8 @@ BAD_BODIES = [
     ("nested JSON", b"[" * 50000, "application/json", "JSON"),
     ("not base64", b'{"image": "data:image/png;base64,%%%"}', "application/json", "base64"),
     ("a JPEG data URL", b'{"image": "data:image/jpeg;base64,/9j/4AAQ"}', "application/json", "PNG"),
-    ("text", b"hello, server", "text/plain", "not a PNG"),
-    ("a GIF", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif", "not a PNG"),
+    ("text", b"hello, server", "image/png", "not a PNG"),
+    ("a GIF", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/png", "not a PNG"),
     ("empty", b"", "image/png", "empty"),
     ("truncated PNG", SEVEN.read_bytes()[:500], "image/png", "PNG"),
     (
@@ -384,7 +384,8 @@ def test_body_over_the_cap_gets_413(server):
     # Claimed, not sent: refused from the header alone.
     answer = raw(
         server,
-        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999\r\n\r\n",
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 999999999\r\n\r\n",
     )
     assert raw_status(answer) == 413 and "error" in raw_json(answer)
 
@@ -392,8 +393,9 @@ def test_body_over_the_cap_gets_413(server):
 def test_a_small_cap_can_be_chosen(random_net):
     s = start(random_net, max_body=100)
     try:
-        assert call(s, "POST", "/api/predict", SEVEN.read_bytes())[0] == 413
-        assert call(s, "POST", "/api/predict", b"x" * 100)[0] == 400
+        png_type = {"Content-Type": "image/png"}
+        assert call(s, "POST", "/api/predict", SEVEN.read_bytes(), png_type)[0] == 413
+        assert call(s, "POST", "/api/predict", b"x" * 100, png_type)[0] == 400
     finally:
         stop(s)
 
@@ -407,10 +409,27 @@ RAW_REQUESTS = [
     ),
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n", 400),
     (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n", 400),
-    (b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\nshort", 400),
+    (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 50\r\n\r\nshort",
+        400,
+    ),
     (b"GET /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
     (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405),
     (b"PUT /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", 405),
+    (b"DELETE /api/teach HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"PATCH /api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
+    (b"OPTIONS /api/teach HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\n\r\n", 501),
+    (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+        b"Content-Length: 5\r\n\r\nhello",
+        415,
+    ),
+    (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:80\r\nOrigin: http://evil.example\r\n"
+        b"Content-Type: image/png\r\nContent-Length: 5\r\n\r\nhello",
+        403,
+    ),
     (b"BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 501),
     (b"complete nonsense\r\n\r\n", 400),
     (b"GET / HTTP/9.9\r\n\r\n", 505),
@@ -573,3 +592,135 @@ def test_command_line_serves(tmp_path):
         err = proc.stderr.read().decode()
         proc.stderr.close()
     assert "/nope" in err and "404" in err  # refused requests are logged on stderr
+
+
+# ----------------------------------------------------------------------------- bad clients (#13)
+
+
+def test_a_lying_content_length_gets_408_quickly(random_net):
+    s = start(random_net, body_timeout=0.5)
+    try:
+        host, port = s.server_address[:2]
+        with socket.create_connection((host, port), timeout=10) as c:
+            t = time.monotonic()
+            c.sendall(
+                b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                b"Content-Length: 5000\r\n\r\n" + SEVEN.read_bytes()[:100]
+            )
+            chunks = [c.recv(65536)]
+            while chunks[-1]:  # the server closes the connection after an error
+                chunks.append(c.recv(65536))
+            answer = b"".join(chunks)
+            assert time.monotonic() - t < 5
+        assert raw_status(answer) == 408 and "5000" in raw_json(answer)["error"]
+    finally:
+        stop(s)
+
+
+def test_slow_headers_are_cut_off(random_net):
+    """A client sending its headers a byte at a time is dropped after header_timeout in all,
+    however often it sends something."""
+    s = start(random_net, header_timeout=0.6)
+    try:
+        host, port = s.server_address[:2]
+        with socket.create_connection((host, port), timeout=10) as c:
+            c.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            t = time.monotonic()
+            closed = False
+            while time.monotonic() - t < 5:
+                try:
+                    c.sendall(b"a")
+                    c.settimeout(0.1)
+                    if c.recv(1024) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+            assert closed and time.monotonic() - t < 3
+        assert call(s, "GET", "/api/network")[0] == 200
+    finally:
+        stop(s)
+
+
+def test_connections_beyond_the_cap_get_503(random_net):
+    s = start(random_net, max_connections=3, header_timeout=30, slow_after=60)
+    idle = []
+    try:
+        host, port = s.server_address[:2]
+        for _ in range(3):
+            idle.append(socket.create_connection((host, port), timeout=10))
+        time.sleep(0.3)  # let the server take them
+        answer = raw(s, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert raw_status(answer) == 503 and "connections" in raw_json(answer)["error"]
+        for c in idle:
+            c.close()
+        deadline = time.monotonic() + 5
+        while call(s, "GET", "/api/network")[0] != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        for c in idle:
+            c.close()
+        stop(s)
+
+
+def test_drawings_bigger_than_a_canvas_are_refused_from_the_header(random_net):
+    def header(width, height, depth, colour_type):
+        ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+        return png.SIGNATURE + struct.pack(">I", 13) + b"IHDR" + ihdr + b"\0" * 4
+
+    for data, words in (
+        (header(2048, 2048, 16, 6), "at most"),
+        (header(1025, 10, 8, 6), "at most"),
+        (header(300, 300, 16, 6), "8-bit"),
+        (header(300, 300, 16, 0), "8-bit"),
+    ):
+        with pytest.raises(draw.RequestError) as e:
+            draw.decode_drawing(data)
+        assert words in str(e.value)
+    width, height, rgba = draw.decode_drawing(png.encode(1024, 2, bytes(2048)))
+    assert (width, height) == (1024, 2)
+
+
+def test_the_load_benchmark_leaves_stderr_clean():
+    """A small run of benchmarks/draw_load.py: malformed requests, hang-ups, lying
+    Content-Lengths, slowloris sockets and valid requests at once, against the command-line
+    server; every valid request answered, its stderr free of tracebacks."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import draw_load
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    # seconds: a bound for a very busy machine; it takes about 6 s
+    ok, lines = draw_load.run(malformed=150, valid=40, threads=4, slow=10, lying=1, seconds=40)
+    assert ok, "\n".join(lines)
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_405_names_the_method_used(server, method):
+    status, resp, j = call(server, method, "/api/predict", b"", {"Content-Type": "image/png"})
+    assert status == 405 and j["error"] == f"method {method} not allowed"
+    assert resp.getheader("Allow") == "POST"
+
+
+def test_a_new_client_takes_the_place_of_the_slowest(random_net):
+    """All places taken by clients that have been sending headers for over slow_after seconds:
+    the slowest is dropped, and the new client is answered."""
+    s = start(random_net, max_connections=3, header_timeout=30, slow_after=0.3)
+    idle = []
+    try:
+        host, port = s.server_address[:2]
+        for _ in range(3):
+            c = socket.create_connection((host, port), timeout=10)
+            c.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+            idle.append(c)
+        time.sleep(0.6)
+        assert call(s, "GET", "/api/network")[0] == 200
+        assert idle[0].recv(100) == b""  # the first (slowest) was hung up on
+    finally:
+        for c in idle:
+            c.close()
+        stop(s)

@@ -15,6 +15,7 @@ run covers the page); when it is installed, the test runs under PyPy too.
 import math
 import os
 import platform
+import re
 import shutil
 from pathlib import Path
 
@@ -305,4 +306,129 @@ def test_phone_screen_with_touch(browser, served, tmp_path):
     page.locator("#clear").tap()
     page.wait_for_function("() => document.body.dataset.digit === ''")
     context.close()
+    assert not problems, problems
+
+
+# A four with a closed top: the shipped network reads it as a 9.
+FOUR_CLOSED = [
+    [(0.32, 0.15), (0.3, 0.5), (0.68, 0.5)],
+    [(0.32, 0.17), (0.66, 0.15)],
+    [(0.68, 0.12), (0.66, 0.9)],
+]
+#: Set to a file name to save the screenshot of a teaching step there (docs/teach-screenshot.png
+#: is made this way, with the shipped weights and TINYNET_DATA set).
+TEACH_SCREENSHOT_ENV = "TINYNET_TEACH_SCREENSHOT"
+
+SHARES = "() => [...document.querySelectorAll('.bar .fill')].map(f => +f.dataset.share)"
+TEACHING_SHOWN = """() => ({
+  rings: [...document.querySelectorAll('#net circle.ring')]
+    .filter(r => +r.getAttribute('stroke-width') > 0).length,
+  deltas: [...document.querySelectorAll('#net circle.ring')]
+    .filter(r => r.dataset.delta !== '').length,
+  changed: document.querySelectorAll('#net line.changed').length,
+  before: [...document.querySelectorAll('.bar.taught .before')].length,
+  formula: document.getElementById('formula').innerText,
+  result: document.getElementById('teach-result').innerText,
+  steps: document.getElementById('steps').innerText,
+})"""
+
+
+@pytest.fixture
+def teach_server(tmp_path):
+    """A server of its own (teaching changes its network), saving into tmp_path, with MNIST when
+    $TINYNET_DATA is set."""
+    path = trained_weights_path()
+    if path is not None:
+        net, info = weights.load_with_info(path)
+    else:
+        net, info = network.new_network(seed=1), None
+    server = draw.make_server(
+        net,
+        "127.0.0.1",
+        0,
+        info=info,
+        source=path,
+        save_dir=tmp_path,
+        data_dir=os.environ.get("TINYNET_DATA") or None,
+    )
+    draw.serve_in_thread(server)
+    yield server, path is not None
+    server.shutdown()
+    server.server_close()
+
+
+def test_teach_a_wrong_answer_and_see_the_bars_move(browser, teach_server, tmp_path):
+    server, trained = teach_server
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    problems = watch(page, server)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=15000)
+    assert page.locator(".bar button.name").count() == 10
+
+    draw_with_mouse(page, FOUR_CLOSED)
+    digit = wait_for_answer(page)
+    if trained:
+        assert digit == "9", "the shipped network was expected to read the closed four as 9"
+    target = 4 if digit != "4" else 9
+    before = page.evaluate(SHARES)
+
+    # The correction: click the right digit under the bars.
+    page.locator(".bar .name").nth(target).click()
+    page.wait_for_function(
+        "() => document.body.dataset.steps === '1' && document.body.dataset.teaching === '0'",
+        timeout=15000,
+    )
+    after = page.evaluate(SHARES)
+    assert after[target] > before[target], (before, after)
+    shown = page.evaluate(TEACHING_SHOWN)
+    assert shown["deltas"] == 42 and shown["rings"] > 0, shown
+    assert shown["changed"] > 0 and shown["before"] == 10, shown
+    assert "∂C/∂w = δ" in shown["formula"] and "w ← w −" in shown["formula"], shown
+    assert re.search(r"= -?\d+\.\d+ × -?\d+\.\d+ = -?\d", shown["formula"]), shown["formula"]
+    assert "Step 1" in shown["result"] and "steps taught: 1" in shown["steps"]
+
+    # More steps, with the digit's key, until it reads the right digit.
+    steps = 1
+    while page.evaluate("document.body.dataset.digit") != str(target) and steps < 25:
+        page.keyboard.press(str(target))
+        steps += 1
+        page.wait_for_function(
+            f"() => document.body.dataset.steps === '{steps}' && "
+            "document.body.dataset.teaching === '0'",
+            timeout=15000,
+        )
+    assert page.evaluate("document.body.dataset.digit") == str(target)
+    assert page.evaluate(SHARES)[target] > before[target]
+    if os.environ.get("TINYNET_DATA"):
+        page.wait_for_function(
+            "() => /after \\d+ step/.test(document.getElementById('accuracy').innerText) && "
+            "!/measuring/.test(document.getElementById('accuracy').innerText)",
+            timeout=30000,
+        )
+    page.mouse.move(1270, 810)
+    if os.environ.get(TEACH_SCREENSHOT_ENV):
+        bottom = page.evaluate(
+            "Math.ceil(document.querySelector('main').getBoundingClientRect().bottom)"
+        )
+        page.screenshot(
+            path=os.environ[TEACH_SCREENSHOT_ENV],
+            clip={"x": 0, "y": 0, "width": 1280, "height": bottom},
+        )
+
+    # Save: a new weights file in the save folder, named on the page.
+    page.locator("#save").click()
+    page.wait_for_selector("body[data-saved]", timeout=15000)
+    name = page.evaluate("document.body.dataset.saved")
+    assert (tmp_path / name).exists() and name in page.locator("#saved").inner_text()
+    assert weights.load_with_info(tmp_path / name)[1]["training"]["taught_steps"] == steps
+
+    # Reset: the starting weights, and the drawing is read as at first.
+    page.locator("#reset").click()
+    page.wait_for_function(
+        "() => document.body.dataset.steps === '0' && document.body.dataset.busy === '0'",
+        timeout=15000,
+    )
+    page.wait_for_function(f"() => document.body.dataset.digit === '{digit}'", timeout=15000)
+    assert page.evaluate(TEACHING_SHOWN)["changed"] == 0
+    page.close()
     assert not problems, problems
