@@ -6,11 +6,16 @@ each of N additions and m multiplications costs at most one unit in the last pla
 relative to the size of what is being added, so the two results differ by at most about
 (N + m) · u · Σ|terms| each, where Σ|terms| is the same sum with every factor replaced by its
 absolute value (what the rounding errors are relative to; the result itself can be far
-smaller when the terms cancel). The tests allow twice that sum of both bounds.
+smaller when the terms cancel), plus, for results so close to 0 that floats are subnormal, one
+smallest float per operation. The tests allow twice that: the sum of both methods' bounds.
 """
 
 import math
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -19,7 +24,9 @@ from hypothesis import strategies as st
 from tinynet import formulas, network
 from tinynet.explain import example_digit
 
+STEP_THROUGH = Path(__file__).resolve().parent.parent / "examples" / "step_through.py"
 U = 2.0**-53  # the unit roundoff of a float
+TINY = math.ulp(0.0)  # the absolute error a rounding can add near 0, where floats are subnormal
 COSTS = ("quadratic", "cross-entropy")
 
 
@@ -54,7 +61,7 @@ def magnitude(net, z, a, y, layer, i, j, cost):
 
 def tolerance(net, z, a, y, layer, i, j, cost):
     size, n = magnitude(net, z, a, y, layer, i, j, cost)
-    return 2 * (n + 8) * U * size
+    return 2 * (n + 8) * (U * size + TINY)
 
 
 @st.composite
@@ -217,3 +224,51 @@ def test_multiplication_counts_are_what_the_code_does(monkeypatch, sizes, cost):
     Counter.n = 0
     network.backprop(net, x, y, cost)
     assert Counter.n == expected["backprop"] + expected["forward"]
+
+
+# --- examples/step_through.py: the formulas stage, and quitting the debugger
+
+
+def run_step_through(args, stdin=None):
+    return subprocess.run(
+        [sys.executable, str(STEP_THROUGH), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+@pytest.mark.parametrize("cost", COSTS)
+def test_step_through_shows_formulas_next_to_backprop(cost):
+    r = run_step_through(["--cost", cost, "--seed", "2"])
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "STAGE 6  the video's formulas" in out and "STAGE 8" in out
+    net = network.new_network(seed=2)
+    x, digit = example_digit()
+    y = network.one_hot(digit)
+    dC_dw = network.backprop(net, x, y, cost)[1]
+    for l in (1, 2, 3):  # the weight with the largest gradient of each layer, both ways
+        g, i, j = max(
+            ((v, i, j) for i, row in enumerate(dC_dw[l - 1]) for j, v in enumerate(row)),
+            key=lambda e: abs(e[0]),
+        )
+        by_formula = formulas.dC_dw(net, x, y, l, i, j, cost)
+        assert f"formulas.dC_dw(net, x, y, {l:d}, {i:d}, {j:d})" in out
+        assert f"= {by_formula!r}\n" in out
+        assert f"backprop: dC_dw[{l - 1:d}][{i:d}][{j:d}]" in out and f"= {g!r} " in out
+    counts = formulas.multiplications(net.sizes, cost)
+    assert f"by the formulas: {counts['formulas']:>11,d} multiplications" in out
+    assert f"by backprop:     {counts['backprop']:>11,d} multiplications" in out
+
+
+@pytest.mark.parametrize("quit_at", [1, 4])
+def test_step_through_q_at_a_break_stop_ends_quietly(quit_at):
+    """Issue #9: `q` at a --break stop used to end with a bdb.BdbQuit traceback."""
+    r = run_step_through(["--break"], stdin="c\n" * (quit_at - 1) + "q\n")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "BdbQuit" not in r.stderr
+    assert "stopped: you quit the debugger (q)" in r.stdout
+    assert f"STAGE {quit_at:d}" in r.stdout and f"STAGE {quit_at + 1:d}" not in r.stdout
