@@ -11,6 +11,7 @@ import http.client
 import json
 import random
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -188,6 +189,60 @@ def test_the_network_learns_and_the_page_sees_it(view):
 
 def test_before_training_the_state_says_waiting(view):
     assert state_of(view) == {"version": 0, "waiting": True}
+
+
+def tiny_info():
+    images, labels = synthetic_digits(20)
+    return {
+        "engine": network.new_network(seed=1),
+        "epoch": 0,
+        "epochs": 1,
+        "batch": 0,
+        "n_batches": 1,
+        "batch_cost": 1.0,
+        "test_images": images,
+        "test_labels": labels,
+    }
+
+
+def test_asking_for_a_newer_state_waits_for_it(view):
+    """GET /api/state?after=N answers as soon as there is a snapshot newer than N."""
+    answers = []
+
+    def ask(after):
+        t = time.monotonic()
+        status, _, body = get(f"{view.url}api/state?after={after:d}")
+        answers.append((status, json.loads(body)["version"], time.monotonic() - t))
+
+    waiting = threading.Thread(target=ask, args=(0,))
+    waiting.start()
+    time.sleep(0.5)
+    assert answers == []  # nothing newer than version 0 yet: still waiting
+    view.on_epoch(tiny_info())  # version 1
+    waiting.join(5)
+    assert answers and answers[0][:2] == (200, 1) and answers[0][2] >= 0.5
+    ask(0)  # already newer: at once
+    assert answers[1][:2] == (200, 1) and answers[1][2] < live.LONG_POLL / 2
+
+
+def test_close_answers_the_waiting_requests():
+    v = live.start()
+    answers = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(get(f"{v.url}api/state?after=5")[0]), daemon=True
+    )
+    waiting.start()
+    time.sleep(0.3)
+    t = time.monotonic()
+    v.close()
+    waiting.join(5)
+    assert answers == [200] and time.monotonic() - t < live.LONG_POLL / 2
+
+
+@pytest.mark.parametrize("query", ["after=x", "after=1.5", "after=%00"])
+def test_a_malformed_after_is_400(view, query):
+    status, _, body = get(f"{view.url}api/state?{query}")
+    assert status == 400 and "after=" in json.loads(body)["error"]
 
 
 class FakeClock:

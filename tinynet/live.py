@@ -30,9 +30,11 @@ the clock. The snapshot is JSON, built once in the training thread and kept as b
 server only hands those bytes out.
 
 The server: Python's http.server, one thread per connection, on 127.0.0.1 only. It answers
-GET / (the page) and GET /api/state (the latest snapshot), 405 to any other method, 404 to any
-other path, and 403 to a Host header that is not this computer's (a web page elsewhere cannot
-reach it through a DNS name pointed at 127.0.0.1). The page may only run its own script and
+GET / (the page) and GET /api/state (the latest snapshot; with ?after=N it waits until there is
+one newer than version N, so the page asks once per snapshot and shows it at once), 405 to any
+other method, 404 to any other path, 400 to a malformed after=, and 403 to a Host header that
+is not this computer's (a web page elsewhere cannot reach it through a DNS name pointed at
+127.0.0.1). The page may only run its own script and
 style (a Content-Security-Policy with their SHA-256 hashes) and talk to this server. Nothing is
 logged; a browser that hangs up mid-answer is not an error.
 """
@@ -46,6 +48,7 @@ import re
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 from . import engines
@@ -58,6 +61,7 @@ MAX_POINTS = 1000  # the cost curve keeps at most this many points (thinned by h
 ROW = 16  # test digits shown
 MAX_TILES = 64  # first-layer neurons shown
 SOCKET_TIMEOUT = 10
+LONG_POLL = 10  # seconds a GET /api/state?after=N waits for a snapshot newer than N
 
 #: The colour of each tile byte k = 0 … 254, which stands for w / max|w| = (k − 127) / 127: the
 #: colour map of docs/weights.png (visualize.diverging), made once here and sent to the page.
@@ -197,7 +201,9 @@ class Live:
                 self.digits = pick_digits(info.get("test_labels") or [])
             self.version += 1
             state = snapshot(info, self.curve, self.digits, self.version, done)
-            self.server.state = json.dumps(state, separators=(",", ":")).encode("utf-8")
+            self.server.publish(
+                json.dumps(state, separators=(",", ":")).encode("utf-8"), self.version
+            )
         except Exception as e:  # the view must never stop the training: say so once, go on
             if not self.warned:
                 self.warned = True
@@ -218,6 +224,7 @@ class Live:
     def close(self):
         """Stop the server and free the port (safe to call twice)."""
         if self.server is not None:
+            self.server.wake_all()
             self.server.shutdown()
             self.server.server_close()
             self.server = None
@@ -283,7 +290,13 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
                 [("Content-Security-Policy", self.server.csp)],
             )
         elif path == "/api/state":
-            self.answer(200, self.server.state, "application/json")
+            after = urllib.parse.parse_qs(self.path.partition("?")[2]).get("after", [""])[0]
+            try:
+                after = int(after) if after else -1
+            except ValueError:
+                self.refuse(400, "after= must be a whole number (the version the page shows)")
+                return
+            self.answer(200, self.server.state_after(after), "application/json")
         else:
             self.refuse(404, "no such page")
 
@@ -336,8 +349,29 @@ class LiveServer(http.server.ThreadingHTTPServer):
     def __init__(self, address):
         self.page = PAGE_FILE.read_bytes()
         self.csp = content_security_policy(self.page)
-        self.state = WAITING
+        self.state, self.version = WAITING, 0
+        self.changed = threading.Condition()
+        self.closing = False
         super().__init__(address, LiveHandler)
+
+    def publish(self, state, version):
+        """A new snapshot (JSON bytes): keep it and wake the requests waiting for one."""
+        with self.changed:
+            self.state, self.version = state, version
+            self.changed.notify_all()
+
+    def state_after(self, after):
+        """The latest snapshot, once its version is above `after` (or LONG_POLL seconds have
+        gone, or the server is closing): the page asks with the version it shows and is answered
+        as soon as there is something new to show. One request per snapshot, none wasted."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version > after or self.closing, LONG_POLL)
+            return self.state
+
+    def wake_all(self):
+        with self.changed:
+            self.closing = True
+            self.changed.notify_all()
 
     @property
     def url(self):
