@@ -196,6 +196,8 @@ class Live:
 
     def publish(self, info, done=False):
         self.last = time.monotonic()
+        if self.server is None:
+            return  # closed: nobody to show it to
         try:
             if self.digits is None:
                 self.digits = pick_digits(info.get("test_labels") or [])
@@ -397,6 +399,7 @@ def start(port=0, host="127.0.0.1"):
         loopback = False
     if not loopback:
         raise ValueError(f"the live view listens on this computer only (127.0.0.1), not {host!r}")
+    port = 0 if port is None else port
     try:
         server = LiveServer((host, port))
     except OSError as e:
