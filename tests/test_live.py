@@ -10,11 +10,15 @@ import base64
 import http.client
 import json
 import random
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -23,6 +27,8 @@ from hypothesis import strategies as st
 from tinynet import engines, live, network
 from tinynet.train import evaluate
 from tinynet.visualize import diverging
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # --------------------------------------------------------------------------------- the driver
 
@@ -448,3 +454,30 @@ def test_close_frees_the_port_and_may_be_called_twice():
     s.close()
     with pytest.raises(OSError):
         http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/")
+
+
+def test_wait_serves_until_ctrl_c_then_closes():
+    """After training, Live.wait() keeps the page up until Ctrl-C, then frees the port quietly."""
+    code = (
+        "from tinynet import live\n"
+        "v = live.start()\n"
+        "print(v.url, flush=True)\n"
+        "v.wait()\n"
+        "print('closed', v.server is None, flush=True)\n"
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = p.stdout.readline().strip()
+        assert get(url)[0] == 200  # serving while it waits
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill()
+    assert p.returncode == 0, err
+    assert out.strip() == "closed True" and "Traceback" not in err
