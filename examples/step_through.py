@@ -17,8 +17,10 @@ The stages, each marked "STAGE n" below and printed as it runs:
     3  the cost C of this one example                                  network.cost
     4  backward pass: δ⁽ᴸ⁾ (BP1), then each δ⁽ˡ⁾ from δ⁽ˡ⁺¹⁾ (BP2)       network.backprop
     5  gradients:  ∂C/∂b = δ (BP3),  ∂C/∂w = δ·a (BP4)                  network.backprop
-    6  the update:  w ← w − η ∂C/∂w,  b ← b − η ∂C/∂b                   network.sgd_step
-    7  check: the same example's cost after the step
+    6  the video's formulas: one ∂C/∂w per layer with no δ's, against   tinynet/formulas.py
+       backprop; and what recomputing the sums for every weight costs
+    7  the update:  w ← w − η ∂C/∂w,  b ← b − η ∂C/∂b                   network.sgd_step
+    8  check: the same example's cost after the step
 
 Every number comes from the real code in tinynet/network.py, so stepping into a call (`s` in
 pdb, F11 in VS Code) takes you into the very lines the network trains with. The script only
@@ -30,13 +32,16 @@ is delta[2] (= delta[-1]); its entry for the true digit is delta[-1][digit].
 """
 
 import argparse
+import bdb
+import math
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a clone without installing
 
-from tinynet import mnist, network  # noqa: E402  (after the path is set)
+from tinynet import formulas, mnist, network  # noqa: E402  (after the path is set)
 from tinynet.explain import example_digit  # noqa: E402
 from tinynet.images.preprocess import ascii_art  # noqa: E402
 from tinynet.weights import WeightsError, load  # noqa: E402
@@ -80,11 +85,55 @@ def stage(n, title, hint):
         print(f"  [debugger] {hint}\n  [debugger] 'c' goes on to the next stage, 'q' quits.")
 
 
+SUPERSCRIPT = {1: "¹", 2: "²", 3: "³"}
+
+
+def timed(f, *args):
+    """Seconds one call of f(*args) takes."""
+    start = time.perf_counter()
+    f(*args)
+    return time.perf_counter() - start
+
+
 def largest_entry(matrix):
     """(value, i, j) of the entry largest in size."""
     return max(
         ((v, i, j) for i, row in enumerate(matrix) for j, v in enumerate(row)),
         key=lambda e: abs(e[0]),
+    )
+
+
+def formulas_stage(net, x, y, kind, z, a, dC_dw):
+    """Stage 6: one weight of each layer by the video's formulas and by backprop, then the cost
+    of every gradient both ways: multiplications (counted from the code) and time (measured)."""
+    for l in (3, 2, 1):  # the maths' layer l is Python's w[l-1]
+        g, i, j = largest_entry(dC_dw[l - 1])
+        by_formula = formulas.dC_dw(net, x, y, l, i, j, kind, (z, a))  # ← `s` here
+        apart = round(abs(by_formula - g) / math.ulp(g)) if g else 0
+        call = f"formulas.dC_dw(net, x, y, {l:d}, {i:d}, {j:d})"
+        print(
+            f"  ∂C/∂w⁽{SUPERSCRIPT[l]}⁾: {call:<37} = {by_formula!r}\n"
+            f"  {'':<8}{'backprop: dC_dw[' + f'{l - 1:d}][{i:d}][{j:d}]':<37} = {g!r:<22}  "
+            + ("equal" if apart == 0 else f"{apart:d} ulp{'s' if apart > 1 else ''} apart")
+        )
+    print(
+        "  (ulp: unit in the last place. Layer 3 is the very same arithmetic; below it the\n"
+        "  formulas add the same products in another order, so the last digit may differ.)"
+    )
+    counts = formulas.multiplications(net.sizes, kind)
+    t_backprop = min(timed(network.backprop, net, x, y, kind) for _ in range(5))
+    t_formulas = timed(formulas.gradient, net, x, y, kind)
+    n_params = sum(len(row) + 1 for w_l in net.w for row in w_l)
+    print(
+        f"  all {n_params:,d} gradients of this example (not counting the forward pass, the same\n"
+        f"  {counts['forward']:,d} multiplications either way):\n"
+        f"      by the formulas: {counts['formulas']:>11,d} multiplications, "
+        f"{t_formulas * 1000:8.1f} ms   (formulas.gradient)\n"
+        f"      by backprop:     {counts['backprop']:>11,d} multiplications, "
+        f"{t_backprop * 1000:8.1f} ms   (network.backprop, forward pass included)\n"
+        f"  Backprop keeps the δ's because each δ is a sum that the formulas recompute for every "
+        f"weight\n  it reaches: {counts['formulas'] / counts['backprop']:,.0f} times the "
+        f"multiplications, {t_formulas / t_backprop:,.0f} times the time."
     )
 
 
@@ -339,12 +388,30 @@ def main(argv=None):
     )
 
     # -----------------------------------------------------------------------------------------
-    # STAGE 6: the update. network.sgd_step recomputes the gradients (a batch of one example)
+    # STAGE 6: the video's formulas (tinynet/formulas.py): the same ∂C/∂w written out with no
+    # δ's, a sum for each layer the error travels back through. Same numbers, added in another
+    # order, so the last digit or two may differ; and far more work, because nothing is reused.
+    # BREAKPOINT: `s` into formulas.dC_dw for the first layer: `p k, l, inner` in its loops.
+    # -----------------------------------------------------------------------------------------
+    stage(
+        6,
+        "the video's formulas: ∂C/∂w with the δ's written out (tinynet/formulas.py)",
+        "`s` steps into formulas.dC_dw (first layer: the double sum over k and l)",
+    )
+    if BREAK:
+        breakpoint()  # noqa: E701
+    if L == 3:
+        formulas_stage(net, x, y, kind, z, a, dC_dw)
+    else:
+        print(f"  (the formulas are written for three weight layers; this network has {L:d})")
+
+    # -----------------------------------------------------------------------------------------
+    # STAGE 7: the update. network.sgd_step recomputes the gradients (a batch of one example)
     # and moves every weight and bias a step of η against its gradient.
     # BREAKPOINT: `s` into sgd_step; the update lines are marked by "-= eta / m".
     # -----------------------------------------------------------------------------------------
     stage(
-        6,
+        7,
         "update: w ← w − η·∂C/∂w, b ← b − η·∂C/∂b, η = {:g}   (network.sgd_step, {})".format(
             eta, line_of("net.w[l][i][j] -= eta")
         ),
@@ -370,9 +437,9 @@ def main(argv=None):
     )
 
     # -----------------------------------------------------------------------------------------
-    # STAGE 7: did it help? The same example, forward again.
+    # STAGE 8: did it help? The same example, forward again.
     # -----------------------------------------------------------------------------------------
-    stage(7, "check: the cost of the same example after one step", "`n` twice, then `p C, C_after`")
+    stage(8, "check: the cost of the same example after one step", "`n` twice, then `p C, C_after`")
     if BREAK:
         breakpoint()  # noqa: E701
     z_after, a_after = network.feedforward(net, x)
@@ -393,5 +460,20 @@ def main(argv=None):
     return 0
 
 
+def run(argv=None):
+    """main(), but `q` at a --break stop ends the script quietly instead of with a traceback.
+
+    Under a debugger that was already running (python -m pdb, VS Code), that debugger handles
+    its own quit as usual."""
+    outer_debugger = sys.gettrace() is not None
+    try:
+        return main(argv)
+    except bdb.BdbQuit:
+        if outer_debugger:
+            raise
+        print("\nstopped: you quit the debugger (q)")
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

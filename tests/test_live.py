@@ -1,0 +1,483 @@
+"""tinynet/live.py: the live view's snapshots, its throttle and its server.
+
+Until train.py calls it, `drive` below plays train.py's part: a real training loop (any
+engine, engines.train_batches) that fills the info dicts of the contract and calls on_batch,
+on_epoch and on_end. Without MNIST it trains on small synthetic digits (a bar whose place
+depends on the label), which the network learns in a few epochs.
+"""
+
+import base64
+import http.client
+import json
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinynet import engines, live, network
+from tinynet.train import evaluate
+from tinynet.visualize import diverging
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# --------------------------------------------------------------------------------- the driver
+
+
+def synthetic_digits(count, seed=0):
+    """(images, labels): 28×28 bytes, digit d drawn as a bright 3-pixel-wide bar at column
+    3 + 2d (rows 4 to 23), with a little noise; learnable in a few epochs."""
+    rng = random.Random(seed)
+    images, labels = [], []
+    for k in range(count):
+        d = k % 10
+        px = bytearray(784)
+        for r in range(4, 24):
+            for c in range(3 + 2 * d, 6 + 2 * d):
+                px[28 * r + c] = 200 + rng.randrange(56)
+        for _ in range(10):
+            px[rng.randrange(784)] = rng.randrange(256)
+        images.append(bytes(px))
+        labels.append(d)
+    return images, labels
+
+
+def drive(
+    view,
+    engine_name,
+    images,
+    labels,
+    test_images,
+    test_labels,
+    epochs=2,
+    batch_size=10,
+    eta=1.0,
+    cost="cross-entropy",
+    pause=0.0,
+    seed=1,
+):
+    """Train as train.py does, calling view.on_batch / on_epoch / on_end with its info dicts.
+    Returns the engine. `pause`: seconds to sleep after each batch (to stretch a run out)."""
+    engine = engines.make_engine(network.new_network(seed=seed), engine_name)
+    examples = [engines.sparse(im) + (d,) for im, d in zip(images, labels)]
+    n = len(examples)
+    n_batches = (n + batch_size - 1) // batch_size
+    settings = {"engine": engine_name, "batch_size": batch_size, "cost": cost, "epochs": epochs}
+    history = []
+    t0 = time.time()
+    done_before = 0
+    info = {}
+    for epoch in range(epochs):
+        seen = 0
+        for k in range(n_batches):
+            batch = examples[k * batch_size : (k + 1) * batch_size]
+            got = []
+            engines.train_batches(
+                engine, [batch], eta, cost, lambda size, c, correct: got.append((size, c))
+            )
+            seen += got[0][0]
+            elapsed = time.time() - t0
+            rate = (done_before + seen) / max(elapsed, 1e-9)
+            info = {
+                "engine": engine,
+                "epoch": epoch,
+                "epochs": epochs,
+                "batch": k,
+                "n_batches": n_batches,
+                "eta": eta,
+                "batch_cost": got[0][1] / got[0][0],
+                "batch_size": batch_size,
+                "seen": seen,
+                "n": n,
+                "elapsed": elapsed,
+                "examples_per_second": rate,
+                "seconds_left": (epochs * n - done_before - seen) / rate,
+                "history": history,
+                "test_images": test_images,
+                "test_labels": test_labels,
+                "settings": settings,
+                "cost": cost,
+            }
+            view.on_batch(info)
+            if pause:
+                time.sleep(pause)
+        done_before += seen
+        correct, _ = evaluate(engine, test_images, test_labels)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "cost": 0.0,
+                "train_accuracy": 0.0,
+                "test_accuracy": correct / len(test_images),
+                "seconds": 0.0,
+                "lr": eta,
+            }
+        )
+        view.on_epoch(info)
+    view.on_end(info)
+    return engine
+
+
+def get(url, host=None, method="GET"):
+    """(status, headers, body) of one request, with an optional Host header."""
+    req = urllib.request.Request(url, method=method)
+    if host is not None:
+        req.add_header("Host", host)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def state_of(view):
+    status, _, body = get(view.url + "api/state")
+    assert status == 200
+    return json.loads(body)
+
+
+@pytest.fixture
+def view():
+    v = live.start(port=0)
+    yield v
+    v.close()
+
+
+# --------------------------------------------------------------------------- the snapshots
+
+
+@pytest.mark.parametrize("engine_name", engines.ENGINES)
+def test_a_run_with_every_engine_shows_its_network(view, engine_name):
+    images, labels = synthetic_digits(200)
+    test_images, test_labels = synthetic_digits(40, seed=9)
+    engine = drive(view, engine_name, images, labels, test_images, test_labels, epochs=2)
+    s = state_of(view)
+    assert s["done"] is True and s["version"] >= 3  # first batch, two epochs, the end
+    assert s["engine"] == engine_name and s["sizes"] == [784, 16, 16, 10]
+    assert (s["epoch"], s["batch"], s["n_batches"]) == (1, 19, 20)
+    assert [a[0] for a in s["accuracy"]] == [1, 2]
+    # the tiles are this engine's final first layer
+    net = engines.to_network(engine)
+    expected, scales = live.tiles(net)
+    assert base64.b64decode(s["tiles"]) == expected
+    assert s["tile_scales"] == [round(x, 4) for x in scales]
+    # the row of test digits: one of each digit, with the engine's answers
+    assert set(range(10)) <= {d["label"] for d in s["digits"]}
+    for d in s["digits"]:
+        image = base64.b64decode(d["image"])
+        assert image == test_images[d["index"]] and d["label"] == test_labels[d["index"]]
+        out = engines.output(engine, image)
+        assert d["guess"] == out.index(max(out))
+    # the cost curve runs forwards in epochs, ending at the last batch
+    xs = [p[0] for p in s["curve"]]
+    assert xs == sorted(xs) and xs[-1] == pytest.approx(2.0)
+
+
+def test_the_network_learns_and_the_page_sees_it(view):
+    """Trained on the synthetic digits, the view's answers and accuracy get better."""
+    images, labels = synthetic_digits(300)
+    test_images, test_labels = synthetic_digits(50, seed=5)
+    drive(view, "loops", images, labels, test_images, test_labels, epochs=3)
+    s = state_of(view)
+    assert s["accuracy"][-1][1] > 0.5
+    assert sum(d["guess"] == d["label"] for d in s["digits"]) > len(s["digits"]) // 2
+    assert s["curve"][-1][1] < s["curve"][0][1]  # the smoothed cost fell
+
+
+def test_before_training_the_state_says_waiting(view):
+    assert state_of(view) == {"version": 0, "waiting": True}
+
+
+def tiny_info():
+    images, labels = synthetic_digits(20)
+    return {
+        "engine": network.new_network(seed=1),
+        "epoch": 0,
+        "epochs": 1,
+        "batch": 0,
+        "n_batches": 1,
+        "batch_cost": 1.0,
+        "test_images": images,
+        "test_labels": labels,
+    }
+
+
+def test_asking_for_a_newer_state_waits_for_it(view):
+    """GET /api/state?after=N answers as soon as there is a snapshot newer than N."""
+    answers = []
+
+    def ask(after):
+        t = time.monotonic()
+        status, _, body = get(f"{view.url}api/state?after={after:d}")
+        answers.append((status, json.loads(body)["version"], time.monotonic() - t))
+
+    waiting = threading.Thread(target=ask, args=(0,))
+    waiting.start()
+    time.sleep(0.5)
+    assert answers == []  # nothing newer than version 0 yet: still waiting
+    view.on_epoch(tiny_info())  # version 1
+    waiting.join(5)
+    assert answers and answers[0][:2] == (200, 1) and answers[0][2] >= 0.5
+    ask(0)  # already newer: at once
+    assert answers[1][:2] == (200, 1) and answers[1][2] < live.LONG_POLL / 2
+
+
+def test_close_answers_the_waiting_requests():
+    v = live.start()
+    answers = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(get(f"{v.url}api/state?after=5")[0]), daemon=True
+    )
+    waiting.start()
+    time.sleep(0.3)
+    t = time.monotonic()
+    v.close()
+    waiting.join(5)
+    assert answers == [200] and time.monotonic() - t < live.LONG_POLL / 2
+
+
+@pytest.mark.parametrize("query", ["after=x", "after=1.5", "after=%00"])
+def test_a_malformed_after_is_400(view, query):
+    status, _, body = get(f"{view.url}api/state?{query}")
+    assert status == 400 and "after=" in json.loads(body)["error"]
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_snapshots_at_most_once_a_second(monkeypatch, view):
+    """on_batch converts the engine (engines.to_network) only when REFRESH seconds have gone."""
+    clock = FakeClock()
+    monkeypatch.setattr(live.time, "monotonic", clock)
+    conversions = []
+    real = engines.to_network
+    monkeypatch.setattr(live.engines, "to_network", lambda e: conversions.append(1) or real(e))
+    net = network.new_network(seed=1)
+    info = {
+        "engine": net,
+        "epoch": 0,
+        "epochs": 1,
+        "batch": 0,
+        "n_batches": 2000,
+        "batch_cost": 1.0,
+        "test_images": [],
+        "test_labels": [],
+    }
+    for k in range(2000):  # 2000 batches, 7 ms each: 14 s
+        info["batch"] = k
+        view.on_batch(info)
+        clock.now += 0.007
+    assert 14 <= len(conversions) <= 15
+    assert state_of(view)["version"] == len(conversions)
+
+
+@given(st.lists(st.floats(0.0, 50.0), min_size=1, max_size=3000))
+def test_cost_curve_is_a_bounded_running_average(costs):
+    v = live.Live.__new__(live.Live)  # the averages only, without a server
+    live.Live.__init__(v, type("S", (), {"url": "http://127.0.0.1:1/"})(), None)
+    v.last = float("inf")  # never publish
+    n = len(costs)
+    for k, c in enumerate(costs):
+        v.on_batch({"batch_cost": c, "epoch": 0, "batch": k, "n_batches": n})
+    assert 1 <= len(v.curve) <= live.MAX_POINTS
+    xs = [p[0] for p in v.curve]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)
+    assert all(min(costs) - 1e-9 <= p[1] <= max(costs) + 1e-9 for p in v.curve)
+    if n <= live.MAX_POINTS:
+        assert len(v.curve) == n  # every batch, until there are too many
+
+
+@st.composite
+def first_layers(draw):
+    """1 to 4 neurons' weights, each row of the same length (784 on the page; any length here)."""
+    n = draw(st.integers(1, 60))
+    weight = st.floats(-5.0, 5.0, allow_nan=False) | st.just(0.0)
+    return [draw(st.lists(weight, min_size=n, max_size=n)) for _ in range(draw(st.integers(1, 4)))]
+
+
+@given(first_layers())
+def test_tiles_are_each_neurons_weights_on_its_own_scale(rows):
+    n = len(rows[0])
+    net = network.Network([n, len(rows), 10], [rows, [[0.0] * len(rows)] * 10], [[], []])
+    data, scales = live.tiles(net)
+    assert len(data) == n * len(rows) and len(scales) == len(rows)
+    for t, w_t in enumerate(rows):
+        s = scales[t]
+        assert s == (max(abs(w) for w in w_t) or 1.0)
+        for j, w in enumerate(w_t):
+            k = data[n * t + j]
+            assert 0 <= k <= 254
+            assert abs((k - 127) / 127 - w / s) <= 0.5 / 127 + 1e-12  # rounded to the nearest
+            # the colour the page shows is visualize.diverging's, within one rounding step
+            shown = live.PALETTE[k]
+            want = diverging(w / s)
+            got = tuple(int(shown[i : i + 2], 16) for i in (1, 3, 5))
+            assert all(abs(a - b) <= 2 for a, b in zip(got, want))
+
+
+def test_palette_ends_are_blue_white_red():
+    assert live.PALETTE[0] == "#{:02x}{:02x}{:02x}".format(*diverging(-1.0))
+    assert live.PALETTE[127] == "#ffffff"
+    assert live.PALETTE[254] == "#{:02x}{:02x}{:02x}".format(*diverging(1.0))
+
+
+@given(st.lists(st.integers(0, 9), max_size=200), st.integers(1, 30))
+def test_pick_digits(labels, count):
+    chosen = live.pick_digits(labels, count)
+    assert chosen == sorted(set(chosen)) and len(chosen) == min(count, len(labels))
+    assert all(0 <= i < len(labels) for i in chosen)
+    if count >= 10:
+        assert {labels[i] for i in chosen} == set(labels)
+
+
+def test_a_broken_snapshot_never_stops_training(view, capsys):
+    broken = {"engine": object(), "epoch": 0, "batch": 0, "n_batches": 1, "batch_cost": 1.0}
+    view.on_epoch(broken)  # must not raise
+    view.on_epoch(broken)
+    err = capsys.readouterr().err
+    assert err.count("live view: cannot show this state") == 1  # said once
+    assert state_of(view) == {"version": 0, "waiting": True}
+
+
+# ------------------------------------------------------------------------------- the server
+
+
+def test_the_page_and_its_security_headers(view):
+    status, headers, body = get(view.url)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert body == live.PAGE_FILE.read_bytes()
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert csp.count("'sha256-") == 2  # exactly the page's one script and one style
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    for external in (b"http://", b"https://", b"//fonts", b"@import", b"src="):
+        assert external not in body.replace(b"http://www.w3.org/2000/svg", b"")
+
+
+def test_url_is_loopback_with_the_real_port(view):
+    assert view.url.startswith("http://127.0.0.1:") and view.url.endswith("/")
+    port = int(view.url.rsplit(":", 1)[1].rstrip("/"))
+    assert port == view.server.server_address[1] and port > 0
+
+
+@pytest.mark.parametrize(
+    "host, allowed",
+    [
+        ("localhost", True),
+        ("localhost:8000", True),
+        ("127.0.0.1:1234", True),
+        ("127.5.6.7", True),
+        ("[::1]:80", True),
+        ("evil.example:8000", False),
+        ("192.168.1.10", False),
+        ("127.0.0.1.evil.example", False),
+    ],
+)
+def test_host_header_check(view, host, allowed):
+    assert live.host_allowed(host) is allowed
+    status, _, body = get(view.url + "api/state", host=host)
+    assert status == (200 if allowed else 403)
+    if not allowed:
+        assert "error" in json.loads(body)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
+def test_get_only(view, method):
+    status, headers, _ = get(view.url + "api/state", method=method)
+    assert status == 405 and headers["Allow"] == "GET"
+
+
+def test_other_paths_are_404(view):
+    for path in ("favicon.ico", "../tinynet/live.py", "pages/live.html", "api/state/x"):
+        assert get(view.url + path)[0] == 404
+
+
+def test_clients_that_hang_up_cause_no_traceback(view, capfd):
+    host, port = view.server.server_address[:2]
+    for request in (b"GET /api/st", b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", b""):
+        s = socket.create_connection((host, port), timeout=5)
+        s.sendall(request)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()  # with linger 0: a reset, mid-answer
+    garbage = socket.create_connection((host, port), timeout=5)
+    garbage.sendall(b"\x16\x03\x01 not http\r\n\r\n")
+    reply = garbage.recv(1000)
+    garbage.close()
+    assert reply.startswith(b"HTTP/1.0 400")
+    time.sleep(0.3)
+    assert get(view.url)[0] == 200  # still serving
+    out, err = capfd.readouterr()
+    assert "Traceback" not in err and err == "" and out == ""
+
+
+def test_only_loopback_hosts(monkeypatch):
+    for host in ("0.0.0.0", "192.168.1.2", "example.com", "::"):
+        with pytest.raises(ValueError, match="127.0.0.1"):
+            live.start(host=host)
+
+
+def test_a_taken_port_says_so():
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen(1)
+    try:
+        with pytest.raises(OSError, match="cannot listen on 127.0.0.1 port"):
+            live.start(port=blocker.getsockname()[1])
+    finally:
+        blocker.close()
+
+
+def test_close_frees_the_port_and_may_be_called_twice():
+    v = live.start(port=None)  # None: any free port, like 0
+    port = v.server.server_address[1]
+    v.close()
+    v.close()
+    v.on_end(tiny_info())  # after close: nothing to do, and no error
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))  # free again
+    s.close()
+    with pytest.raises(OSError):
+        http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/")
+
+
+def test_wait_serves_until_ctrl_c_then_closes():
+    """After training, Live.wait() keeps the page up until Ctrl-C, then frees the port quietly."""
+    code = (
+        "from tinynet import live\n"
+        "v = live.start()\n"
+        "print(v.url, flush=True)\n"
+        "v.wait()\n"
+        "print('closed', v.server is None, flush=True)\n"
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=str(ROOT),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = p.stdout.readline().strip()
+        assert get(url)[0] == 200  # serving while it waits
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill()
+    assert p.returncode == 0, err
+    assert out.strip() == "closed True" and "Traceback" not in err

@@ -1,0 +1,147 @@
+"""The live view in a real headless browser (Chromium driven by Playwright) while training runs.
+
+A real training loop (tests/test_live.py's `drive`, playing train.py's part) runs in a thread and
+feeds tinynet.live; the browser opens the page and checks that what it shows changes while the
+network trains (the batch count and the pixels of the weight tiles), that it ends on the final
+state, and that it keeps showing it once the program has gone. Launching and skipping work as in
+tests/test_draw_browser.py (Debian's /usr/bin/chromium, never `playwright install`).
+
+TINYNET_LIVE_SCREENSHOT=docs/live-screenshot.png (with TINYNET_DATA set) also trains on real
+MNIST for the screenshot in the README.
+"""
+
+import os
+import threading
+import time
+
+import pytest
+from test_draw_browser import CHROMIUM, CHROMIUM_ARGS, require_browser
+from test_live import drive, synthetic_digits
+
+from tinynet import live, mnist
+
+SCREENSHOT_ENV = "TINYNET_LIVE_SCREENSHOT"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_playwright = require_browser()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def training_data():
+    """Real MNIST for the screenshot, else synthetic digits (the test needs no data files)."""
+    data = os.environ.get("TINYNET_DATA")
+    if os.environ.get(SCREENSHOT_ENV) and data:
+        images, labels = mnist.load("train", data, download=False)
+        test_images, test_labels = mnist.load("test", data, download=False)
+        return images[:20000], labels[:20000], test_images[:1000], test_labels[:1000], 0.0, "lanes"
+    images, labels = synthetic_digits(300)
+    test_images, test_labels = synthetic_digits(60, seed=3)
+    return images, labels, test_images, test_labels, 0.04, "loops"
+
+
+def watch(page, url):
+    problems = []
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith((url, "data:"))
+            else problems.append(f"request to another server: {r.url}")
+        ),
+    )
+    return problems
+
+
+def tile_pixels(page):
+    """A fingerprint of every weight tile's pixels, read back from the canvases."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('#tiles canvas')).map((c) => {
+             const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+             let h = 0;
+             for (let i = 0; i < d.length; i++) h = (h * 31 + d[i]) >>> 0;
+             return h;
+           })"""
+    )
+
+
+def test_the_page_changes_while_training_runs(browser):
+    images, labels, test_images, test_labels, pause, engine = training_data()
+    view = live.start(port=0)
+    result = {}
+
+    def train():
+        try:
+            result["engine"] = drive(
+                view, engine, images, labels, test_images, test_labels, 3, eta=0.5, pause=pause
+            )
+        except Exception as e:  # reported by the test, not lost in the thread
+            result["error"] = e
+
+    thread = threading.Thread(target=train, daemon=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    problems = watch(page, view.url)
+    try:
+        thread.start()
+        page.goto(view.url)
+        page.wait_for_function("() => +(document.body.dataset.version || 0) >= 1", timeout=30000)
+        progress_a, tiles_a = page.text_content("#progress"), tile_pixels(page)
+        version_a = int(page.evaluate("document.body.dataset.version"))
+        assert len(tiles_a) == 16
+        # one more snapshot, at most about a second later, and the page shows it
+        page.wait_for_function(
+            f"() => +document.body.dataset.version >= {version_a + 2:d}", timeout=30000
+        )
+        progress_b, tiles_b = page.text_content("#progress"), tile_pixels(page)
+        assert progress_b != progress_a  # the batch count moved on
+        assert tiles_b != tiles_a  # the weights changed, and so did the tiles' pixels
+        assert page.text_content("#rate") not in ("", "–")
+        assert page.locator("#cost-chart path.line").count() == 1
+
+        if os.environ.get(SCREENSHOT_ENV):  # in the last epoch, halfway through
+            page.wait_for_function(
+                "() => { const d = document.body.dataset; "
+                "return +d.epoch === 2 && +d.batch > +d.nBatches / 2; }",
+                timeout=120000,
+            )
+            page.screenshot(path=os.environ[SCREENSHOT_ENV], full_page=True)
+        thread.join(300)
+        assert not thread.is_alive() and "error" not in result, result.get("error")
+        page.wait_for_function(
+            "() => document.getElementById('status').textContent.includes('training finished')",
+            timeout=30000,
+        )
+        assert page.text_content("#left") == "done"
+        assert page.locator("#accuracy-chart circle").count() == 3  # one dot per epoch
+        marked = page.locator(".digit.right").count() + page.locator(".digit.wrong").count()
+        assert marked == 16
+        assert page.locator(".digit.right").count() > 8  # it learnt something
+        final_tiles = tile_pixels(page)
+
+        time.sleep(0.3)
+        assert problems == []
+
+        # the program ends: the page says so and keeps the final state on screen
+        view.close()
+        page.wait_for_function(
+            "() => document.getElementById('status').className === 'lost'", timeout=30000
+        )
+        assert "showing the last state" in page.text_content("#status")
+        assert tile_pixels(page) == final_tiles
+        # the only complaints: its requests to the server that is gone (refused, reset…)
+        gone = "console error: Failed to load resource: net::ERR_"
+        assert all(p.startswith(gone) for p in problems), problems
+    finally:
+        view.close()
+        page.close()
