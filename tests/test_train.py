@@ -53,12 +53,13 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path, mnist_dir):
     other = small_run(tmp_path, mnist_dir, "seed.json", seed=2, **kw)
     assert other.w != first.w
 
-    def stop_in_the_middle(state):
-        if state == {"epoch": 1, "batch": 10}:
-            raise Interrupted()
+    class Stop:
+        def on_batch(self, info):
+            if (info["epoch"], info["batch"]) == (1, 10):
+                raise Interrupted()
 
     with pytest.raises(Interrupted):
-        small_run(tmp_path, mnist_dir, "three.json", on_batch=stop_in_the_middle, **kw)
+        small_run(tmp_path, mnist_dir, "three.json", watchers=[Stop()], **kw)
     assert not (tmp_path / "three.json").exists()
     resumed = train.train(
         resume=str(tmp_path / "three.json.checkpoint.json"),
