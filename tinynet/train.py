@@ -162,7 +162,7 @@ SETTING_RULES = {
     "batch_size": (lambda v: _is_whole(v, 1, 100_000), "a whole number from 1 to 100000"),
     "lr": (lambda v: _is_real(v, 0.0, 1e4) and v > 0, "a number above 0, at most 10000"),
     "lr_final": (lambda v: _is_real(v, 0.0, 1e4), "a number from 0 to 10000"),
-    "cost": (lambda v: v in COSTS, "one of: " + ", ".join(COSTS)),
+    "cost": (lambda v: isinstance(v, str) and v in COSTS, "one of: " + ", ".join(COSTS)),
     "hidden": (
         lambda v: (
             isinstance(v, str)
@@ -177,10 +177,13 @@ SETTING_RULES = {
     "limit": (lambda v: v is None or _is_whole(v, 1, 10**9), "null or a whole number ≥ 1"),
     "test_limit": (lambda v: v is None or _is_whole(v, 1, 10**9), "null or a whole number ≥ 1"),
     "engine": (
-        lambda v: v is None or v in engines.ENGINES,
+        lambda v: v is None or (isinstance(v, str) and v in engines.ENGINES),
         "one of: " + ", ".join(engines.ENGINES),
     ),
-    "preset": (lambda v: v is None or v in PRESETS, "null or one of: " + ", ".join(PRESETS)),
+    "preset": (
+        lambda v: v is None or (isinstance(v, str) and v in PRESETS),
+        "null or one of: " + ", ".join(PRESETS),
+    ),
 }
 
 
@@ -270,7 +273,7 @@ def load_checkpoint(path):
                 "seconds, lr)",
             )
     try:
-        net = from_dict(ck["network"], where=path)
+        net = from_dict(ck["network"], where=f"{path}: damaged checkpoint: network")
     except WeightsError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
@@ -931,11 +934,6 @@ def parse_args(argv):
         p.error("--lr must be positive")
     if not 0 <= a.port <= 65535:
         p.error("--port must be from 0 to 65535")
-    for name in a.watch:
-        try:
-            watch.parse(name, [784] + [int(h) for h in a.hidden.split(",")] + [10])
-        except ValueError as e:
-            p.error(str(e))
     # Which options are on the command line (defaults or not): parse again over a namespace
     # that already holds a marker for each, which argparse replaces only when given.
     unset = object()
