@@ -159,3 +159,60 @@ def test_watch_prints_a_line_per_batch_and_parameter(tmp_path, mnist_dir, engine
     final = weights.load(tmp_path / "w.json")
     assert abs(float(lines[-1].group(5)) - final.b[2][7]) < 1e-9
     assert abs(float(lines[-2].group(5)) - final.w[0][0][300]) < 1e-9
+
+
+# --- --live: the page is a watcher; train waits for Ctrl-C after training ----------------------
+
+
+class FakeView:
+    url = "http://127.0.0.1:12345/"
+
+    def __init__(self):
+        self.batches, self.epochs, self.ends, self.closed = 0, 0, 0, False
+
+    def on_batch(self, info):
+        self.batches += 1
+
+    def on_epoch(self, info):
+        self.epochs += 1
+
+    def on_end(self, info):
+        self.ends += 1
+
+    def close(self):
+        self.closed = True
+
+
+def test_live_adds_the_page_as_a_watcher_and_waits_for_ctrl_c(
+    tmp_path, mnist_dir, monkeypatch, capsys
+):
+    import tinynet
+    from tinynet import train
+
+    view, started = FakeView(), []
+    fake = type(sys)("tinynet.live")
+    fake.start = lambda port, host: started.append((port, host)) or view
+    monkeypatch.setitem(sys.modules, "tinynet.live", fake)
+    monkeypatch.setattr(tinynet, "live", fake, raising=False)
+
+    def ctrl_c(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train.time, "sleep", ctrl_c)
+    args = ["--data", str(mnist_dir), "--limit", "20", "--epochs", "1", "--test-limit", "10"]
+    code = train.main(args + ["--live", "--port", "8123", "--out", str(tmp_path / "w.json")])
+    out = capsys.readouterr().out
+    assert code == 0 and started == [(8123, "127.0.0.1")]
+    assert out.splitlines()[0] == "live view: http://127.0.0.1:12345/"
+    assert "the live view stays open until Ctrl-C" in out.splitlines()[-1]
+    assert (view.batches, view.epochs, view.ends, view.closed) == (2, 1, 1, True)
+
+
+def test_live_without_the_page_module_is_one_line(monkeypatch, capsys):
+    import tinynet
+    from tinynet import train
+
+    monkeypatch.setitem(sys.modules, "tinynet.live", None)  # import fails
+    monkeypatch.delattr(tinynet, "live", raising=False)
+    assert train.main(["--live", "--no-download"]) == 2
+    assert capsys.readouterr().err == "error: the live view is not available\n"
