@@ -476,10 +476,10 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
                 f"--engine {engines.default_engine()}"
             )
     elif debugged and s["engine"] != "plain":
+        shows = {"lanes": "packed integers", "loops": "generated loops over flat lists"}
         say(
             f"{debugged} is running: engine {s['engine']} as asked; stepping into it shows "
-            "packed integers and generated loops, not the formulas (--engine plain steps "
-            "through network.py)"
+            f"{shows[s['engine']]}, not the formulas (--engine plain steps through network.py)"
         )
 
     # --- data ----------------------------------------------------------------------------------
