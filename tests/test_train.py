@@ -369,9 +369,14 @@ def test_under_a_trace_function_training_steps_through_network_py(tmp_path, mnis
 
 def test_python_m_pdb_trains_with_the_plain_engine(tmp_path, mnist_dir):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = ["--data", str(mnist_dir), "--limit", "20", "--epochs", "1", "--test-limit", "10"]
+    args += ["--out", str(tmp_path / "w")]
+    command = [sys.executable, "-m", "pdb", "-m", "tinynet.train"] + args
+    if sys.version_info[:3] == (3, 13, 0):  # whose pdb takes the program's options as its own
+        run = f"from tinynet import train; train.main({args!r})"
+        command = [sys.executable, "-c", f"import pdb; pdb.run({run!r})"]
     r = subprocess.run(
-        [sys.executable, "-m", "pdb", "-m", "tinynet.train", "--data", str(mnist_dir)]
-        + ["--limit", "20", "--epochs", "1", "--test-limit", "10", "--out", str(tmp_path / "w")],
+        command,
         input="c\nq\n",
         capture_output=True,
         text=True,
