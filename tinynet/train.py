@@ -198,7 +198,8 @@ def check_settings(s, where=None):
                     f"{where}: damaged checkpoint: settings.{name} must be {what} "
                     f"(it is {_short(s.get(name))})"
                 )
-            raise TrainingError(f"{name} must be {what} (it is {_short(s.get(name))})")
+            option = "--" + name.replace("_", "-")
+            raise TrainingError(f"{option} must be {what} (it is {_short(s.get(name))})")
 
 
 def _short(v):
