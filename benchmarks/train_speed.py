@@ -3,17 +3,22 @@
 Trains the 784-16-16-10 network on the first N MNIST training images (one pass, batches of
 10, cross-entropy) with the default engine for this Python, then evaluates the 10,000 test
 images, and prints `name: value` lines. Also reports the peak memory of the process.
+
+With --watcher it times instead the whole of tinynet.train.train (N images, one epoch, 1,000
+test images) with and without a watcher that does nothing, alternating, and prints what the
+watcher hook costs.
 """
 
 import argparse
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tinynet import engines, mnist, network  # noqa: E402
+from tinynet import engines, mnist, network, train  # noqa: E402
 from tinynet.train import evaluate  # noqa: E402
 
 
@@ -36,7 +41,12 @@ def main():
     p.add_argument(
         "--repeat", type=int, default=3, help="timing runs; the best is reported (default 3)"
     )
+    p.add_argument(
+        "--watcher", action="store_true", help="time the watcher hook of train.train instead"
+    )
     a = p.parse_args()
+    if a.watcher:
+        return time_watcher(a)
     images, labels = mnist.load("train", a.data, download=False)
     test_images, test_labels = mnist.load("test", a.data, download=False)
     examples = [
@@ -47,7 +57,7 @@ def main():
     for _ in range(a.repeat):
         engine = engines.make_engine(network.new_network(seed=1), a.engine)
         t = time.perf_counter()
-        engines.train_batches(engine, batches, 0.5, "cross-entropy")
+        engine.train(batches, 0.5, "cross-entropy")
         best_train = min(best_train, time.perf_counter() - t)
         t = time.perf_counter()
         correct, _ = evaluate(engine, test_images, test_labels)
@@ -60,6 +70,27 @@ def main():
     print(f"evaluate_seconds: {best_eval:.3f}")
     print("test_accuracy_after_one_pass: %.4f" % (correct / len(test_images)))
     print(f"peak_memory_mb: {peak_memory_mb():.0f}")
+
+
+class DoNothing:
+    def on_batch(self, info):
+        pass
+
+
+def time_watcher(a):
+    kw = dict(data=a.data, limit=a.examples, epochs=1, test_limit=1000, quiet=True)
+    kw.update(engine=a.engine, out=str(Path(tempfile.mkdtemp()) / "w.json"), download=False)
+    best = {"without": float("inf"), "with": float("inf")}
+    for _ in range(a.repeat):
+        for name, watchers in (("without", []), ("with", [DoNothing()])):
+            t = time.process_time()  # CPU time: less shaken by other processes than the clock
+            train.train(watchers=watchers, **kw)
+            best[name] = min(best[name], time.process_time() - t)
+    print(f"python: {platform.python_implementation()} {platform.python_version()}")
+    print(f"engine: {a.engine}")
+    print(f"train_cpu_seconds_without_watcher: {best['without']:.3f}")
+    print(f"train_cpu_seconds_with_do_nothing_watcher: {best['with']:.3f}")
+    print(f"watcher_cost_percent: {100 * (best['with'] / best['without'] - 1):.2f}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """The loops engine's generated kernels compute exactly what the plain loops they stand for do."""
 
+import inspect
+import linecache
 import random
 import re
 import textwrap
+import traceback
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -170,13 +173,16 @@ def test_the_engine_is_the_one_fast_uses():
 
 
 def code_blocks(doc):
-    """The example sources in a docstring: each a run of lines indented by 8 spaces or more (or
-    blank) that starts with 'def '."""
+    """The example sources in a docstring: each a run of lines indented by 4 spaces or more (or
+    blank) after inspect.cleandoc, that starts with 'def '.
+
+    cleandoc first, because Python 3.13 strips the docstring's common indentation when it
+    compiles it and older versions do not: cleandoc gives the same text from either."""
     blocks, block = [], None
-    for line in doc.splitlines() + ["end"]:
-        if block is None and line.startswith("        def "):
+    for line in inspect.cleandoc(doc).splitlines() + ["end"]:
+        if block is None and line.startswith("    def "):
             block = [line]
-        elif block is not None and (not line.strip() or line.startswith("        ")):
+        elif block is not None and (not line.strip() or line.startswith("    ")):
             block.append(line)
         elif block is not None:
             blocks.append(textwrap.dedent("\n".join(block)).strip())
@@ -198,3 +204,21 @@ def test_the_docstrings_show_the_source_that_is_generated():
         assert blocks
         for block in blocks:
             assert sigma_written_out(block) in "\n".join(source)
+
+
+def test_the_generated_kernels_show_their_source_in_tracebacks_and_to_inspect():
+    kernels = loops.dense_kernels(3, 2)
+    source = "\n".join(loops.dense_source(3, 2)) + "\n"
+    code = kernels["forward"].__code__
+    assert code.co_filename == "<tinynet.loops dense 3→2>"
+    assert linecache.getline(code.co_filename, code.co_firstlineno) == "def forward(w, b, a):\n"
+    assert inspect.getsource(kernels["forward"]) in source
+    assert inspect.getsource(kernels["forward"]).startswith("def forward(w, b, a):")
+    try:
+        kernels["forward"]([1.0] * 6, [0.0, 0.0], [[1.0, 2.0]])  # a has 2 values, not 3
+    except ValueError:
+        shown = traceback.format_exc()
+    else:
+        raise AssertionError("a wrong-sized a[x] should not unpack")
+    assert '"<tinynet.loops dense 3→2>", line 4, in forward' in shown
+    assert "a0, a1, a2 = a[x]" in shown  # the generated line itself, as pdb's `l` shows it

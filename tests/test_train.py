@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tinynet import train, weights
+from tinynet import engines, network, train, weights
 from tinynet.train import Interrupted
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -53,12 +53,13 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path, mnist_dir):
     other = small_run(tmp_path, mnist_dir, "seed.json", seed=2, **kw)
     assert other.w != first.w
 
-    def stop_in_the_middle(state):
-        if state == {"epoch": 1, "batch": 10}:
-            raise Interrupted()
+    class Stop:
+        def on_batch(self, info):
+            if (info["epoch"], info["batch"]) == (1, 10):
+                raise Interrupted()
 
     with pytest.raises(Interrupted):
-        small_run(tmp_path, mnist_dir, "three.json", on_batch=stop_in_the_middle, **kw)
+        small_run(tmp_path, mnist_dir, "three.json", watchers=[Stop()], **kw)
     assert not (tmp_path / "three.json").exists()
     resumed = train.train(
         resume=str(tmp_path / "three.json.checkpoint.json"),
@@ -182,3 +183,228 @@ def test_a_damaged_checkpoint_is_one_line(tmp_path, content):
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.startswith(f"error: {bad}: ") and len(r.stderr.strip().splitlines()) == 1
+
+
+# --- the η schedule and weight decay, in closed form -------------------------------------------
+
+
+@given(
+    epochs=st.integers(1, 50),
+    n_batches=st.integers(1, 500),
+    lr=st.floats(0.001, 10),
+    lr_final=st.floats(0, 10),
+)
+def test_the_learning_rate_falls_in_a_straight_line_from_lr_to_lr_final(
+    epochs, n_batches, lr, lr_final
+):
+    s = dict(train.DEFAULTS, epochs=epochs, lr=lr, lr_final=lr_final)
+    etas = [
+        train.learning_rate(s, e, k, n_batches) for e in range(epochs) for k in range(n_batches)
+    ]
+    total = epochs * n_batches
+    assert etas[0] == lr
+    if total > 1:
+        assert abs(etas[-1] - lr_final) <= 1e-12 * max(lr, lr_final)
+    for t, eta in enumerate(etas):  # linear in the number of batches done
+        assert abs(eta - (lr + (lr_final - lr) * t / max(1, total - 1))) <= 1e-12 * max(lr, 1)
+
+
+class NoStep:
+    """An engine that takes no gradient step and records the η it is given: what is left of
+    training is weight decay alone."""
+
+    made = []
+
+    def __init__(self, net, name=None, exact=None):
+        self.inner = engines.make_engine.__wrapped__(net, "plain")
+        self.etas = []
+        NoStep.made.append(self)
+
+    def train(self, batches, eta, cost, on_batch=None):
+        for batch in batches:
+            self.etas.append(eta)
+            if on_batch is not None:
+                on_batch(len(batch), 0.0, 0)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+def no_step(monkeypatch):
+    real = engines.make_engine
+    fake = NoStep
+    fake.made = []
+    monkeypatch.setattr(engines, "make_engine", fake)
+    monkeypatch.setattr(engines.make_engine, "__wrapped__", real, raising=False)
+    return fake
+
+
+@pytest.mark.parametrize("limit, batch_size", [(30, 10), (250, 1)])
+def test_training_uses_the_schedule_and_decays_each_weight_by_the_closed_form(
+    tmp_path, mnist_dir, no_step, limit, batch_size
+):
+    # 250 batches of 1: decay after batches 100, 200 and 250 (DECAY_EVERY = 100)
+    epochs, lr, lr_final, l2 = 3, 0.6, 0.1, 5.0
+    net = small_run(
+        tmp_path, mnist_dir, "d.json", limit=limit, batch_size=batch_size, epochs=epochs, lr=lr,
+        lr_final=lr_final, l2=l2, test_limit=10, engine="plain",
+    )  # fmt: skip
+    n_batches = limit // batch_size
+    total = epochs * n_batches
+    etas = no_step.made[0].etas
+    assert len(etas) == total
+    for t, eta in enumerate(etas):
+        assert abs(eta - (lr + (lr_final - lr) * t / (total - 1))) < 1e-12
+    # every weight: w₀ · Π (1 − ηλ/n)^steps over the decays, η that of the batch decay acts on
+    factor = 1.0
+    for e in range(epochs):
+        done = 0
+        for k in range(n_batches):
+            if (k + 1) % train.DECAY_EVERY == 0 or k + 1 == n_batches:
+                eta = lr + (lr_final - lr) * (e * n_batches + k) / (total - 1)
+                factor *= (1.0 - eta * l2 / limit) ** (k + 1 - done)
+                done = k + 1
+    start = network.new_network([784, 16, 16, 10], seed=1)
+    assert factor < 0.9  # (so that decaying once instead of `steps` times shows)
+    for w_l, w0_l in zip(net.w, start.w):
+        for row, row0 in zip(w_l, w0_l):
+            for w, w0 in zip(row, row0):
+                assert abs(w - w0 * factor) <= 1e-12 * abs(w0)
+    assert net.b == start.b
+
+
+# --- watchers ----------------------------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def on_batch(self, info):
+        self.calls.append(("batch", dict(info)))
+
+    def on_epoch(self, info):
+        self.calls.append(("epoch", dict(info, history=list(info["history"]))))
+
+    def on_end(self, info):
+        self.calls.append(("end", dict(info)))
+
+
+INFO_KEYS = {
+    "engine", "epoch", "epochs", "batch", "n_batches", "eta", "batch_cost", "batch_size", "seen",
+    "n", "elapsed", "examples_per_second", "seconds_left", "history", "test_images",
+    "test_labels", "settings", "cost",
+}  # fmt: skip
+
+
+def test_watchers_hear_of_every_batch_every_epoch_and_the_end(tmp_path, mnist_dir):
+    w, only_end = Recorder(), type("OnlyEnd", (), {"on_end": lambda self, info: ended.append(1)})()
+    ended = []
+    small_run(tmp_path, mnist_dir, "w.json", limit=25, batch_size=10, epochs=2, test_limit=30,
+              watchers=[w, only_end])  # fmt: skip
+    kinds = [kind for kind, _ in w.calls]
+    assert kinds == ["batch"] * 3 + ["epoch"] + ["batch"] * 3 + ["epoch", "end"] and ended == [1]
+    batches = [info for kind, info in w.calls if kind == "batch"]
+    for info in batches:
+        assert INFO_KEYS <= set(info)
+        assert info["epochs"] == 2 and info["n_batches"] == 3 and info["n"] == 25
+        assert info["batch_size"] == 10 and info["cost"] == "cross-entropy"
+        assert len(info["test_images"]) == 30 and len(info["test_labels"]) == 30
+        assert info["batch_cost"] > 0 and info["eta"] == 0.5
+    assert [(i["epoch"], i["batch"], i["seen"]) for i in batches] == [
+        (0, 0, 10), (0, 1, 20), (0, 2, 25), (1, 0, 10), (1, 1, 20), (1, 2, 25),
+    ]  # fmt: skip
+    assert [c[1]["history"][-1]["epoch"] for c in w.calls if c[0] == "epoch"] == [1, 2]
+    end = w.calls[-1][1]
+    assert end["finished"] is True and len(end["history"]) == 2
+    net = engines.to_network(end["engine"])
+    assert net.w == weights.load(tmp_path / "w.json").w
+
+
+def test_watchers_hear_of_the_end_when_interrupted(tmp_path, mnist_dir):
+    class Stop(Recorder):
+        def on_batch(self, info):
+            super().on_batch(info)
+            raise Interrupted()
+
+    w = Stop()
+    with pytest.raises(Interrupted):
+        small_run(tmp_path, mnist_dir, "w.json", limit=25, batch_size=10, watchers=[w])
+    assert [kind for kind, _ in w.calls] == ["batch", "end"]
+    assert w.calls[-1][1]["finished"] is False
+
+
+def test_a_do_nothing_watcher_sees_the_same_training(tmp_path, mnist_dir):
+    class Nothing:
+        def on_batch(self, info):
+            pass
+
+    kw = dict(limit=200, epochs=1, test_limit=50)
+    a = small_run(tmp_path, mnist_dir, "a.json", **kw)
+    b = small_run(tmp_path, mnist_dir, "b.json", watchers=[Nothing()], **kw)
+    assert a.w == b.w and a.b == b.b
+
+
+# --- under a debugger --------------------------------------------------------------------------
+
+
+def test_under_a_trace_function_training_steps_through_network_py(tmp_path, mnist_dir, capsys):
+    old = sys.gettrace()
+    sys.settrace(lambda frame, event, arg: None)
+    try:
+        small_run(tmp_path, mnist_dir, "p.json", limit=20, epochs=1, test_limit=10, quiet=False)
+        small_run(tmp_path, mnist_dir, "l.json", limit=20, epochs=1, test_limit=10, quiet=False,
+                  engine="lanes")  # fmt: skip
+    finally:
+        sys.settrace(old)
+    out = capsys.readouterr().out
+    assert "training with engine plain" in out
+    assert f"for the fast one give --engine {engines.default_engine()}" in out
+    assert "engine lanes as asked; stepping into it shows packed integers" in out
+    assert weights.load_with_info(tmp_path / "p.json")[1]["training"]["engine"] == "plain"
+    assert weights.load_with_info(tmp_path / "l.json")[1]["training"]["engine"] == "lanes"
+    small_run(tmp_path, mnist_dir, "n.json", limit=20, epochs=1, test_limit=10, quiet=False)
+    assert "engine plain" not in capsys.readouterr().out  # no debugger, the fast engine
+
+
+def test_python_m_pdb_trains_with_the_plain_engine(tmp_path, mnist_dir):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = ["--data", str(mnist_dir), "--limit", "20", "--epochs", "1", "--test-limit", "10"]
+    args += ["--out", str(tmp_path / "w")]
+    command = [sys.executable, "-m", "pdb", "-m", "tinynet.train"] + args
+    if sys.version_info[:3] == (3, 13, 0):  # whose pdb takes the program's options as its own
+        run = f"from tinynet import train; train.main({args!r})"
+        command = [sys.executable, "-c", f"import pdb; pdb.run({run!r})"]
+    r = subprocess.run(
+        command,
+        input="c\nq\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert "pdb is running: training with engine plain" in r.stdout, r.stdout + r.stderr
+    assert "network: 784-16-16-10, cross-entropy cost, engine plain" in r.stdout
+    assert "1 epoch of 2 batches" in r.stdout
+
+
+# --- the 3Blue1Brown preset --------------------------------------------------------------------
+
+
+def test_preset_3b1b_is_the_videos_network_and_options_override_it(tmp_path, mnist_dir, capsys):
+    out = tmp_path / "v.json"
+    args = ["--data", str(mnist_dir), "--limit", "30", "--epochs", "1", "--test-limit", "10"]
+    assert train.main(args + ["--preset", "3b1b", "--out", str(out)]) == 0
+    record = weights.load_with_info(out)[1]["training"]
+    eta = train.PRESETS["3b1b"]["lr"]
+    assert (record["cost"], record["l2"]) == ("quadratic", 0.0)
+    assert record["learning_rate"] == record["learning_rate_final"] == eta
+    shown = capsys.readouterr().out
+    assert "a⁽⁰⁾ (784) → a⁽¹⁾ (16) → a⁽²⁾ (16) → a⁽³⁾ (10)" in shown
+    assert "C = Σⱼ (a⁽³⁾ⱼ − yⱼ)²" in shown and f"η = {eta:g}" in shown
+    assert "no weight decay" in shown and "average cost C" in shown
+    assert train.main(args + ["--preset", "3b1b", "--lr", "0.2", "--out", str(out)]) == 0
+    record = weights.load_with_info(out)[1]["training"]
+    assert record["learning_rate"] == 0.2 and record["learning_rate_final"] == eta
+    assert record["cost"] == "quadratic"

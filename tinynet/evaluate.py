@@ -18,7 +18,7 @@ def confusion_table(confusion):
         lines.append(
             f"{d:14d}"
             + "".join(f"{n:6d}" for n in row)
-            + "   %6.2f%%" % (100.0 * row[d] / total if total else 0.0)
+            + f"   {100.0 * row[d] / total if total else 0.0:6.2f}%"
         )
     return "\n".join(lines)
 

@@ -15,16 +15,31 @@ backwards: ~800 examples a second. Two ideas make training a coffee break instea
      which PyPy compiles to machine code;
    - engine "plain" is network.py itself.
 
-This module is the one interface over the engines that train.py and evaluate.py use.
-Both engines are deterministic: the same weights, examples and settings give the same result,
+Every engine is an object with the same methods, so that train.py and evaluate.py never ask
+which one they have:
+
+    engine.train(batches, η, cost, on_batch)  gradient descent, one step per mini-batch of
+                                              (nz, p, digit) from sparse(); on_batch(m,
+                                              cost_sum, correct) after each
+    engine.output(image)                      the output activations a⁽ᴸ⁾ for 784 bytes
+    engine.network()                          the weights as a plain network.Network (costly
+                                              on lanes: it unpacks the first layer)
+    engine.weight(l, i, j), engine.bias(l, i) one parameter, cheaply
+    engine.scale(factor)                      w ← factor · w, the shrinking of weight decay
+    engine.state()                            what a checkpoint needs beyond network() to go
+                                              on bit for bit (lanes: its integers; else None)
+
+make_engine() builds one; the functions below it are the same methods as plain functions.
+The engines are deterministic: the same weights, examples and settings give the same result,
 bit for bit, every time. Their results differ from each other in the last digits.
 """
 
-from ..network import Network
 from ..support import ON_PYPY
-from .lanes import Lanes, train_lanes
-from .loops import Loops, train_loops
+from .lanes import Lanes
+from .listmath import argmax  # noqa: F401  (part of this interface)
+from .loops import Loops
 from .pixels import PIXEL, sparse  # noqa: F401  (sparse() is part of this interface)
+from .plain import Plain
 
 ENGINES = ("lanes", "loops", "plain")
 
@@ -35,9 +50,9 @@ def default_engine():
 
 
 def make_engine(net, name=None, exact=None):
-    """The network in the form the engine `name` trains: Lanes, Loops, or the Network itself.
+    """The network `net` as the engine `name` trains it: a Lanes, a Loops or a Plain.
 
-    `exact` is an engine_state() from a checkpoint, to continue bit for bit.
+    `exact` is a state() from a checkpoint, to continue bit for bit (only lanes has one).
     """
     name = name or default_engine()
     if name == "lanes":
@@ -45,69 +60,31 @@ def make_engine(net, name=None, exact=None):
     if name == "loops":
         return Loops(net)
     if name == "plain":
-        return Network(
-            net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b]
-        )
+        return Plain(net)
     raise ValueError("unknown engine {!r} (choose from {})".format(name, ", ".join(ENGINES)))
 
 
 def to_network(engine):
     """The engine's current weights as a plain Network of floats."""
-    return engine if isinstance(engine, Network) else engine.network()
+    return engine.network()
 
 
 def engine_state(engine):
     """What a checkpoint must hold to continue exactly: lanes' whole-number first layer, else
     None."""
-    return engine.integer_weights() if isinstance(engine, Lanes) else None
+    return engine.state()
 
 
 def scale_weights(engine, factor):
     """w ← factor · w for every weight, biases untouched: the shrinking step of weight decay."""
-    if isinstance(engine, Lanes):
-        engine.scale(factor)
-    elif isinstance(engine, Loops):
-        engine.w0[:] = [w * factor for w in engine.w0]
-        for w_l in engine.w[1:]:
-            w_l[:] = [w * factor for w in w_l]
-    else:
-        for w_l in engine.w:
-            for row in w_l:
-                row[:] = [w * factor for w in row]
+    engine.scale(factor)
 
 
 def train_batches(engine, batches, eta, cost, on_batch=None):
     """Run gradient descent on `batches` (lists of (nz, p, digit)) with whichever engine."""
-    if isinstance(engine, Lanes):
-        return train_lanes(engine, batches, eta, cost, on_batch)
-    if isinstance(engine, Loops):
-        return train_loops(engine, batches, eta, cost, on_batch)
-    return _train_plain(engine, batches, eta, cost, on_batch)
-
-
-def _train_plain(net, batches, eta, cost, on_batch):
-    from ..network import feedforward, one_hot, sgd_step
-
-    n_in = net.sizes[0]
-    for batch in batches:
-        examples = []
-        correct = 0
-        for nz, p, digit in batch:
-            x = [0.0] * n_in
-            for j, p_j in zip(nz, p):
-                x[j] = PIXEL[p_j]
-            examples.append((x, one_hot(digit, net.sizes[-1])))
-            out = feedforward(net, x)[1][-1]
-            correct += out.index(max(out)) == digit
-        mean_cost = sgd_step(net, examples, eta, cost)
-        if on_batch is not None:
-            on_batch(len(batch), mean_cost * len(batch), correct)
+    engine.train(batches, eta, cost, on_batch)
 
 
 def output(engine, image):
     """The output activations for an image (bytes of 0–255), with any engine."""
-    if isinstance(engine, Network):
-        from ..network import output as plain_output
-
-        return plain_output(engine, [PIXEL[p] for p in image])
     return engine.output(image)

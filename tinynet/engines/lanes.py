@@ -35,7 +35,7 @@ from math import dist, hypot
 from operator import add, lshift, lt, mul, truediv
 
 from ..network import Network
-from .listmath import output_delta_and_cost, sigmoids
+from .listmath import argmax, output_delta_and_cost, sigmoids
 from .pixels import gatherer, sparse
 
 # Layer 1 reads pixel bytes pⱼ = 255·xⱼ (exact); its weights are whole multiples of 2⁻⁴⁰ and
@@ -147,6 +147,24 @@ class Lanes:
             [[round(W_ij * factor) for W_ij in row] for row in self.integer_weights()[0]]
         )
 
+    def train(self, batches, eta, cost, on_batch=None):
+        """Mini-batch gradient descent over `batches`: see train_lanes."""
+        train_lanes(self, batches, eta, cost, on_batch)
+
+    def state(self):
+        """What a checkpoint needs beyond network() to go on bit for bit: integer_weights()."""
+        return self.integer_weights()
+
+    def weight(self, l, i, j):
+        """w[l][i][j] as a float, unpacking only the one column it is in."""
+        if l == 0:
+            return self.unpack(self.W1[j])[i] / W_SCALE
+        return self.w[l][i][j]
+
+    def bias(self, l, i):
+        """b[l][i]."""
+        return self.b[l][i]
+
     def forward(self, nz, p):
         """Feedforward for an image given by its non-zero pixels: indices nz, bytes p.
 
@@ -193,7 +211,7 @@ def train_lanes(lanes, batches, eta, cost, on_batch=None):
             z, a = lanes.forward(nz, p)
             delta, c = output_delta_and_cost(a[-1], z[-1], digit, cost)  # (BP1)
             cost_sum += c
-            correct += a[-1].index(max(a[-1])) == digit
+            correct += argmax(a[-1]) == digit
             for l in range(n_layers - 1, 0, -1):
                 delta_seen[l].append(delta)  # for (BP3) ∂C/∂bᵢ = δᵢ and (BP4) ∂C/∂wᵢⱼ = δᵢ aⱼ
                 a_seen[l].append(a[l])

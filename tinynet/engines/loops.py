@@ -14,12 +14,13 @@ slower: PyPy compiles at most a few thousand steps in one piece, and cuts longer
 pieces that take long to warm up.)
 """
 
+import linecache
 import types
 from functools import cache
 from math import exp
 
 from ..network import Network
-from .listmath import output_delta_and_cost
+from .listmath import argmax, output_delta_and_cost
 from .pixels import PIXEL
 
 # σ(z) = 1 / (1 + e⁻ᶻ), and 0 below z = −700 where e⁻ᶻ would overflow (as in listmath.sigmoids).
@@ -35,11 +36,16 @@ def _compile(lines, name):
     """The functions defined by the source `lines`, as a dict.
 
     Their globals are a module's: PyPy looks a module's globals (PIXEL, exp) up once when it
-    compiles a loop, but those of a plain dict every time.
+    compiles a loop, but those of a plain dict every time. The source is put in linecache under
+    the name "<tinynet.loops NAME>", so that tracebacks, pdb's `l` and inspect.getsource show
+    the generated lines.
     """
+    src = "\n".join(lines) + "\n"
+    filename = f"<tinynet.loops {name}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     namespace = types.ModuleType(name).__dict__
     namespace.update(PIXEL=PIXEL, exp=exp)
-    exec(compile("\n".join(lines) + "\n", f"<{name}>", "exec"), namespace)
+    exec(compile(src, filename, "exec"), namespace)
     return namespace
 
 
@@ -88,7 +94,7 @@ def sigmoids_source(n):
 
 @cache  # one per size: the same code objects, so PyPy compiles them once
 def sigmoids_kernel(n):
-    return _compile(sigmoids_source(n), f"sigmoids, {n:d} neurons")["sigmoids"]
+    return _compile(sigmoids_source(n), f"sigmoids {n:d}")["sigmoids"]
 
 
 def first_layer_source(n):
@@ -269,15 +275,15 @@ def dense_source(n_in, n_out):
 
 @cache
 def dense_kernels(n_in, n_out):
-    return _compile(dense_source(n_in, n_out), f"dense layer, {n_in:d} to {n_out:d}")
+    return _compile(dense_source(n_in, n_out), f"dense {n_in:d}→{n_out:d}")
 
 
 class Loops:
     """The weights as flat lists of floats: w[l][i * n_in + j] = w[l][i][j] of network.py.
 
     The first layer is stored column by column instead, w0[j * n_out + i], so that the weights
-    leaving one pixel sit side by side and the zero pixels can be skipped. (fast.scale_weights
-    scales w0 and w[1:] in place; b holds the biases b[l][i] as in network.py.)
+    leaving one pixel sit side by side and the zero pixels can be skipped. b holds the biases
+    b[l][i] as in network.py.
     """
 
     def __init__(self, net):
@@ -293,12 +299,37 @@ class Loops:
         ]
 
     def network(self):
+        """Back to a plain Network: w[l][i][j] is w[l][i·n_in + j], w0[j·n_out + i] for l = 0."""
         n_in, n_out = self.sizes[0], self.sizes[1]
         w = [[[self.w0[j * n_out + i] for j in range(n_in)] for i in range(n_out)]]
         for l in range(1, len(self.sizes) - 1):
             n_in, n_out = self.sizes[l], self.sizes[l + 1]
             w.append([self.w[l][i * n_in : (i + 1) * n_in] for i in range(n_out)])
         return Network(self.sizes, w, [list(b_l) for b_l in self.b])
+
+    def train(self, batches, eta, cost, on_batch=None):
+        """Mini-batch gradient descent over `batches`: see train_loops."""
+        train_loops(self, batches, eta, cost, on_batch)
+
+    def scale(self, factor):
+        """w ← factor · w for every weight, biases untouched (the shrinking of weight decay)."""
+        self.w0[:] = [w * factor for w in self.w0]
+        for w_l in self.w[1:]:
+            w_l[:] = [w * factor for w in w_l]
+
+    def state(self):
+        """Nothing beyond network(): its floats are the whole state."""
+        return None
+
+    def weight(self, l, i, j):
+        """w[l][i][j] (the first layer is stored column by column: w0[j · n_out + i])."""
+        if l == 0:
+            return self.w0[j * self.sizes[1] + i]
+        return self.w[l][i * self.sizes[l] + j]
+
+    def bias(self, l, i):
+        """b[l][i]."""
+        return self.b[l][i]
 
     def forward(self, batch):
         """(z, a) as in network.feedforward, for a batch of (nz, p, digit) from sparse():
@@ -344,7 +375,7 @@ def train_loops(loops, batches, eta, cost, on_batch=None):
             digit = batch[x][2]
             delta_L[x], c = output_delta_and_cost(a_x, z[L - 1][x], digit, cost)
             cost_sum += c
-            correct += a_x.index(max(a_x)) == digit
+            correct += argmax(a_x) == digit
         # (BP2) back through the layers: delta[l][x] is the δ of layer l + 1 for example x.
         delta = [None] * L
         delta[L - 1] = delta_L
