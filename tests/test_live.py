@@ -200,7 +200,7 @@ def test_before_training_the_state_says_waiting(view):
 def tiny_info():
     images, labels = synthetic_digits(20)
     return {
-        "engine": network.new_network(seed=1),
+        "engine": engines.make_engine(network.new_network(seed=1), "plain"),
         "epoch": 0,
         "epochs": 1,
         "batch": 0,
@@ -268,7 +268,7 @@ def test_snapshots_at_most_once_a_second(monkeypatch, view):
     monkeypatch.setattr(live.engines, "to_network", lambda e: conversions.append(1) or real(e))
     net = network.new_network(seed=1)
     info = {
-        "engine": net,
+        "engine": engines.make_engine(net, "plain"),
         "epoch": 0,
         "epochs": 1,
         "batch": 0,
