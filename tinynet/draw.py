@@ -85,6 +85,7 @@ from pathlib import Path
 
 from . import network
 from .images import png
+from .images.deskew import deskew as deskew_image
 from .images.preprocess import NoDigitError, to_mnist
 from .network import (
     DEFAULT_COST,
@@ -95,7 +96,14 @@ from .network import (
     sigmoid_prime,
 )
 from .predict import probabilities
-from .weights import PRETRAINED, WeightsError, check_digit_reader, load_digit_reader, save
+from .weights import (
+    PRETRAINED,
+    WeightsError,
+    check_digit_reader,
+    load_digit_reader,
+    save,
+    weights_input,
+)
 
 #: Request bodies larger than this are refused with 413 before being read.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -182,13 +190,14 @@ def decode_drawing(data, max_side=MAX_IMAGE_SIDE):
         raise RequestError(400, f"not a usable PNG: {e}")
 
 
-def drawing_input(data):
+def drawing_input(data, deskew=False):
     """The 784 inputs (0 = paper … 1 = ink) the network sees for a drawing given as PNG bytes:
-    ``png.decode`` → ``preprocess.to_mnist``, as ``python -m tinynet.predict`` reads a file.
+    ``png.decode`` → ``preprocess.to_mnist``, as ``python -m tinynet.predict`` reads a file
+    (deskewed when the weights file says its network was trained on deskewed digits).
     RequestError(400) for bytes that are not a usable PNG; NoDigitError for a drawing without
     ink."""
     width, height, rgba = decode_drawing(bytes(data))
-    return to_mnist(width, height, rgba)
+    return to_mnist(width, height, rgba, deskew=deskew)
 
 
 def _analysis(x, a):
@@ -231,7 +240,7 @@ BLANK_RESULT = {
 }
 
 
-def analyse_png(net, data):
+def analyse_png(net, data, deskew=False):
     """Read a drawing given as PNG bytes and run it through the network.
 
     The same path as ``python -m tinynet.predict``: ``png.decode`` → ``preprocess.to_mnist``
@@ -243,7 +252,7 @@ def analyse_png(net, data):
     Raises RequestError (status 400) when the bytes are not a usable PNG.
     """
     try:
-        x = drawing_input(data)
+        x = drawing_input(data, deskew)
     except NoDigitError:
         return dict(BLANK_RESULT)
     return analyse_input(net, x)
@@ -537,6 +546,7 @@ class Teacher:
         self.info = info or {}
         self.cost = self.info.get("cost") if self.info.get("cost") in network.COSTS else None
         self.cost = self.cost or DEFAULT_COST
+        self.deskew = weights_input(self.info)["deskew"]  # prepare drawings as it was trained
         self.start = copy_network(net)
         self.source = Path(source).resolve() if source is not None else None
         self.save_dir = Path(save_dir if save_dir is not None else os.getcwd()).resolve()
@@ -611,7 +621,8 @@ class Teacher:
         if rehearse:
             images, labels = self.train
             for k in self.rng.sample(range(len(labels)), REHEARSE_WITH):
-                rehearsal.append(([p / 255.0 for p in images[k]], labels[k]))
+                image = deskew_image(images[k]) if self.deskew else images[k]
+                rehearsal.append(([p / 255.0 for p in image], labels[k]))
         result = teach(self.net, x, digit, eta, self.cost, rehearsal)
         self.steps += 1
         self.rehearsed_steps += bool(rehearse)
@@ -670,7 +681,7 @@ class Teacher:
         if self.accuracy is not None and self.accuracy["steps"] == self.steps:
             training["mnist_test_accuracy_1000"] = self.accuracy["value"]
         try:
-            save(self.net, path, self.cost, training)
+            save(self.net, path, self.cost, training, deskew=self.deskew)
         except OSError as e:
             raise RequestError(500, f"could not save {name} in {folder}: {e.strerror or e}")
         return name
@@ -688,7 +699,10 @@ class Teacher:
                 self.mnist_error = str(e)
             return
         with self.lock:
-            self.test = (test[0][:ACCURACY_DIGITS], test[1][:ACCURACY_DIGITS])
+            images = test[0][:ACCURACY_DIGITS]
+            if self.deskew:
+                images = [deskew_image(image) for image in images]
+            self.test = (images, test[1][:ACCURACY_DIGITS])
             self.train = train
         while True:
             with self.lock:
@@ -963,7 +977,7 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         teacher = self.server.teacher
         with self.computing():
             try:
-                x = drawing_input(data)
+                x = drawing_input(data, teacher.deskew)
             except NoDigitError:
                 return 200, dict(BLANK_RESULT)
             with teacher.lock:
@@ -974,7 +988,7 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         teacher = self.server.teacher
         with self.computing():
             try:
-                x = drawing_input(data)
+                x = drawing_input(data, teacher.deskew)
             except NoDigitError:
                 raise RequestError(400, "no ink: the drawing is blank, draw a digit to teach")
             with teacher.lock:

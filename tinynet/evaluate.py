@@ -6,8 +6,8 @@ import time
 
 from . import engines, mnist
 from .support.cli import run
-from .train import evaluate
-from .weights import PRETRAINED, WeightsError, load_digit_reader
+from .train import deskewed_set, evaluate
+from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
 
 def confusion_table(confusion):
@@ -43,13 +43,15 @@ def main(argv=None):
     )
     a = p.parse_args(argv)
     try:
-        net = load_digit_reader(a.weights)[0]
+        net, info = load_digit_reader(a.weights)
         images, labels = mnist.load("test", a.data, download=a.download)
     except (WeightsError, mnist.DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if a.limit:
         images, labels = images[: a.limit], labels[: a.limit]
+    if weights_input(info)["deskew"]:  # the network was trained on deskewed digits
+        images = deskewed_set("test", images, a.data)
     t = time.time()
     correct, confusion = evaluate(engines.make_engine(net), images, labels)
     seconds = time.time() - t

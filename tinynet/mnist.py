@@ -55,6 +55,7 @@ FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+COUNT = {"train": 60_000, "test": 10_000}  # images in each set
 
 # SHA-256 of each file's UNCOMPRESSED content: the same whoever compressed it, and however.
 SHA256 = {
@@ -307,6 +308,11 @@ def find_data_dir(data_dir=None):
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV]).expanduser()
     return _user_cache_dir() / "tinynet" / "mnist"
+
+
+def cache_dir(name):
+    """This user's cache folder for tinynet's `name` (e.g. "mnist", "deskewed")."""
+    return _user_cache_dir() / "tinynet" / name
 
 
 def _user_cache_dir():

@@ -31,7 +31,7 @@ from .images.preprocess import (
 from .images.segment import components, digit_rows, group_pieces
 from .network import feedforward
 from .support.cli import run
-from .weights import PRETRAINED, WeightsError, load_digit_reader
+from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 ASCII_BLOCKS = " .:-=+*#@"  # for terminals that cannot show the block characters
@@ -63,17 +63,6 @@ def probabilities(outputs):
     """The ten output activations scaled to sum to 1 (sigmoid outputs do not by themselves)."""
     total = sum(outputs)
     return [a / total for a in outputs] if total > 0 else [0.1] * len(outputs)
-
-
-def weights_input(info):
-    """How a weights file wants its images prepared: ``{"deskew": bool}``.
-
-    ``info`` is the decoded weights file (``weights.load_digit_reader`` returns it beside the
-    network); ``"input": {"deskew": true}`` in it means the network was trained on deskewed
-    digits.  Absent (as in files made before deskewing existed) means false.
-    """
-    spec = info.get("input") if isinstance(info, dict) else None
-    return {"deskew": isinstance(spec, dict) and spec.get("deskew") is True}
 
 
 def read_digit(path, deskew=False):

@@ -42,17 +42,20 @@ class WeightsError(Exception):
     """A weights file that cannot be used; the message says why in one line."""
 
 
-def to_dict(net, cost=DEFAULT_COST, training=None):
-    return {
+def to_dict(net, cost=DEFAULT_COST, training=None, deskew=False):
+    """The weights file's content. "input" says how images must be prepared for this network:
+    {"deskew": true} when it was trained on deskewed digits (absent means false)."""
+    d = {
         "format": FORMAT,
         "version": VERSION,
         "sizes": list(net.sizes),
         "activation": "sigmoid",
         "cost": cost,
-        "weights": net.w,
-        "biases": net.b,
-        "training": training or {},
     }
+    if deskew:
+        d["input"] = {"deskew": True}
+    d.update({"weights": net.w, "biases": net.b, "training": training or {}})
+    return d
 
 
 def write_json_atomic(path, obj, indent=None):
@@ -60,9 +63,9 @@ def write_json_atomic(path, obj, indent=None):
     write_atomic(path, (json.dumps(obj, indent=indent, allow_nan=False) + "\n").encode("utf-8"))
 
 
-def save(net, path, cost=DEFAULT_COST, training=None):
+def save(net, path, cost=DEFAULT_COST, training=None, deskew=False):
     """Save a network as a weights file (written to a temporary name, then renamed)."""
-    write_json_atomic(path, to_dict(net, cost, training))
+    write_json_atomic(path, to_dict(net, cost, training, deskew))
 
 
 def from_dict(d, where="weights file"):
@@ -97,6 +100,17 @@ def from_dict(d, where="weights file"):
             f'"training" must be an object (a record of how the file was made), '
             f"not {_short(training)}"
         )
+    spec = d.get("input", {})
+    if (
+        not isinstance(spec, dict)
+        or set(spec) - {"deskew"}
+        or spec.get("deskew", False)
+        not in (
+            True,
+            False,
+        )
+    ):
+        fail(f'"input" must be {{"deskew": true or false}}, not {_short(spec)}')
     sizes = d.get("sizes")
     if (
         not isinstance(sizes, list)
@@ -290,6 +304,17 @@ def load(path=None):
     """Load and check a weights file; returns a Network. Default: the shipped pretrained file."""
     path = Path(path) if path is not None else PRETRAINED
     return from_dict(load_dict(path), where=str(path))
+
+
+def weights_input(info):
+    """How a weights file wants its images prepared: ``{"deskew": bool}``.
+
+    ``info`` is the decoded weights file (``load_digit_reader`` returns it beside the network);
+    ``"input": {"deskew": true}`` in it means the network was trained on deskewed digits, so
+    every image it reads must be deskewed too. Absent (files made before deskewing) means false.
+    """
+    spec = info.get("input") if isinstance(info, dict) else None
+    return {"deskew": isinstance(spec, dict) and spec.get("deskew") is True}
 
 
 def load_with_info(path=None):

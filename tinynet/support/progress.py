@@ -35,12 +35,14 @@ class Progress:
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         filled = int(self.width * self.done / max(1, self.total))
         bar = "#" * filled + "." * (self.width - filled)
+        cost = "" if self.cost is None else f"  cost {self.cost:.4f}"
         return (
             f"{self.label} [{bar}] {self.done:d}/{self.total:d}  {rate:.0f} ex/s"
-            f"  ETA {format_seconds(left)}  cost {self.cost:.4f}"
+            f"  ETA {format_seconds(left)}{cost}"
         )
 
-    def update(self, done, cost):
+    def update(self, done, cost=None):
+        """Show `done` of the total (and the running cost, when there is one)."""
         self.done, self.cost = done, cost
         if self.quiet:
             return
