@@ -198,7 +198,7 @@ def readings(net, paths, deskew):
 def read_number_outputs(net, path, deskew):
     """Each digit's (raw outputs, whether its input's shape alone makes it unsure)."""
     reading = predict.read_number(net, *read_image(path), deskew=deskew)
-    return [(d["outputs"], shape_unsure(d["input"])) for d in reading["digits"]]
+    return [(d["outputs"], shape_unsure(d["upright"])) for d in reading["digits"]]
 
 
 def shape_unsure(x):
@@ -226,12 +226,13 @@ def main():
         made = build_non_digits(a.out or tmp, a.count)
         non_digits = {kind: readings(net, paths, deskew) for kind, paths in made.items()}
     images, labels = mnist.load("test", data_dir=a.data, download=False)
-    if deskew:
+    upright = [[v / 255 for v in image] for image in images]  # the ink's shape is judged here
+    if deskew:  # and the network is shown what it was trained on
         from tinynet.images.deskew import deskew_all
 
         images = deskew_all(images)
     inputs = [[v / 255 for v in image] for image in images]
-    digits = [predict.predict(net, x) + (shape_unsure(x),) for x in inputs]
+    digits = [predict.predict(net, x) + (shape_unsure(u),) for x, u in zip(inputs, upright)]
 
     def figures(min_output, min_margin):
         """(share of non-digits flagged, by kind; share of MNIST flagged; accuracy unflagged)."""

@@ -24,6 +24,7 @@ from .images.preprocess import (
     ascii_art,
     bounding_box,
     crop,
+    deskew_input,
     ink_image,
     prepare_digit,
     to_mnist,
@@ -43,7 +44,7 @@ ASCII_BLOCKS = " .:-=+*#@"  # for terminals that cannot show the block character
 # reading is unsure when the strongest output is weak, or two are close, or what the network
 # was shown does not look like handwriting -- each limit just outside what MNIST's 10,000 test
 # digits show (the figure after each: that limit's MNIST range).
-UNSURE_MIN_OUTPUT = 0.3  # a_max below this: no output says "mine"
+UNSURE_MIN_OUTPUT = 0.4  # a_max below this: no output says "mine"
 UNSURE_MIN_MARGIN = 0.05  # a_max − a_second below this: two digits close
 UNSURE_MAX_FAINT = 0.55  # share of the ink that is faint (< ½): noise, shading (MNIST ≤ 0.65)
 UNSURE_MAX_SOLID = 0.65  # share of the ink inside solid areas: blobs (MNIST q99.5 0.66)
@@ -139,7 +140,8 @@ def read_number(net, width, height, rgba, deskew=False):
 
     Returns ``{"number": "2026", "digits": [...], "unsure": bool}``, each digit a dict with
     "digit", "probabilities", "outputs" (the ten raw activations), "box" ([x0, y0, x1, y1) in
-    the image's pixels), "input" (the 784 floats the network saw) and "unsure".  An image
+    the image's pixels), "input" (the 784 floats the network saw), "upright" (the same before
+    deskewing; the two are equal without it) and "unsure".  An image
     with one digit is prepared exactly as ``to_mnist`` prepares it.  Raises NoDigitError if
     there is no ink, ValueError if ``rgba`` does not hold ``4 * width * height`` values.
     """
@@ -152,7 +154,8 @@ def read_number(net, width, height, rgba, deskew=False):
         found = [(g["box"], digit_rows(w, ink, g)) for g in groups]
     digits = []
     for (x0, y0, x1, y1), rows in found:
-        x = prepare_digit(rows, deskew)
+        upright = prepare_digit(rows)  # the digit as drawn: its strokes judge the ink's shape
+        x = deskew_input(upright) if deskew else upright  # (deskewing resamples: blurrier ink)
         digit, p, outputs = predict(net, x)
         digits.append(
             {
@@ -161,7 +164,8 @@ def read_number(net, width, height, rgba, deskew=False):
                 "outputs": outputs,
                 "box": [k * x0, k * y0, min(width, k * x1), min(height, k * y1)],
                 "input": x,
-                "unsure": unsure(outputs, x),
+                "upright": upright,
+                "unsure": unsure(outputs, upright),
             }
         )
     return {
