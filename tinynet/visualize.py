@@ -570,7 +570,7 @@ def main(argv=None):
     p = sub.add_parser(
         "all",
         help="all three pictures into one folder (weights.png, curves.svg, mistakes.png)",
-        description="Regenerate weights.png, curves.svg and mistakes.png in --out-dir "
+        description="Draw weights.png, curves.svg and mistakes.png into --out-dir "
         "(default: the current folder) for one weights file. Needs MNIST's test set (for "
         "mistakes.png): without it, nothing is written.",
     )
