@@ -385,6 +385,13 @@ def test_gradcheck_fails_on_one_wrong_bias(monkeypatch):
     assert gradcheck.main(["--example", "--samples", "0"]) == 1
 
 
+def test_a_missing_bundled_digit_is_one_clear_line(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        explain.example_digit(tmp_path / "digit.json")
+    assert str(e.value).startswith(f"{tmp_path / 'digit.json'}: no such file (the bundled")
+    assert "Errno" not in str(e.value) and "\n" not in str(e.value)
+
+
 def test_gradcheck_sample_covers_every_bias_and_ink_and_paper(seven):
     x, _ = seven
     net = network.new_network(seed=1)

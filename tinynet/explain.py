@@ -61,8 +61,14 @@ def example_digit(path=EXAMPLE):
     pretrained/digit.json was made from examples/seven-ink-on-paper.png by make_example_digit,
     i.e. by predict.read_digit, so it is exactly what the network sees for that image.
     """
-    with open(str(path), encoding="utf-8") as f:
-        d = json.load(f)
+    try:
+        with open(str(path), encoding="utf-8") as f:
+            d = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path}: no such file (the bundled example digit, shipped in pretrained/ with "
+            "tinynet: reinstall tinynet or restore that folder)"
+        ) from None
     x = [float(v) for row in d["pixels"] for v in row]
     if len(x) != SIZE * SIZE:
         raise ValueError(f"{path}: {len(x):d} pixels, expected {SIZE * SIZE:d}")
