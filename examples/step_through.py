@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One step of training on one example: read it top to bottom, then step through it.
 
-    python examples/step_through.py              # the bundled 7 (examples/digit.json),
+    python examples/step_through.py              # the bundled 7 (pretrained/digit.json),
                                                  #   no MNIST needed
     python examples/step_through.py --break      # stop in the debugger (pdb) at every stage
     python examples/step_through.py --mnist 0    # MNIST test image 0 (from $TINYNET_DATA
@@ -220,7 +220,8 @@ def main(argv=None):
     else:
         x, digit = example_digit()
         where = (
-            "the bundled example digit, examples/digit.json (from examples/seven-ink-on-paper.png)"
+            "the bundled example digit, pretrained/digit.json "
+            "(from examples/seven-ink-on-paper.png)"
         )
     if args.weights:
         try:

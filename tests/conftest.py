@@ -22,8 +22,8 @@ MNIST_FILES = (
 
 NO_DATA_REASON = (
     "MNIST not found: set TINYNET_DATA to a folder holding the four MNIST .gz files "
-    "(for example TINYNET_DATA=../shared/mnist), or run 'python -m tinynet.train' once online "
-    "to download them"
+    "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+    "t10k-labels-idx1-ubyte.gz), or run 'python -m tinynet.train' once online to download them"
 )
 
 

@@ -1,6 +1,6 @@
 import math
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tinynet import gradcheck, network
@@ -48,14 +48,59 @@ def test_every_gradient_equals_a_finite_difference(problem):
         )
 
 
-def test_a_wrong_gradient_is_caught():
+def backprop_with_one_error(param, l, i, j, factor):
+    """network.backprop, but with one entry of its ∂C/∂w (or ∂C/∂b) multiplied by `factor`."""
+
+    def wrong(net, x, y, cost):
+        dC_db, dC_dw, delta, z, a = network.backprop(net, x, y, cost)
+        if param == "w":
+            dC_dw[l][i][j] *= factor
+        else:
+            dC_db[l][i] *= factor
+        return dC_db, dC_dw, delta, z, a
+
+    return wrong
+
+
+def test_a_wrong_gradient_is_caught(monkeypatch):
+    """One ∂C/∂w of backprop's result off by 1 %: the check fails there, and only there."""
     net = network.new_network([3, 2, 2], seed=4)
     x, y = [0.2, 0.9, 0.5], [1.0, 0.0]
-    ((_, l, i, j, analytic, numeric, rel),) = gradcheck.compare(
-        net, x, y, "quadratic", [("w", 0, 1, 2)]
-    )
-    assert rel < 1e-7
-    assert gradcheck.relative_error(analytic * 1.01, numeric) > 1e-3
+    params = [("w", 0, 1, 2), ("w", 0, 0, 2), ("w", 1, 1, 0), ("b", 0, 1, None)]
+    assert all(row[6] < 1e-7 for row in gradcheck.compare(net, x, y, "quadratic", params))
+
+    assert gradcheck.backprop is network.backprop  # compare() calls backprop by this name
+    monkeypatch.setattr(gradcheck, "backprop", backprop_with_one_error("w", 0, 1, 2, 1.01))
+    rows = gradcheck.compare(net, x, y, "quadratic", params)
+    rel = {row[:4]: row[6] for row in rows}
+    assert rel[("w", 0, 1, 2)] > 1e-3 > gradcheck.TOLERANCE
+    assert all(r < 1e-7 for p, r in rel.items() if p != ("w", 0, 1, 2))
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_problems(), st.data())
+def test_any_wrong_gradient_is_caught(problem, data):
+    """Whichever parameter backprop gets wrong, by 0.1 % or more, compare() shows it."""
+    net, x, y, kind = problem
+    params = [("b", l, i, None) for l in range(len(net.b)) for i in range(len(net.b[l]))]
+    params += [
+        ("w", l, i, j)
+        for l in range(len(net.w))
+        for i in range(len(net.w[l]))
+        for j in range(len(net.w[l][i]))
+    ]
+    param = data.draw(st.sampled_from(params))
+    ((*_, analytic, numeric, rel),) = gradcheck.compare(net, x, y, kind, [param])
+    assume(abs(analytic) > 1e-4)  # a gradient of ~0 times any factor is still ~0
+    assert rel < 1e-6
+    factor = data.draw(st.sampled_from([0.9, 0.999, 1.001, 1.1, -1.0]))
+    wrong = backprop_with_one_error(*param, factor)
+    original, gradcheck.backprop = gradcheck.backprop, wrong
+    try:
+        ((*_, rel),) = gradcheck.compare(net, x, y, kind, [param])
+    finally:
+        gradcheck.backprop = original
+    assert rel > 5e-4
 
 
 def test_sigmoid_extremes_never_overflow():

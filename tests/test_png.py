@@ -37,8 +37,8 @@ def find_pngsuite():
 
 PNGSUITE = find_pngsuite()
 NO_SUITE = (
-    "PngSuite not found: set TINYNET_PNGSUITE to the folder holding expected_rgba.json (normally "
-    "../shared/pngsuite)"
+    "PngSuite not found: set TINYNET_PNGSUITE to the folder holding expected_rgba.json (see the "
+    "README's Tests section)"
 )
 EXPECTED = json.loads((PNGSUITE / "expected_rgba.json").read_text()) if PNGSUITE else {}
 INVALID = sorted((PNGSUITE / "invalid").glob("*.png")) if PNGSUITE else []

@@ -123,7 +123,6 @@ def test_a_broken_weights_file_is_one_line(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and str(bad) in r.stderr
 
 
-@pytest.mark.skipif(not weights.PRETRAINED.exists(), reason="no pretrained weights shipped yet")
 def test_the_examples_are_read_correctly():
     net = weights.load()
     names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -176,7 +175,6 @@ def as_a_persons_image(image, rng):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not weights.PRETRAINED.exists(), reason="no pretrained weights shipped yet")
 def test_digits_made_to_look_like_a_persons_image_read_as_well_as_mnist(tmp_path, mnist_dir):
     net = weights.load()
     engine = make_engine(net)

@@ -197,7 +197,8 @@ def test_to_mnist_bytes_rounds_to_mnist():
 
 
 def test_a_png_file_gives_the_same_as_its_pixels():
-    png = pytest.importorskip("tinynet.images.png")
+    from tinynet.images import png
+
     coverage = draw_strokes(30, 36, [((0.3, 0.2), (0.7, 0.3)), ((0.7, 0.3), (0.4, 0.9))], 4)
     rgba = transparent_strokes(coverage, (20, 20, 120), seed=1)
     width, height, decoded = png.decode(png.encode(30, 36, rgba, mode="RGBA"))

@@ -10,7 +10,7 @@ Every part is a plain function you can call from a REPL:
 
     >>> from tinynet import explain, network
     >>> net = network.new_network(seed=1)
-    >>> x, digit = explain.example_digit()            # the bundled 7 (examples/digit.json)
+    >>> x, digit = explain.example_digit()            # the bundled 7 (pretrained/digit.json)
     >>> layers = explain.forward_pass(net, x)         # layers[l][i] is a Neuron
     >>> layers[-1][7].a == network.feedforward(net, x)[1][-1][7]
     True
@@ -31,11 +31,11 @@ from .images.imagefile import ImageError
 from .images.preprocess import NoDigitError, ascii_art
 from .predict import probabilities, read_digit
 from .support.cli import positive_int, run
-from .weights import PRETRAINED, WeightsError, load_digit_reader
+from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "digit.json"
-EXAMPLE_IMAGE = ROOT / "examples" / "seven-ink-on-paper.png"
+EXAMPLE = shipped_file("digit.json")  # pretrained/digit.json, shipped inside the package too
+EXAMPLE_IMAGE = ROOT / "examples" / "seven-ink-on-paper.png"  # in a clone only
 SIZE = 28  # the input is SIZE × SIZE pixels
 BLOCK = 4  # receptive-field maps sum BLOCK × BLOCK pixels: 28×28 → 7×7
 WINDOW = 10  # strongest_region looks for the best WINDOW × WINDOW square
@@ -58,11 +58,17 @@ how much the layer below pushed z up and pulled it down."""
 def example_digit(path=EXAMPLE):
     """(x, digit): the bundled example's 784 inputs (0 = paper, 1 = ink) and the digit it shows.
 
-    examples/digit.json was made from examples/seven-ink-on-paper.png by make_example_digit,
+    pretrained/digit.json was made from examples/seven-ink-on-paper.png by make_example_digit,
     i.e. by predict.read_digit, so it is exactly what the network sees for that image.
     """
-    with open(str(path), encoding="utf-8") as f:
-        d = json.load(f)
+    try:
+        with open(str(path), encoding="utf-8") as f:
+            d = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path}: no such file (the bundled example digit, shipped in pretrained/ with "
+            "tinynet: reinstall tinynet or restore that folder)"
+        ) from None
     x = [float(v) for row in d["pixels"] for v in row]
     if len(x) != SIZE * SIZE:
         raise ValueError(f"{path}: {len(x):d} pixels, expected {SIZE * SIZE:d}")

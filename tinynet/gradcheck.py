@@ -183,7 +183,7 @@ def example(data_dir=None, index=0, bundled=False):
     from .explain import example_digit
 
     x, digit = example_digit()
-    return x, digit, f"the bundled example digit, examples/digit.json (a {digit:d}){note}"
+    return x, digit, f"the bundled example digit (a {digit:d}; pretrained/digit.json){note}"
 
 
 def main(argv=None):
@@ -226,7 +226,7 @@ def main(argv=None):
     ap.add_argument(
         "--example",
         action="store_true",
-        help="use the bundled example digit (examples/digit.json) even when MNIST is there",
+        help="use the bundled example digit (pretrained/digit.json) even when MNIST is there",
     )
     ap.add_argument(
         "--samples",

@@ -4,7 +4,7 @@ python -m tinynet.visualize weights|curves|mistakes|all
     python -m tinynet.visualize weights  [--weights FILE] [--out weights.png]
     python -m tinynet.visualize curves   LOG [--out curves.svg]
     python -m tinynet.visualize mistakes [--weights FILE] [--data DIR] [--out mistakes.png]
-    python -m tinynet.visualize all      [--weights FILE] [--log LOG] [--data DIR] [--out-dir docs]
+    python -m tinynet.visualize all      [--weights FILE] [--log LOG] [--data DIR] [--out-dir DIR]
 
 `weights`: the 784 incoming weights of each first-hidden-layer neuron, drawn as a 28×28 tile
 (weight w[0][i][j] is the pixel j = 28·row + column of tile i). Blue is negative, white zero,
@@ -20,11 +20,14 @@ test accuracy is measured after it.
 `mistakes`: test digits the network gets wrong, each labelled "true→predicted" (true digit in
 black, the network's answer in red), drawn with a tiny built-in 3×5 bitmap font.
 
-PNGs are written by tinynet's own encoder (tinynet/images/png.py); every file is written to a
-temporary name and then renamed, so an interrupted run never leaves half a picture. Everything is
-a plain function you can call from a REPL:
+Files go into the current folder unless --out or --out-dir says otherwise (`all` reads every
+input, MNIST included, before it writes anything). PNGs are written by tinynet's own encoder
+(tinynet/images/png.py); every file is written to a temporary name and then renamed, so an
+interrupted run never leaves half a picture. Everything is a plain function you can call from a
+REPL:
 
-    >>> from tinynet import network, visualize, png
+    >>> from tinynet import network, visualize
+    >>> from tinynet.images import png
     >>> canvas = visualize.weights_image(network.new_network(seed=1))
     >>> (canvas.width, canvas.height)
     (752, 848)
@@ -462,6 +465,30 @@ def make_curves(log_path, out):
     return svg
 
 
+def make_all(weights_path, log_path, data_dir, out_dir, download=False):
+    """weights.png, curves.svg and mistakes.png in out_dir; returns [(path, note)] written.
+
+    Every input is read, MNIST's test set included, before the first file is written: a missing
+    input raises (WeightsError, ValueError, mnist.DataError, OSError) and leaves nothing behind.
+    """
+    net = _load_net(weights_path)
+    records = read_log(log_path or default_log(weights_path))
+    images, labels = mnist.load("test", data_dir, download=download)
+    found = find_mistakes(net, images, labels)
+    pictures = [
+        ("weights.png", weights_image(net).png(), ""),
+        ("curves.svg", curves_svg(records).encode("utf-8"), ""),
+        ("mistakes.png", mistakes_image(images, found).png(), f" ({len(found):d} mistakes)"),
+    ]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data, note in pictures:
+        write_atomic(out_dir / name, data)
+        written.append((out_dir / name, note))
+    return written
+
+
 def make_mistakes(weights_path, data_dir, out, count=60, columns=10, download=False):
     net = _load_net(weights_path)
     images, labels = mnist.load("test", data_dir, download=download)
@@ -543,8 +570,9 @@ def main(argv=None):
     p = sub.add_parser(
         "all",
         help="all three pictures into one folder (weights.png, curves.svg, mistakes.png)",
-        description="Regenerate weights.png, curves.svg and mistakes.png in --out-dir "
-        "(default: docs/ of this project) for one weights file.",
+        description="Draw weights.png, curves.svg and mistakes.png into --out-dir "
+        "(default: the current folder) for one weights file. Needs MNIST's test set (for "
+        "mistakes.png): without it, nothing is written.",
     )
     p.add_argument("--weights", metavar="FILE", help=weights_help)
     p.add_argument(
@@ -554,11 +582,12 @@ def main(argv=None):
         "file if present, else the history inside the weights file)",
     )
     p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--download", action="store_true", help="download MNIST if it is missing")
     p.add_argument(
         "--out-dir",
         metavar="DIR",
-        default=str(Path(__file__).resolve().parent.parent / "docs"),
-        help="output folder (default: docs/ of this project)",
+        default=".",
+        help="output folder (default: the current folder; the project's pictures: --out-dir docs)",
     )
     a = ap.parse_args(argv)
 
@@ -573,15 +602,14 @@ def main(argv=None):
             _, found = make_mistakes(a.weights, a.data, a.out, a.count, a.columns, a.download)
             written = [f"{a.out} ({len(found):d} mistakes)"]
         else:
-            d = Path(a.out_dir)
-            make_weights(a.weights, d / "weights.png")
-            make_curves(a.log or default_log(a.weights), d / "curves.svg")
-            _, found = make_mistakes(a.weights, a.data, d / "mistakes.png")
-            written = [
-                str(d / "weights.png"),
-                str(d / "curves.svg"),
-                f"{d / 'mistakes.png'} ({len(found):d} mistakes)",
-            ]
+            try:
+                done = make_all(a.weights, a.log, a.data, a.out_dir, a.download)
+            except mnist.DataError as e:
+                raise mnist.DataError(
+                    f"{e}; nothing was written (mistakes.png needs the MNIST test set; "
+                    "'visualize weights' and 'visualize curves' work without it)"
+                )
+            written = [f"{path}{note}" for path, note in done]
     except (WeightsError, mnist.DataError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

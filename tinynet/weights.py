@@ -19,7 +19,21 @@ from .support.files import write_atomic
 
 FORMAT, VERSION = "tinynet", 1
 CHECKPOINT_FORMAT = "tinynet-checkpoint"  # what train.py writes while training (see --resume)
-PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained" / "tinynet-784-16-16-10.json"
+
+
+def shipped_file(name):
+    """A file shipped with tinynet (the pretrained weights, the example digit), by its name.
+
+    Installed, the files are inside the package, in tinynet/pretrained/; in a clone they are in
+    pretrained/ at the top of the repository (also with an editable install). The one place
+    that knows this.
+    """
+    package = Path(__file__).resolve().parent
+    inside = package / "pretrained" / name
+    return inside if inside.exists() else package.parent / "pretrained" / name
+
+
+PRETRAINED = shipped_file("tinynet-784-16-16-10.json")
 
 
 # The largest weights or checkpoint file read: the shipped 784-16-16-10 file is 286 KB; a
