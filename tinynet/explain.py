@@ -31,7 +31,7 @@ from .images.imagefile import ImageError
 from .images.preprocess import NoDigitError, ascii_art
 from .predict import probabilities, read_digit
 from .support.cli import positive_int, run
-from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file
+from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file, weights_input
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = shipped_file("digit.json")  # pretrained/digit.json, shipped inside the package too
@@ -475,7 +475,7 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        x = read_digit(a.image)
+        x = read_digit(a.image, deskew=weights_input(info)["deskew"])
     except (ImageError, NoDigitError) as e:
         print(f"error: {a.image}: {e}", file=sys.stderr)
         return 2

@@ -45,7 +45,7 @@ from . import mnist
 from .images import png
 from .support.cli import positive_int, run
 from .support.files import write_atomic
-from .weights import PRETRAINED, WeightsError, load_digit_reader
+from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
 SIZE = 28
 WHITE = (255, 255, 255)
@@ -453,6 +453,17 @@ def _load_net(path):
     return load_digit_reader(path)[0]
 
 
+def test_set(weights_path, data_dir, download=False):
+    """MNIST's test images as the network of `weights_path` sees them (deskewed when its file
+    says it was trained so), and their labels."""
+    images, labels = mnist.load("test", data_dir, download=download)
+    if weights_input(load_digit_reader(weights_path)[1])["deskew"]:
+        from .train import deskewed_set
+
+        images = deskewed_set("test", images, data_dir, quiet=True)
+    return images, labels
+
+
 def make_weights(weights_path, out, global_scale=False):
     canvas = weights_image(_load_net(weights_path), global_scale=global_scale)
     write_atomic(out, canvas.png())
@@ -473,7 +484,7 @@ def make_all(weights_path, log_path, data_dir, out_dir, download=False):
     """
     net = _load_net(weights_path)
     records = read_log(log_path or default_log(weights_path))
-    images, labels = mnist.load("test", data_dir, download=download)
+    images, labels = test_set(weights_path, data_dir, download)
     found = find_mistakes(net, images, labels)
     pictures = [
         ("weights.png", weights_image(net).png(), ""),
@@ -491,7 +502,7 @@ def make_all(weights_path, log_path, data_dir, out_dir, download=False):
 
 def make_mistakes(weights_path, data_dir, out, count=60, columns=10, download=False):
     net = _load_net(weights_path)
-    images, labels = mnist.load("test", data_dir, download=download)
+    images, labels = test_set(weights_path, data_dir, download)
     mistakes = find_mistakes(net, images, labels, count)
     canvas = mistakes_image(images, mistakes, columns)
     write_atomic(out, canvas.png())
