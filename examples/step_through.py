@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))  # run from a clone without installing
 from tinynet import formulas, mnist, network  # noqa: E402  (after the path is set)
 from tinynet.explain import example_digit  # noqa: E402
 from tinynet.images.preprocess import ascii_art  # noqa: E402
+from tinynet.train import DEFAULTS  # noqa: E402
 from tinynet.weights import WeightsError, load  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
@@ -177,13 +178,13 @@ def parse_args(argv):
     ap.add_argument(
         "--cost",
         choices=network.COSTS,
-        default="cross-entropy",
+        default=network.DEFAULT_COST,
         help="cost function (default: %(default)s, as training uses)",
     )
     ap.add_argument(
         "--lr",
         type=float,
-        default=0.2,
+        default=DEFAULTS["lr"],
         metavar="ETA",
         help="learning rate η (default: %(default)s, training's starting rate)",
     )
@@ -279,7 +280,7 @@ def main(argv=None):
         f"  by hand: z[0][0] = b[0][0] + Σⱼ w[0][0][j]·x[j] = {net.b[0][i]:+.4f} "
         f"{by_hand - net.b[0][i]:+.4f} = {by_hand:+.4f}  (feedforward: {z[0][i]:+.4f})"
     )
-    guess = a[-1].index(max(a[-1]))
+    guess = network.argmax(a[-1])
     print(
         f"  the network says {guess:d} (a[{L:d}][{guess:d}] = {a[-1][guess]:.4f}); the truth is "
         f"{digit:d} (a[{L:d}][{digit:d}] = {a[-1][digit]:.4f})"

@@ -191,7 +191,8 @@ def test_read_number_reads_each_digit_as_it_would_read_alone(net):
     for d, alone in zip(reading["digits"], (strokes_a, strokes_b)):
         x = to_mnist(*picture(alone, 100, 120))
         assert max(abs(u - v) for u, v in zip(d["input"], x)) < 0.02  # prepared the same
-        assert set(d) == {"digit", "probabilities", "outputs", "box", "input", "unsure"}
+        assert set(d) == {"digit", "probabilities", "outputs", "box", "input", "upright", "unsure"}
+        assert d["upright"] == d["input"]  # no deskewing asked for
         assert len(d["input"]) == 784 and len(d["outputs"]) == 10
     assert reading["number"] == "".join(str(d["digit"]) for d in reading["digits"])
     assert reading["unsure"] == any(d["unsure"] for d in reading["digits"])

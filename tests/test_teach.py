@@ -89,10 +89,10 @@ def test_teach_is_one_sgd_step_and_reports_it(digit, eta, seed, rehearse):
     rehearsal = [
         (draw.drawing_input(SEVEN.read_bytes()), (digit + k + 1) % 10) for k in range(rehearse)
     ]
-    reference = draw.copy_network(net)
+    reference = network.copy_network(net)
     y = network.one_hot(digit)
     network.sgd_step(reference, [(x, y)] + [(x_k, network.one_hot(d)) for x_k, d in rehearsal], eta)
-    old = draw.copy_network(net)
+    old = network.copy_network(net)
 
     step = draw.teach(net, x, digit, eta, rehearsal=rehearsal)
 
@@ -147,7 +147,7 @@ def test_apply_step_is_sgd_step_bit_for_bit(seed, m, eta, cost, data):
         for k in range(m)
     ]
     net = network.new_network(sizes, seed=seed)
-    reference = draw.copy_network(net)
+    reference = network.copy_network(net)
     network.sgd_step(reference, batch, eta, cost)
     delta, z, a, columns = draw.apply_step(net, batch, eta, cost)
     assert flat(net) == flat(reference)

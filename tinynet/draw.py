@@ -205,7 +205,7 @@ def _analysis(x, a):
     outputs = a[-1]
     return {
         "blank": False,
-        "digit": outputs.index(max(outputs)),
+        "digit": network.argmax(outputs),
         "input": _rounded(x),
         "hidden": [_rounded(layer) for layer in a[1:-1]],
         "outputs": _rounded(outputs),
@@ -399,13 +399,6 @@ def apply_step(net, batch, eta, cost=DEFAULT_COST):
     return first + (columns,)
 
 
-def copy_network(net):
-    """A copy of the network whose weights can change without touching the original."""
-    return network.Network(
-        net.sizes, [[list(row) for row in w_l] for w_l in net.w], [list(b_l) for b_l in net.b]
-    )
-
-
 def accuracy(net, images, labels, pause=None, every=25):
     """The fraction of MNIST images (bytes of 0–255) the network reads right, with the fast
     engine (same arithmetic as network.feedforward, see tinynet/engines).
@@ -417,11 +410,10 @@ def accuracy(net, images, labels, pause=None, every=25):
 
     engine = engines.make_engine(net)
     right = 0
-    for k, (image, label) in enumerate(zip(images, labels)):
+    for k, (guess, label) in enumerate(zip(engines.answers(engine, images), labels)):
         if pause is not None and k % every == 0 and not pause():
             return None
-        out = engines.output(engine, image)
-        right += out.index(max(out)) == label
+        right += guess == label
     return right / max(1, len(images))
 
 
@@ -547,7 +539,7 @@ class Teacher:
         self.cost = self.info.get("cost") if self.info.get("cost") in network.COSTS else None
         self.cost = self.cost or DEFAULT_COST
         self.deskew = weights_input(self.info)["deskew"]  # prepare drawings as it was trained
-        self.start = copy_network(net)
+        self.start = network.copy_network(net)
         self.source = Path(source).resolve() if source is not None else None
         self.save_dir = Path(save_dir if save_dir is not None else os.getcwd()).resolve()
         self.lock = threading.Lock()
@@ -710,7 +702,7 @@ class Teacher:
                     self.wake.wait()
                 if self.stopping:
                     return
-                version, steps, snapshot = self.version, self.steps, copy_network(self.net)
+                version, steps, snapshot = self.version, self.steps, network.copy_network(self.net)
             # Outside the lock, and in small pieces that wait while a request is being answered:
             # the page stays responsive. A newer step makes this measurement moot: start again.
             value = accuracy(snapshot, *self.test, pause=lambda: self._idle(version))

@@ -28,9 +28,10 @@ from pathlib import Path
 
 from . import network
 from .images.imagefile import ImageError
-from .images.preprocess import NoDigitError, ascii_art
+from .images.preprocess import ASCII_RAMP, NoDigitError, ascii_art
 from .predict import probabilities, read_digit
 from .support.cli import positive_int, run
+from .train import DEFAULTS
 from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file, weights_input
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +40,8 @@ EXAMPLE_IMAGE = ROOT / "examples" / "seven-ink-on-paper.png"  # in a clone only
 SIZE = 28  # the input is SIZE × SIZE pixels
 BLOCK = 4  # receptive-field maps sum BLOCK × BLOCK pixels: 28×28 → 7×7
 WINDOW = 10  # strongest_region looks for the best WINDOW × WINDOW square
-RAMP = " .:-=+*#%@"  # 0 … 1, as in preprocess.ascii_art
 EIGHTHS = " ▏▎▍▌▋▊▉█"  # 0/8 … 8/8 of a character cell
-DEFAULT_ETA = 0.2  # η for "one step of training": train.DEFAULTS["lr"], the starting rate
+DEFAULT_ETA = DEFAULTS["lr"]  # η for "one step of training": training's starting rate
 
 Neuron = namedtuple("Neuron", "l i z a b excitation inhibition")
 Neuron.__doc__ = """One neuron's forward pass: z = b + excitation + inhibition and a = σ(z).
@@ -202,8 +202,11 @@ def place_name(row, col, size=SIZE):
 def field_lines(field):
     """A receptive field as text: one line per row, two characters per square, darkest = most."""
     top = max(max(row) for row in field) or 1.0
-    steps = len(RAMP) - 1
-    return ["".join(2 * RAMP[min(steps, int(v / top * steps + 0.5))] for v in row) for row in field]
+    steps = len(ASCII_RAMP) - 1
+    return [
+        "".join(2 * ASCII_RAMP[min(steps, int(v / top * steps + 0.5))] for v in row)
+        for row in field
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,9 +230,7 @@ def step_effect(net, x, digit, cost, eta):
     y = network.one_hot(digit, len(net.b[-1]))
     z, a = network.feedforward(net, x)
     before = network.cost(a[-1], y, z[-1], cost)
-    copy = network.Network(
-        net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b]
-    )
+    copy = network.copy_network(net)
     network.sgd_step(copy, [(x, y)], eta, cost)
     z, a = network.feedforward(copy, x)
     return before, network.cost(a[-1], y, z[-1], cost), a[-1]
@@ -293,7 +294,7 @@ def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3
         is_output = l == L - 1
         if is_output:
             p = probabilities(a[-1])
-            guess = p.index(max(p))
+            guess = network.argmax(p)
             say(
                 "  digit        z        a               b    pushed up  pulled down  share (a / "
                 "Σa)"

@@ -51,7 +51,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from . import engines
+from . import engines, network
 from .visualize import diverging
 
 PAGE_FILE = Path(__file__).resolve().parent / "pages" / "live.html"
@@ -119,7 +119,7 @@ def snapshot(info, curve, digits, version, done=False):
             {
                 "index": i,
                 "label": labels[i],
-                "guess": out.index(max(out)),
+                "guess": network.argmax(out),
                 "image": base64.b64encode(bytes(images[i])).decode("ascii"),
             }
         )

@@ -98,10 +98,19 @@ def output(net, x):
     return feedforward(net, x)[1][-1]
 
 
+def argmax(values):
+    """The index of the largest value: for the ten outputs, the digit the network says."""
+    return values.index(max(values))
+
+
 def classify(net, x):
     """The digit whose output neuron is most active."""
-    out = output(net, x)
-    return out.index(max(out))
+    return argmax(output(net, x))
+
+
+def copy_network(net):
+    """A separate Network with the same weights and biases (changing one leaves the other)."""
+    return Network(net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b])
 
 
 def one_hot(digit, n=10):

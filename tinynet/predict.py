@@ -30,7 +30,7 @@ from .images.preprocess import (
     to_mnist,
 )
 from .images.segment import components, digit_rows, group_pieces
-from .network import feedforward
+from .network import argmax, feedforward
 from .support.cli import run
 from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
@@ -76,7 +76,7 @@ def predict(net, x):
     """(digit, probabilities, outputs) for the prepared input x."""
     outputs = feedforward(net, x)[1][-1]
     p = probabilities(outputs)
-    return p.index(max(p)), p, outputs
+    return argmax(p), p, outputs
 
 
 def ink_shape(x):

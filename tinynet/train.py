@@ -140,8 +140,8 @@ def shifted(image, dx, dy, size=28):
 def evaluate(engine, images, labels):
     """(correct, confusion): confusion[true][predicted] counts over the given images."""
     confusion = [[0] * 10 for _ in range(10)]
-    for image, digit in zip(images, labels):
-        confusion[digit][engines.argmax(engine.output(image))] += 1
+    for guess, digit in zip(engines.answers(engine, images), labels):
+        confusion[digit][guess] += 1
     return sum(confusion[d][d] for d in range(10)), confusion
 
 

@@ -405,9 +405,7 @@ def find_mistakes(net, images, labels, count=60):
 
     engine = engines.make_engine(net)
     found = []
-    for k, (image, digit) in enumerate(zip(images, labels)):
-        out = engines.output(engine, image)
-        guess = out.index(max(out))
+    for k, (guess, digit) in enumerate(zip(engines.answers(engine, images), labels)):
         if guess != digit:
             found.append((k, digit, guess))
             if len(found) >= count:

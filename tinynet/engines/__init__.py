@@ -34,9 +34,9 @@ The engines are deterministic: the same weights, examples and settings give the 
 bit for bit, every time. Their results differ from each other in the last digits.
 """
 
+from ..network import argmax
 from ..support import ON_PYPY
 from .lanes import Lanes
-from .listmath import argmax  # noqa: F401  (part of this interface)
 from .loops import Loops
 from .pixels import PIXEL, sparse  # noqa: F401  (sparse() is part of this interface)
 from .plain import Plain
@@ -83,6 +83,13 @@ def scale_weights(engine, factor):
 def train_batches(engine, batches, eta, cost, on_batch=None):
     """Run gradient descent on `batches` (lists of (nz, p, digit)) with whichever engine."""
     engine.train(batches, eta, cost, on_batch)
+
+
+def answers(engine, images):
+    """The digit the network reads in each image (bytes of 0–255), one image at a time: the
+    one evaluation loop (train.evaluate, visualize.find_mistakes and the draw page use it)."""
+    for image in images:
+        yield argmax(engine.output(image))
 
 
 def output(engine, image):

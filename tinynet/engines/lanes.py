@@ -34,8 +34,8 @@ from itertools import chain, repeat
 from math import dist, hypot
 from operator import add, lshift, lt, mul, truediv
 
-from ..network import Network
-from .listmath import argmax, output_delta_and_cost, sigmoids
+from ..network import Network, argmax
+from .listmath import output_delta_and_cost, sigmoids
 from .pixels import gatherer, sparse
 
 # Layer 1 reads pixel bytes pⱼ = 255·xⱼ (exact); its weights are whole multiples of 2⁻⁴⁰ and

@@ -1,4 +1,4 @@
-"""σ over a list, BP1 for one example, and argmax: what all the engines use as they are."""
+"""σ over a list and BP1 for one example: what all the engines use as they are."""
 
 from math import exp, log1p
 
@@ -30,9 +30,3 @@ def output_delta_and_cost(a_L, z_L, digit, cost):
             delta.append(2.0 * (a_k - y_k) * a_k * (1.0 - a_k))
             C += (a_k - y_k) ** 2
     return delta, C
-
-
-def argmax(a):
-    """The index of the largest value: for the output a⁽ᴸ⁾, the digit the network says
-    (network.classify)."""
-    return a.index(max(a))

@@ -19,8 +19,8 @@ import types
 from functools import cache
 from math import exp
 
-from ..network import Network
-from .listmath import argmax, output_delta_and_cost
+from ..network import Network, argmax
+from .listmath import output_delta_and_cost
 from .pixels import PIXEL
 
 # σ(z) = 1 / (1 + e⁻ᶻ), and 0 below z = −700 where e⁻ᶻ would overflow (as in listmath.sigmoids).

@@ -5,20 +5,15 @@ network.py, so that stepping into `engine.train(...)` lands in network.sgd_step 
 where ∂C/∂w are plain numbers in lists.
 """
 
-from ..network import Network, feedforward, one_hot, sgd_step
-from .listmath import argmax
+from ..network import argmax, copy_network, feedforward, one_hot, sgd_step
 from .pixels import PIXEL
-
-
-def _copy(net):
-    return Network(net.sizes, [[list(r) for r in w_l] for w_l in net.w], [list(b) for b in net.b])
 
 
 class Plain:
     """A Network of floats, trained by network.sgd_step: w[l][i][j] and b[l][i] as in network.py."""
 
     def __init__(self, net):
-        self.net = _copy(net)
+        self.net = copy_network(net)
         self.sizes = list(net.sizes)
 
     def train(self, batches, eta, cost, on_batch=None):
@@ -47,7 +42,7 @@ class Plain:
 
     def network(self):
         """A copy of the Network."""
-        return _copy(self.net)
+        return copy_network(self.net)
 
     def scale(self, factor):
         """w ← factor · w for every weight, biases untouched (the shrinking of weight decay)."""
