@@ -512,12 +512,14 @@ def network_summary(net, info=None):
          "first_layer": [[784 numbers] × 16]  each first-layer neuron's weights, as a 28×28
                                  picture of what that neuron looks for,
          "summary": {"parameters": how many weights and biases, "test_accuracy", "epochs",
-                     "cost", "command": how it was trained (when the weights file says)}}
+                     "cost", "command": how it was trained (when the weights file says),
+                     "deskew": whether drawings are deskewed first, as its training digits were}}
 
     `info` is the decoded weights file (weights.load_with_info), for the training record.
     """
     training = (info or {}).get("training") or {}
     summary = {"parameters": sum(len(row) + 1 for w_l in net.w for row in w_l)}
+    summary["deskew"] = weights_input(info or {})["deskew"]  # drawings are straightened too
     for key in ("test_accuracy", "epochs", "cost", "command"):
         if key in training:
             summary[key] = training[key]
