@@ -288,7 +288,10 @@ def test_network_summary(random_net):
         "parameters": 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10,
         "test_accuracy": 0.95,
         "epochs": 3,
+        "deskew": False,
     }
+    deskewed = {"training": {}, "input": {"deskew": True}}
+    assert draw.network_summary(random_net, deskewed)["summary"]["deskew"] is True
 
 
 def test_make_server_refuses_a_network_that_does_not_read_digits():
@@ -457,6 +460,33 @@ def test_number_is_its_digits(random_net, digits, seed):
         assert {k: d[k] for k in DIGIT_FIELDS if k != "input"} == {
             k: expected[k] for k in DIGIT_FIELDS if k != "input"
         }
+
+
+def test_deskewing_weights_deskew_every_digit(random_net):
+    """Weights that say {"input": {"deskew": true}}: what the page shows ("input" of each digit,
+    "what it sees") is the deskewed input, for one digit and for each of several; teaching
+    learns that input too."""
+    slanted = [[(0.35, 0.15), (0.65, 0.85)]]  # a 1 leaning right
+    server = start(network.new_network(seed=1), info={"input": {"deskew": True}})
+    try:
+        for data in (stroke_png(slanted), stroke_png(side_by_side(slanted, slanted), wide=2)):
+            j = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
+            straight = predict.read_number(random_net, *png.decode(data), deskew=True)
+            leaning = predict.read_number(random_net, *png.decode(data), deskew=False)
+            assert len(j["digits"]) == len(straight["digits"])
+            for d, s, lean in zip(j["digits"], straight["digits"], leaning["digits"]):
+                assert d["input"] == [round(v, 4) for v in s["input"]]
+                assert d["input"] != [round(v, 4) for v in lean["input"]]
+            assert j["input"] == j["digits"][0]["input"]
+            image = "data:image/png;base64," + base64.b64encode(data).decode()
+            body = json.dumps({"image": image, "digit": 1, "pick": len(j["digits"]) - 1})
+            status, resp, t = call(
+                server, "POST", "/api/teach", body, {"Content-Type": "application/json"}
+            )
+            assert status == 200 and t["before"]["input"] == j["digits"][-1]["input"]
+        assert call(server, "GET", "/api/network")[2]["summary"]["deskew"] is True
+    finally:
+        stop(server)
 
 
 def test_teach_picks_one_digit_of_several(random_net):
