@@ -414,6 +414,36 @@ def test_wide_pad_fits_a_phone(browser, served):
     assert not problems, problems
 
 
+def test_what_it_sees_is_deskewed_when_the_weights_say_so(browser):
+    """Weights that say {"input": {"deskew": true}}: "what it sees" is the server's deskewed
+    input (pixel for pixel), and its caption says it is straightened."""
+    server = draw.make_server(
+        network.new_network(seed=1), "127.0.0.1", 0, info={"input": {"deskew": True}}
+    )
+    draw.serve_in_thread(server)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        problems = watch(page, server)
+        answers = []
+        page.on(
+            "response",
+            lambda r: answers.append(r) if r.url.endswith("/api/predict") else None,
+        )
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=15000)
+        draw_with_mouse(page, [[(0.35, 0.15), (0.65, 0.85)]])  # a 1 leaning right
+        wait_for_answer(page)
+        assert "deskewed" in page.locator("#seen-caption").inner_text()
+        shown = page.evaluate(SEEN)
+        x = answers[-1].json()["input"]
+        assert max(abs(v - round(255 * a)) for v, a in zip(shown, x)) <= 1
+        page.close()
+        assert not problems, problems
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # A four with a closed top: the shipped network reads it as a 9.
 FOUR_CLOSED = [
     [(0.32, 0.15), (0.3, 0.5), (0.68, 0.5)],
