@@ -5,6 +5,7 @@ import base64
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from tinynet import draw, network, predict, weights
 from tinynet.images import png
+from tinynet.images.preprocess import to_mnist
 from tinynet.weights import PRETRAINED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,9 +46,11 @@ def trained_weights_path():
 # ----------------------------------------------------------------------------- helpers
 
 
-def stroke_png(strokes, size=280, width=20):
-    """A PNG like the page sends: dark strokes (polylines, in 0..1 coordinates) on white."""
-    grey = bytearray([255]) * (size * size)
+def stroke_png(strokes, size=280, width=20, wide=1):
+    """A PNG like the page sends: dark strokes (polylines, in 0..1 coordinates of the height) on
+    white; `wide` pads side by side (the page's wide pad is 2), x from 0 to `wide`."""
+    columns = wide * size
+    grey = bytearray([255]) * (columns * size)
     r = width / 2.0
     for line in strokes:
         pts = [(x * size, y * size) for x, y in line]
@@ -55,14 +59,25 @@ def stroke_png(strokes, size=280, width=20):
             length2 = dx * dx + dy * dy or 1e-9
             for py in range(max(0, int(min(y0, y1) - r - 1)), min(size, int(max(y0, y1) + r + 2))):
                 for px in range(
-                    max(0, int(min(x0, x1) - r - 1)), min(size, int(max(x0, x1) + r + 2))
+                    max(0, int(min(x0, x1) - r - 1)), min(columns, int(max(x0, x1) + r + 2))
                 ):
                     t = max(0.0, min(1.0, ((px - x0) * dx + (py - y0) * dy) / length2))
                     d = ((px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2) ** 0.5
                     if d < r + 1:
                         level = int(20 + 235 * max(0.0, min(1.0, d - r + 0.5)))  # anti-aliased edge
-                        grey[py * size + px] = min(grey[py * size + px], level)
-    return png.encode(size, size, bytes(grey))
+                        grey[py * columns + px] = min(grey[py * columns + px], level)
+    return png.encode(columns, size, bytes(grey))
+
+
+def side_by_side(*digits):
+    """Strokes of several digits, each in its own square, left to right (for stroke_png)."""
+    return [[(x + k, y) for x, y in line] for k, strokes in enumerate(digits) for line in strokes]
+
+
+def scribble(seed, n=40):
+    """Noise: n random straight strokes criss-crossing the whole pad."""
+    rng = random.Random(seed)
+    return [[(rng.random(), rng.random()) for _ in range(3)] for _ in range(n)]
 
 
 SEVEN_STROKES = [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]]
@@ -273,7 +288,10 @@ def test_network_summary(random_net):
         "parameters": 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10,
         "test_accuracy": 0.95,
         "epochs": 3,
+        "deskew": False,
     }
+    deskewed = {"training": {}, "input": {"deskew": True}}
+    assert draw.network_summary(random_net, deskewed)["summary"]["deskew"] is True
 
 
 def test_make_server_refuses_a_network_that_does_not_read_digits():
@@ -345,6 +363,164 @@ def test_right_predictions(trained_server):
         assert j["digit"] == digit, j["probabilities"]
     status, resp, j = call(trained_server, "GET", "/api/network")
     assert 0.5 < j["summary"]["test_accuracy"] <= 1
+
+
+# ----------------------------------------------------------------------------- whole numbers
+
+
+DIGIT_FIELDS = ("digit", "input", "hidden", "outputs", "probabilities", "unsure")
+
+
+def test_one_digit_reads_as_before(random_net):
+    """A single digit: the fields of before (to_mnist's input, the first digit's activations),
+    and "number", "digits", "unsure" agreeing with them."""
+    for data in (SEVEN.read_bytes(), stroke_png(ONE_STROKES), stroke_png(SEVEN_STROKES, wide=2)):
+        result = draw.analyse_png(random_net, data)
+        x = to_mnist(*png.decode(data))
+        assert {k: v for k, v in result.items() if k not in ("number", "digits", "unsure")} == {
+            k: v for k, v in draw.analyse_input(random_net, x).items() if k != "unsure"
+        }
+        assert result["number"] == str(result["digit"]) and len(result["digits"]) == 1
+        one = result["digits"][0]
+        assert {k: one[k] for k in DIGIT_FIELDS} == {k: result[k] for k in DIGIT_FIELDS}
+        assert (
+            result["unsure"]
+            is one["unsure"]
+            is predict.unsure(network.feedforward(random_net, x)[1][-1], x)
+        )
+        width, height = png.decode(data)[:2]
+        x0, y0, x1, y1 = one["box"]
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+
+
+def test_two_digits_side_by_side(server, random_net):
+    data = stroke_png(side_by_side(ONE_STROKES, SEVEN_STROKES), wide=2)
+    status, resp, j = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})
+    assert status == 200 and j["blank"] is False
+    assert len(j["digits"]) == 2 and j["number"] == "".join(str(d["digit"]) for d in j["digits"])
+    reading = predict.read_number(random_net, *png.decode(data))  # what predict reads
+    for d, expected in zip(j["digits"], reading["digits"]):
+        assert d["input"] == [round(v, 4) for v in expected["input"]]
+        assert d["digit"] == expected["digit"] and d["box"] == expected["box"]
+        assert d["unsure"] is expected["unsure"]
+        assert [len(layer) for layer in d["hidden"]] == [16, 16] and len(d["outputs"]) == 10
+    assert j["digits"][0]["box"][2] <= 280 <= j["digits"][1]["box"][0]  # left, then right
+    assert j["digits"][0]["input"] != j["digits"][1]["input"]
+    # the top-level fields are the first digit's; "unsure" is any digit's
+    assert {k: j[k] for k in DIGIT_FIELDS if k != "unsure"} == {
+        k: j["digits"][0][k] for k in DIGIT_FIELDS if k != "unsure"
+    }
+    assert j["unsure"] is any(d["unsure"] for d in j["digits"])
+
+
+def test_two_digits_read_right(trained_server):
+    for strokes, number in [
+        (side_by_side(ONE_STROKES, SEVEN_STROKES), "17"),
+        (side_by_side(SEVEN_STROKES, ONE_STROKES), "71"),
+        (side_by_side(SEVEN_STROKES, SEVEN_STROKES, ONE_STROKES), "771"),
+    ]:
+        data = stroke_png(strokes, wide=len(number))
+        j = call(trained_server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
+        assert j["number"] == number, [d["probabilities"] for d in j["digits"]]
+
+
+def test_unsure_for_scribbles_and_not_for_a_clear_digit(trained_server):
+    clear = call(
+        trained_server,
+        "POST",
+        "/api/predict",
+        stroke_png(SEVEN_STROKES),
+        {"Content-Type": "image/png"},
+    )[2]
+    assert (
+        clear["digit"] == 7 and clear["unsure"] is False and clear["digits"][0]["unsure"] is False
+    )
+    for seed in range(4):
+        data = stroke_png(scribble(seed), width=8)
+        j = call(trained_server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
+        assert j["unsure"] is True, (seed, j["number"])
+        assert any(d["unsure"] for d in j["digits"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    digits=st.lists(st.sampled_from([ONE_STROKES, SEVEN_STROKES]), min_size=1, max_size=3),
+    seed=st.integers(0, 10),
+)
+def test_number_is_its_digits(random_net, digits, seed):
+    """For any row of digits: the number is the digits' answers left to right, boxes in order,
+    and every digit's fields are analyse_input's for its input."""
+    result = draw.analyse_png(
+        random_net, stroke_png(side_by_side(*digits), size=84, width=7, wide=len(digits))
+    )
+    assert result["number"] == "".join(str(d["digit"]) for d in result["digits"])
+    assert [d["box"][0] for d in result["digits"]] == sorted(d["box"][0] for d in result["digits"])
+    for d in result["digits"]:
+        expected = draw.analyse_input(random_net, d["input"])
+        assert {k: d[k] for k in DIGIT_FIELDS if k != "input"} == {
+            k: expected[k] for k in DIGIT_FIELDS if k != "input"
+        }
+
+
+def test_deskewing_weights_deskew_every_digit(random_net):
+    """Weights that say {"input": {"deskew": true}}: what the page shows ("input" of each digit,
+    "what it sees") is the deskewed input, for one digit and for each of several; teaching
+    learns that input too."""
+    slanted = [[(0.35, 0.15), (0.65, 0.85)]]  # a 1 leaning right
+    server = start(network.new_network(seed=1), info={"input": {"deskew": True}})
+    try:
+        for data in (stroke_png(slanted), stroke_png(side_by_side(slanted, slanted), wide=2)):
+            j = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
+            straight = predict.read_number(random_net, *png.decode(data), deskew=True)
+            leaning = predict.read_number(random_net, *png.decode(data), deskew=False)
+            assert len(j["digits"]) == len(straight["digits"])
+            for d, s, lean in zip(j["digits"], straight["digits"], leaning["digits"]):
+                assert d["input"] == [round(v, 4) for v in s["input"]]
+                assert d["input"] != [round(v, 4) for v in lean["input"]]
+            assert j["input"] == j["digits"][0]["input"]
+            image = "data:image/png;base64," + base64.b64encode(data).decode()
+            body = json.dumps({"image": image, "digit": 1, "pick": len(j["digits"]) - 1})
+            status, resp, t = call(
+                server, "POST", "/api/teach", body, {"Content-Type": "application/json"}
+            )
+            assert status == 200 and t["before"]["input"] == j["digits"][-1]["input"]
+        assert call(server, "GET", "/api/network")[2]["summary"]["deskew"] is True
+    finally:
+        stop(server)
+
+
+def test_teach_picks_one_digit_of_several(random_net):
+    """Teaching is one digit: with several on the pad, "pick" says which; without it, a 400
+    that says so; a single digit needs no "pick"."""
+    server = start(network.new_network(seed=1))
+    try:
+        data = stroke_png(side_by_side(ONE_STROKES, SEVEN_STROKES), wide=2)
+        image = "data:image/png;base64," + base64.b64encode(data).decode()
+        read = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
+
+        def teach(**fields):
+            body = json.dumps(dict({"image": image, "digit": 7, "lr": 0.5}, **fields))
+            return call(server, "POST", "/api/teach", body, {"Content-Type": "application/json"})
+
+        status, resp, j = teach()
+        assert status == 400 and "2 digits" in j["error"] and '"pick"' in j["error"]
+        status, resp, j = teach(pick=2)
+        assert status == 400 and "2 digits" in j["error"]
+        for bad in (-1, True, 1.5, "1"):
+            status, resp, j = teach(pick=bad)
+            assert status == 400 and '"pick"' in j["error"], bad
+        status, resp, j = teach(pick=1)
+        assert status == 200 and j["steps"] == 1
+        assert j["before"]["input"] == read["digits"][1]["input"]
+        assert j["before"]["outputs"] == read["digits"][1]["outputs"]
+        one = "data:image/png;base64," + base64.b64encode(stroke_png(ONE_STROKES)).decode()
+        status, resp, j = teach(image=one)
+        assert status == 200 and j["steps"] == 2
+        assert (
+            j["before"]["input"] == draw.analyse_png(random_net, stroke_png(ONE_STROKES))["input"]
+        )
+    finally:
+        stop(server)
 
 
 BAD_BODIES = [

@@ -7,10 +7,11 @@ connection), prints its address, and serves one page, ``pages/draw.html`` beside
 You draw on the page with a mouse, a finger or a pen; while you draw, the page sends the
 drawing to the server as a PNG, the server reads it exactly the way ``python -m
 tinynet.predict`` reads an image file (tinynet's own PNG decoder, then
-``preprocess.to_mnist``, then ``network.feedforward``), and the page shows what came back:
-the 28×28 image the network sees, the activation of every neuron, the ten outputs and the
-winning digit. Nothing is fetched from the internet: the page is one file with its script
-and style inside.
+``predict.read_number``: the ink cut into digits left to right, each prepared like MNIST's
+digits, then ``network.feedforward``), and the page shows what came back: the number read,
+each digit's 28×28 input, the activation of every neuron for one digit, the ten outputs, and
+"unsure" when the network does not really recognise a digit (``predict.unsure``). Nothing
+is fetched from the internet: the page is one file with its script and style inside.
 
 Everything the server does is a plain function you can call from a REPL:
 
@@ -21,7 +22,7 @@ Everything the server does is a plain function you can call from a REPL:
     >>> for y in range(10, 46): ink[56 * y + 28] = 0   # a black vertical bar on white: a "1"
     >>> result = draw.analyse_png(net, png.encode(56, 56, ink))
     >>> sorted(result)
-    ['blank', 'digit', 'hidden', 'input', 'outputs', 'probabilities']
+    ['blank', 'digit', 'digits', 'hidden', 'input', 'number', 'outputs', 'probabilities', 'unsure']
     >>> server = draw.make_server(net, port=0)       # port 0: any free port
     >>> thread = draw.serve_in_thread(server)        # answer requests in the background
     >>> server.url                                   # doctest: +SKIP
@@ -35,9 +36,12 @@ The HTTP interface (all answers are JSON except the page itself):
     GET  /api/state      teaching so far: steps, MNIST accuracy of the taught network, …
     POST /api/predict    body: the drawing as PNG bytes (what canvas.toBlob gives), or JSON
                          {"image": "data:image/png;base64,..."} (what canvas.toDataURL gives);
-                         answer: analyse_png's dict
+                         answer: analyse_png's dict (the number, every digit, and the
+                         network's activations for the first digit)
     POST /api/teach      JSON {"image": "data:image/png;base64,...", "digit": 7, "lr": 0.5,
-                         "rehearse": true}: one step of gradient descent on that drawing;
+                         "rehearse": true, "pick": 0}: one step of gradient descent on that
+                         drawing (on its digit number `pick`, 0 = leftmost, when it holds
+                         several: without "pick" such a drawing is refused with 400);
                          answer: teach's dict (before, after, delta, changes, steps, …)
     POST /api/reset      JSON {}: back to the weights the server started with
     POST /api/save       JSON {}: save the taught network; answer {"file": "NAME.json"}
@@ -95,7 +99,7 @@ from .network import (
     sigmoid,
     sigmoid_prime,
 )
-from .predict import probabilities
+from .predict import probabilities, read_number, unsure
 from .weights import (
     PRETRAINED,
     WeightsError,
@@ -125,6 +129,8 @@ COMPUTE_SLOTS = 2
 DEFAULT_PORT = 8000
 PAGE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pages", "draw.html")
 BLANK_MESSAGE = "Draw a digit: no ink found (the drawing is blank or too faint)."
+#: At most this many digits of a drawing are answered in full (segment.MAX_GROUPS bounds them).
+MAX_DIGITS = 60
 
 #: Teaching: the learning rate η the page starts with (a few clicks turn a wrong answer right:
 #: see benchmarks/teach_speed.py), the largest one accepted, how many connections a step reports
@@ -200,6 +206,43 @@ def drawing_input(data, deskew=False):
     return to_mnist(width, height, rgba, deskew=deskew)
 
 
+def read_drawing(net, data, deskew=False):
+    """``predict.read_number`` for a drawing given as PNG bytes: {"number", "digits", "unsure"},
+    the digits left to right, each prepared like one digit (and deskewed when the weights
+    file says so). RequestError(400) for bytes that are not a usable PNG; NoDigitError for a
+    drawing without ink. A drawing of one digit gives drawing_input's 784 inputs."""
+    width, height, rgba = decode_drawing(bytes(data))
+    return read_number(net, width, height, rgba, deskew=deskew)
+
+
+def digit_input(net, data, deskew=False, pick=None):
+    """The 784 inputs of one digit of a drawing (for teaching): the whole drawing when it holds
+    one digit (drawing_input), else digit number `pick` (0 = leftmost) of read_drawing.
+
+    RequestError(400) when the drawing holds several digits and `pick` does not say which one,
+    or `pick` is not one of them; NoDigitError for a drawing without ink. (Which digit the
+    network reads does not matter here, so any network will do for the segmentation: the
+    inputs do not depend on it: the draw server passes the weights it started with, which
+    teaching never changes.)"""
+    reading = read_drawing(net, data, deskew)
+    digits = reading["digits"]
+    if pick is None:
+        if len(digits) > 1:
+            raise RequestError(
+                400,
+                f"the drawing holds {len(digits):d} digits: say which one to teach with "
+                f'"pick": 0–{len(digits) - 1:d} (0 = leftmost), or clear it and draw one digit',
+            )
+        pick = 0
+    if pick >= len(digits):
+        raise RequestError(
+            400,
+            f'"pick" is {pick:d}, but the drawing holds {len(digits):d} digit'
+            f"{'' if len(digits) == 1 else 's'} (0 = leftmost)",
+        )
+    return digits[pick]["input"]
+
+
 def _analysis(x, a):
     """What the page shows for input x and the activations a of the forward pass."""
     outputs = a[-1]
@@ -210,6 +253,7 @@ def _analysis(x, a):
         "hidden": [_rounded(layer) for layer in a[1:-1]],
         "outputs": _rounded(outputs),
         "probabilities": _rounded(probabilities(outputs)),
+        "unsure": unsure(outputs, x),  # predict's rule: weak, close, or not handwriting-like
     }
 
 
@@ -221,7 +265,9 @@ def analyse_input(net, x):
          "input": x, the 784 values (0 = paper … 1 = ink) of the 28×28 image, row by row,
          "hidden": [a¹, a²], the activations of the hidden layers (16 values each),
          "outputs": a³, the ten output activations,
-         "probabilities": the outputs scaled to sum to 1 (predict.probabilities)}
+         "probabilities": the outputs scaled to sum to 1 (predict.probabilities),
+         "unsure": predict.unsure(a³, x), True when the network does not really recognise
+                   a digit (weak strongest output, two close, or not handwriting-like)}
 
     Numbers are rounded to 4 decimals: plenty for drawing, and a quarter of the bytes.
     """
@@ -237,25 +283,56 @@ BLANK_RESULT = {
     "hidden": None,
     "outputs": None,
     "probabilities": None,
+    "unsure": False,
+    "number": None,
+    "digits": [],
 }
+
+
+def analyse_reading(net, reading):
+    """What the page shows for a reading of predict.read_number: analyse_input's dict for the
+    first (leftmost) digit, and
+
+        "number": the digits read, left to right, as a string ("2026"),
+        "digits": for each digit, left to right, analyse_input's fields for it (digit, input,
+                  hidden, outputs, probabilities, unsure) and "box": [x0, y0, x1, y1), where
+                  it is in the drawing's pixels,
+        "unsure": True when the network is unsure of any digit (predict.unsure).
+    """
+    digits = []
+    for d in reading["digits"][:MAX_DIGITS]:
+        one = analyse_input(net, d["input"])
+        del one["blank"]
+        one["box"] = list(d["box"])
+        digits.append(one)
+    result = {"blank": False}
+    result.update({k: v for k, v in digits[0].items() if k != "box"})
+    result["number"] = "".join(str(d["digit"]) for d in digits)
+    result["digits"] = digits
+    result["unsure"] = any(d["unsure"] for d in digits)
+    return result
 
 
 def analyse_png(net, data, deskew=False):
     """Read a drawing given as PNG bytes and run it through the network.
 
-    The same path as ``python -m tinynet.predict``: ``png.decode`` → ``preprocess.to_mnist``
-    → ``network.feedforward``. Returns analyse_input's dict, or, for a drawing without ink,
+    The same path as ``python -m tinynet.predict``: ``png.decode`` → ``predict.read_number``
+    (the ink cut into digits, each prepared by ``preprocess.prepare_digit``, one digit exactly
+    as ``preprocess.to_mnist``) → ``network.feedforward``. Returns analyse_reading's dict (for
+    one digit: analyse_input's dict, plus "number", "digits" and "unsure"), or, for a drawing
+    without ink,
 
         {"blank": True, "digit": None, "message": "Draw a digit: …", "input": None,
-         "hidden": None, "outputs": None, "probabilities": None}
+         "hidden": None, "outputs": None, "probabilities": None, "unsure": False,
+         "number": None, "digits": []}
 
     Raises RequestError (status 400) when the bytes are not a usable PNG.
     """
     try:
-        x = drawing_input(data, deskew)
+        reading = read_drawing(net, data, deskew)
     except NoDigitError:
-        return dict(BLANK_RESULT)
-    return analyse_input(net, x)
+        return dict(BLANK_RESULT, digits=[])
+    return analyse_reading(net, reading)
 
 
 def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CHANGES_PER_LAYER):
@@ -427,12 +504,14 @@ def network_summary(net, info=None):
          "first_layer": [[784 numbers] × 16]  each first-layer neuron's weights, as a 28×28
                                  picture of what that neuron looks for,
          "summary": {"parameters": how many weights and biases, "test_accuracy", "epochs",
-                     "cost", "command": how it was trained (when the weights file says)}}
+                     "cost", "command": how it was trained (when the weights file says),
+                     "deskew": whether drawings are deskewed first, as its training digits were}}
 
     `info` is the decoded weights file (weights.load_with_info), for the training record.
     """
     training = (info or {}).get("training") or {}
     summary = {"parameters": sum(len(row) + 1 for w_l in net.w for row in w_l)}
+    summary["deskew"] = weights_input(info or {})["deskew"]  # drawings are straightened too
     for key in ("test_accuracy", "epochs", "cost", "command"):
         if key in training:
             summary[key] = training[key]
@@ -491,9 +570,10 @@ def parse_predict_body(body, content_type=None):
 
 
 def parse_teach_body(body):
-    """(png_bytes, digit, lr, rehearse) from a POST /api/teach body,
+    """(png_bytes, digit, lr, rehearse, pick) from a POST /api/teach body,
     {"image": "data:image/png;base64,…", "digit": 0–9, "lr": 0 < η ≤ MAX_LR (optional),
-    "rehearse": true/false (optional)}; lr and rehearse are None when not given.
+    "rehearse": true/false (optional), "pick": which digit of the drawing, 0 = leftmost
+    (optional)}; lr, rehearse and pick are None when not given.
     RequestError(400) naming what is wrong."""
     obj = _json_object(body)
     data = _image_field(obj)
@@ -515,7 +595,16 @@ def parse_teach_body(body):
     rehearse = obj.get("rehearse")
     if rehearse is not None and not isinstance(rehearse, bool):
         raise RequestError(400, f'"rehearse" must be true or false, not {_short_json(rehearse)}')
-    return data, digit, (None if lr is None else float(lr)), rehearse
+    pick = obj.get("pick")
+    if pick is not None and (
+        isinstance(pick, bool) or not isinstance(pick, int) or not 0 <= pick < MAX_DIGITS
+    ):
+        raise RequestError(
+            400,
+            f'"pick" (which digit of the drawing, 0 = leftmost) must be a whole number 0–'
+            f"{MAX_DIGITS - 1:d}, not {_short_json(pick)}",
+        )
+    return data, digit, (None if lr is None else float(lr)), rehearse, pick
 
 
 def _short_json(value):
@@ -968,19 +1057,22 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         data = parse_predict_body(body, self.headers.get("Content-Type"))
         teacher = self.server.teacher
         with self.computing():
+            # Decoded and cut into digits outside the lock (with the starting weights, which
+            # never change: analyse_reading runs every digit through the network as it is now).
             try:
-                x = drawing_input(data, teacher.deskew)
+                reading = read_drawing(teacher.start, data, teacher.deskew)
             except NoDigitError:
-                return 200, dict(BLANK_RESULT)
+                return 200, dict(BLANK_RESULT, digits=[])
             with teacher.lock:
-                return 200, analyse_input(teacher.net, x)
+                return 200, analyse_reading(teacher.net, reading)
 
     def post_teach(self, body):
-        data, digit, lr, rehearse = parse_teach_body(body)
+        data, digit, lr, rehearse, pick = parse_teach_body(body)
         teacher = self.server.teacher
         with self.computing():
             try:
-                x = drawing_input(data, teacher.deskew)
+                # teacher.start: the starting weights, never changed; only the inputs matter
+                x = digit_input(teacher.start, data, teacher.deskew, pick)
             except NoDigitError:
                 raise RequestError(400, "no ink: the drawing is blank, draw a digit to teach")
             with teacher.lock:
