@@ -259,6 +259,9 @@ def run(malformed=2000, valid=500, threads=8, slow=100, lying=5, seconds=120.0, 
     env.pop("TINYNET_DATA", None)
 
     def limit():
+        # Ctrl-C as at a terminal: a job started in the background by a script passes "ignore
+        # SIGINT" on to its children, and the server would then never see KeyboardInterrupt.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         if fd_limit:
             import resource
 
@@ -270,7 +273,7 @@ def run(malformed=2000, valid=500, threads=8, slow=100, lying=5, seconds=120.0, 
         stdout=subprocess.PIPE,
         stderr=err,
         env=env,
-        preexec_fn=limit if fd_limit else None,
+        preexec_fn=limit,
     )
     report = Report()
     stop = threading.Event()

@@ -3,7 +3,7 @@
     python benchmarks/teach_speed.py [--data DIR] [--repeat 20]
 
 1. Time of POST /api/teach's work (draw.Teacher.teach: backprop and the update of
-   network.sgd_step, done by draw.apply_step, the before and after analyses, the biggest
+   network.sgd_step, the before and after analyses, the biggest
    changes), on examples/seven-ink-on-paper.png with the shipped
    weights, alone and with rehearsal (9 MNIST training digits in the mini-batch). The background
    accuracy measurement is not included (it runs in its own thread); its time is printed too.
@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tinynet import draw, weights  # noqa: E402
+from tinynet import draw, network, weights  # noqa: E402
 from tinynet.engines import PIXEL  # noqa: E402
-from tinynet.network import classify, one_hot, sgd_step  # noqa: E402
+from tinynet.network import classify  # noqa: E402
 
 
 def timed(fn, repeat):
@@ -53,7 +53,7 @@ def main(argv=None):
     x = draw.drawing_input(png_bytes)
     print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")
 
-    teacher = draw.Teacher(draw.copy_network(net), info, data_dir=a.data)
+    teacher = draw.Teacher(network.copy_network(net), info, data_dir=a.data)
     if a.data:
         teacher.wait_for_accuracy()
     with teacher.lock:
@@ -63,18 +63,6 @@ def main(argv=None):
         with teacher.lock:
             ms, worst = timed(lambda: teacher.teach(x, 1, 1.0, rehearse=True), a.repeat)
         print(f"teach step, rehearsing (1 + 9 MNIST): median {ms:6.1f} ms, worst {worst:6.1f} ms")
-        # A/B, same run: the step itself, draw.apply_step against network.sgd_step (same weights)
-        images, labels = teacher.train
-        batch = [(x, one_hot(1))] + [
-            ([p / 255.0 for p in images[k]], one_hot(labels[k])) for k in range(9)
-        ]
-        a_net, b_net = draw.copy_network(net), draw.copy_network(net)
-        ms_a, _ = timed(lambda: draw.apply_step(a_net, batch, 0.01), a.repeat)
-        ms_b, _ = timed(lambda: sgd_step(b_net, batch, 0.01), a.repeat)
-        print(
-            f"the update alone, 10 examples: draw.apply_step {ms_a:.1f} ms, network.sgd_step "
-            f"{ms_b:.1f} ms (medians)"
-        )
         t = time.perf_counter()
         draw.accuracy(teacher.net, *teacher.test)
         print(
@@ -84,7 +72,7 @@ def main(argv=None):
     teacher.stop()
 
     # The HTTP round trip, as the page makes it (JSON with a data: URL), with a fresh server.
-    server = draw.make_server(draw.copy_network(net), port=0, info=info, data_dir=a.data)
+    server = draw.make_server(network.copy_network(net), port=0, info=info, data_dir=a.data)
     draw.serve_in_thread(server)
     if a.data:
         server.teacher.wait_for_accuracy()
@@ -121,7 +109,7 @@ def main(argv=None):
     for eta in (0.05, 0.1, 0.2, 0.5, 1.0, 2.0):
         clicks = []
         for digit in (0, 1, 2, 3, 4, 5, 6, 8, 9):
-            trial = draw.copy_network(net)
+            trial = network.copy_network(net)
             n = "-"
             for step in range(1, a.max_clicks + 1):
                 draw.teach(trial, x, digit, eta)
@@ -148,7 +136,7 @@ def main(argv=None):
     for eta in (0.05, 0.1, 0.2, 0.5, 1.0, 2.0):
         clicks = []
         for xk, digit in wrong:
-            trial = draw.copy_network(net)
+            trial = network.copy_network(net)
             n = None
             for step in range(1, a.max_clicks + 1):
                 draw.teach(trial, xk, digit, eta)

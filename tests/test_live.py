@@ -471,6 +471,10 @@ def test_wait_serves_until_ctrl_c_then_closes():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as at a terminal: a job started in the background by a script (as CI may be)
+        # passes "ignore SIGINT" on to its children, and Python then never raises
+        # KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         url = p.stdout.readline().strip()

@@ -95,9 +95,6 @@ from .network import (
     DEFAULT_COST,
     feedforward,
     one_hot,
-    output_delta,
-    sigmoid,
-    sigmoid_prime,
 )
 from .predict import probabilities, read_number, unsure
 from .weights import (
@@ -340,10 +337,10 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
 
     The desired output is y = one_hot(digit). backprop gives, for this one example, the error
     δ of every neuron (BP1 for the output layer, BP2 backwards) and ∂C/∂w = δᵢ · aⱼ (BP4);
-    then the step of network.sgd_step,  w ← w − (η/m) Σₓ ∂Cₓ/∂w  (and the same for b), is taken
-    (by apply_step, which gives the same weights faster) on a mini-batch of m examples: the
-    drawing, and the (x, digit) pairs in `rehearsal` (MNIST examples that keep the network from
-    forgetting what it knew).
+    then network.sgd_step takes the step  w ← w − (η/m) Σₓ ∂Cₓ/∂w  (and the same for b) on a
+    mini-batch of m examples: the drawing, and the (x, digit) pairs in `rehearsal` (MNIST
+    examples that keep the network from forgetting what it knew). Both are the code of
+    tinynet/network.py itself, so stepping into this in a debugger shows the formulas.
 
     Returns a dict:
         "before", "after": analyse_input's dict for x, before and after the step,
@@ -360,11 +357,15 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
     old_w = [[list(row) for row in w_l] for w_l in net.w]
     batch = [(x, y)] + [(x_k, one_hot(d_k, len(y))) for x_k, d_k in rehearsal]
     m = len(batch)
-    delta, z, a, touched = apply_step(net, batch, eta, cost)
-    _, z_after, a_after = sparse_backprop(net, x, y, cost)  # feedforward, after the step
+    _, _, delta, z, a = network.backprop(net, x, y, cost)  # the drawing's δ (BP1, BP2), z, a
+    network.sgd_step(net, batch, eta, cost)  # w ← w − (η/m) Σₓ ∂Cₓ/∂w, b likewise
+    z_after, a_after = network.feedforward(net, x)
+    # Only the weights w[l][i][j] with some aⱼ ≠ 0 in the batch can have moved (BP4): in the
+    # first layer that leaves the inked pixels; look for the biggest changes among those.
+    touched = [sorted({j for x_k, _ in batch for j in range(len(x_k)) if x_k[j] != 0.0})]
+    touched += [range(len(w_l[0])) for w_l in net.w[1:]]
     changes = []
     for l, (w_old, w_new) in enumerate(zip(old_w, net.w)):
-        # Only the columns j with some aⱼ ≠ 0 in the batch can have moved.
         moved = heapq.nlargest(
             top,
             (
@@ -399,81 +400,6 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
         "m": m,
         "eta": eta,
     }
-
-
-def sparse_backprop(net, x, y, cost=DEFAULT_COST):
-    """network.backprop's δ, z and a for an input x that is mostly 0, as a drawing is.
-
-    The same equations in the same order, with one shortcut: the first layer's sums
-    z⁽¹⁾ᵢ = Σⱼ w⁽¹⁾ᵢⱼ xⱼ + b⁽¹⁾ᵢ skip the xⱼ = 0, which add nothing. The gradients ∂C/∂w are
-    left to apply_step, which forms only the non-zero ones. tests/test_teach.py checks that the
-    numbers are network.backprop's.
-    """
-    nonzero = [j for j in range(len(x)) if x[j] != 0.0]
-    z, a = [], [list(x)]
-    for l in range(len(net.w)):
-        w, b, a_prev = net.w[l], net.b[l], a[l]
-        columns = nonzero if l == 0 else range(len(a_prev))
-        z_l = []
-        for i in range(len(w)):
-            total = b[i]
-            for j in columns:
-                total += w[i][j] * a_prev[j]  # z = Σⱼ wᵢⱼ aⱼ + bᵢ
-            z_l.append(total)
-        z.append(z_l)
-        a.append([sigmoid(z_i) for z_i in z_l])
-    delta = [None] * len(net.w)
-    delta[-1] = output_delta(a[-1], y, z[-1], cost)  # (BP1)
-    for l in range(len(net.w) - 2, -1, -1):
-        w_next, delta_next = net.w[l + 1], delta[l + 1]
-        delta_l = []
-        for j in range(len(z[l])):
-            back = 0.0
-            for i in range(len(delta_next)):
-                back += w_next[i][j] * delta_next[i]
-            delta_l.append(sigmoid_prime(z[l][j]) * back)  # (BP2)
-        delta[l] = delta_l
-    return delta, z, a
-
-
-def apply_step(net, batch, eta, cost=DEFAULT_COST):
-    """network.sgd_step, in place: w ← w − (η/m) Σₓ ∂Cₓ/∂w and b ← b − (η/m) Σₓ ∂Cₓ/∂b over the
-    mini-batch of m examples (x, y); returns (delta, z, a) of backprop for the first example,
-    before the step, and for each layer l the sorted columns j where some aⱼ ≠ 0 (only those
-    weights can have changed).
-
-    The same arithmetic as backprop and sgd_step, in the same order, so the same weights bit for
-    bit (tests/test_teach.py checks it), but it adds up only the ∂C/∂w = δᵢ · aⱼ whose aⱼ is
-    not 0 (see sparse_backprop): the blank pixels of a drawing, most of its 784, add nothing to
-    any sum. That makes a step several times faster (benchmarks/teach_speed.py).
-    """
-    m = len(batch)
-    sum_db = [[0.0] * len(b_l) for b_l in net.b]
-    sum_dw = [[[0.0] * len(row) for row in w_l] for w_l in net.w]
-    touched = [set() for w_l in net.w]  # the j with some aⱼ ≠ 0, per layer
-    first = None
-    for x, y in batch:
-        delta, z, a = sparse_backprop(net, x, y, cost)  # δ by BP1 and BP2
-        if first is None:
-            first = (delta, z, a)
-        for l in range(len(net.w)):
-            a_prev = a[l]
-            nonzero = [j for j in range(len(a_prev)) if a_prev[j] != 0.0]
-            touched[l].update(nonzero)
-            for i in range(len(delta[l])):
-                delta_i = delta[l][i]
-                sum_db[l][i] += delta_i  # (BP3) ∂C/∂b = δᵢ
-                row = sum_dw[l][i]
-                for j in nonzero:
-                    row[j] += delta_i * a_prev[j]  # (BP4) ∂C/∂w = δᵢ · aⱼ
-    columns = [sorted(touched_l) for touched_l in touched]
-    for l in range(len(net.w)):
-        for i in range(len(net.b[l])):
-            net.b[l][i] -= eta / m * sum_db[l][i]
-            w_row, sum_row = net.w[l][i], sum_dw[l][i]
-            for j in columns[l]:
-                w_row[j] -= eta / m * sum_row[j]
-    return first + (columns,)
 
 
 def accuracy(net, images, labels, pause=None, every=25):
