@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tinynet import draw, weights  # noqa: E402
+from tinynet import draw, network, weights  # noqa: E402
 from tinynet.images import png  # noqa: E402
 from tinynet.network import classify  # noqa: E402
 from tinynet.predict import read_digit  # noqa: E402
@@ -148,7 +148,7 @@ def dots(line, n=4):
 
 
 def run(net, info, drawings, data, lr, steps, rehearse):
-    teacher = draw.Teacher(draw.copy_network(net), info, data_dir=data, seed=1)
+    teacher = draw.Teacher(network.copy_network(net), info, data_dir=data, seed=1)
     start = teacher.wait_for_accuracy()["accuracy"]["value"]
     right_before = sum(classify(teacher.net, x) == d for _, x, d in drawings)
     t = time.perf_counter()
