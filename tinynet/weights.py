@@ -278,7 +278,12 @@ def _read_bounded(path):
     return data
 
 
-_SUSPECT = re.compile(rb"[0-9]{%d}|[eE]\+?0*[1-9][0-9][0-9]" % (MAX_DIGITS + 1))
+# A number whose exponent has three digits or more: a digit, e, the exponent, and then not
+# another letter, digit or quote (so that the hex digests of "data_sha256", where "e650"
+# is common, do not count).
+_SUSPECT = re.compile(
+    rb"[0-9]{%d}|[0-9][eE]\+?0*[1-9][0-9]{2,}(?![0-9A-Za-z\"])" % (MAX_DIGITS + 1)
+)
 
 
 def _parse_int(text):
