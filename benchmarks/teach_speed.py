@@ -125,6 +125,11 @@ def main(argv=None):
     from tinynet import mnist
 
     images, labels = mnist.load("test", a.data, download=False)
+    images = images[:1000]
+    if weights.weights_input(info)["deskew"]:  # shown as the network was trained
+        from tinynet.images.deskew import deskew_all
+
+        images = deskew_all(images)
     wrong = []
     for k in range(1000):
         xk = [PIXEL[p] for p in images[k]]
