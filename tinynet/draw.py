@@ -97,6 +97,7 @@ from .network import (
     one_hot,
 )
 from .predict import probabilities, read_number, unsure
+from .support.hosts import loopback_host
 from .weights import (
     PRETRAINED,
     WeightsError,
@@ -1100,19 +1101,7 @@ class DrawHandler(http.server.BaseHTTPRequestHandler):
         name that it points at 127.0.0.1 ("DNS rebinding")."""
         if not self.server.loopback_only:
             return True
-        host = (self.headers.get("Host") or "").strip()
-        if not host:
-            return True  # HTTP/1.0 clients need not send one
-        if host.startswith("["):
-            name = host[1:].split("]", 1)[0]
-        else:
-            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-        if name.lower() in ("localhost", "localhost."):
-            return True
-        try:
-            return ipaddress.ip_address(name).is_loopback
-        except ValueError:
-            return False
+        return loopback_host(self.headers.get("Host"))
 
     def check_same_origin(self):
         """RequestError(403) unless a POST comes from the page itself.

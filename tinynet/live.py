@@ -52,6 +52,7 @@ import urllib.parse
 from pathlib import Path
 
 from . import engines, network
+from .support.hosts import loopback_host
 from .visualize import diverging
 
 PAGE_FILE = Path(__file__).resolve().parent / "pages" / "live.html"
@@ -236,22 +237,8 @@ class Live:
 
 
 def host_allowed(host_header):
-    """Only loopback names in the Host header: localhost, 127.x.x.x, [::1] (or none, for
-    HTTP/1.0). The same rule as tinynet/draw.py's DrawHandler.host_allowed, as a function of
-    its own here so the two servers do not depend on each other's insides."""
-    host = (host_header or "").strip()
-    if not host:
-        return True
-    if host.startswith("["):
-        name = host[1:].split("]", 1)[0]
-    else:
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    if name.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    """Only loopback names in the Host header (support/hosts.py), as the draw page's server."""
+    return loopback_host(host_header)
 
 
 def content_security_policy(page):
