@@ -129,7 +129,10 @@ def raw(server, data, read=True):
         s.sendall(data)
         if not read:
             return b""
-        s.shutdown(socket.SHUT_WR)
+        try:
+            s.shutdown(socket.SHUT_WR)
+        except OSError:  # the server answered (a 503, say) and closed first: read what it sent
+            pass
         chunks = []
         while True:
             try:
