@@ -1271,6 +1271,11 @@ class DrawServer(http.server.ThreadingHTTPServer):
             try:
                 request.settimeout(0.5)
                 request.sendall(BUSY_ANSWER)
+                request.shutdown(socket.SHUT_WR)
+                # Read what the client sent: closing a socket with unread data resets the
+                # connection, and the client may then lose the answer before reading it.
+                request.settimeout(0.05)
+                request.recv(65536)
             except OSError:
                 pass
             self.shutdown_request(request)
