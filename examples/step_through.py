@@ -8,7 +8,7 @@
                                                  #   or --data DIR)
     python -m pdb -m examples.step_through       # from the top folder: set your own
                                                  #   breakpoints, e.g.
-                                                 #   (Pdb) b tinynet/network.py:157   then  c
+                                                 #   (Pdb) b tinynet/network.py:190  (BP1), then c
 
 The stages, each marked "STAGE n" below and printed as it runs:
 
@@ -194,72 +194,55 @@ def parse_args(argv):
 BREAK = False
 
 
-def main(argv=None):
-    global BREAK
-    args = parse_args(argv)
-    BREAK = args.breaks
-    kind, eta = args.cost, args.lr
+# ---------------------------------------------------------------------------------------------
+# STAGE 1: the example and the network
+# ---------------------------------------------------------------------------------------------
 
-    # -----------------------------------------------------------------------------------------
-    # STAGE 1: the example and the network
-    # -----------------------------------------------------------------------------------------
-    if args.mnist is not None:
-        try:
-            images, labels = mnist.load("test", args.data, download=False)
-        except mnist.DataError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        if not 0 <= args.mnist < len(images):
-            print(
-                f"error: there is no MNIST test image {args.mnist:d} (0 to {len(images) - 1:d})",
-                file=sys.stderr,
-            )
-            return 2
-        x = [p / 255.0 for p in images[args.mnist]]  # pixels 0…255 → inputs 0…1
-        digit = labels[args.mnist]
-        where = f"MNIST test image {args.mnist:d}"
-    else:
+
+def the_example(args):
+    """(x, digit, where): MNIST test image args.mnist, or the bundled example digit."""
+    if args.mnist is None:
         x, digit = example_digit()
-        where = (
-            "the bundled example digit, pretrained/digit.json "
-            "(from examples/seven-ink-on-paper.png)"
-        )
-    if args.weights:
-        try:
-            net = load(args.weights)
-        except WeightsError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-    else:
-        net = network.new_network([784, 16, 16, 10], seed=args.seed)
-    y = network.one_hot(digit)
-    L = len(net.w)  # weight layers; the maths' layers are 0 (input) … L (output)
+        where = "the bundled example digit, pretrained/digit.json"
+        return x, digit, where + " (from examples/seven-ink-on-paper.png)"
+    images, labels = mnist.load("test", args.data, download=False)
+    if not 0 <= args.mnist < len(images):
+        raise ValueError(f"there is no MNIST test image {args.mnist:d} (0 to {len(images) - 1:d})")
+    x = [p / 255.0 for p in images[args.mnist]]  # pixels 0…255 → inputs 0…1
+    return x, labels[args.mnist], f"MNIST test image {args.mnist:d}"
 
+
+def the_network(args):
+    """The weights of args.weights, or a fresh random network, as training starts from."""
+    if args.weights:
+        return load(args.weights)
+    return network.new_network([784, 16, 16, 10], seed=args.seed)
+
+
+def stage_1_example(net, x, y, digit, where, args):
     stage(
         1,
         f"the example (a {digit:d}): {where}",
         "look at x (784 numbers, 0 = paper, 1 = ink), y and net.sizes",
     )
-    # BREAKPOINT: look at `x`, `y`, `net.sizes`, `net.w[0][0][:10]`.
+    # BREAKPOINT: look at `x`, `y`, `digit`, `net.sizes`, `net.w[0][0][:10]`.
     if BREAK:
         breakpoint()  # noqa: E701
     print(ascii_art(x))
     print(f"  x: {len(x):d} pixels, {sum(1 for v in x if v > 0):d} of them ink (> 0); a[0] = x")
     show(f"y (the output we want: 1 for digit {digit:d})", y, "%.0f")
-    print(
-        "  network: sizes {}, {}, cost {}, η = {:g}".format(
-            net.sizes,
-            "weights from " + args.weights if args.weights else f"random (seed {args.seed:d})",
-            kind,
-            eta,
-        )
-    )
+    start = "weights from " + args.weights if args.weights else f"random (seed {args.seed:d})"
+    print(f"  network: sizes {net.sizes}, {start}, cost {args.cost}, η = {args.lr:g}")
 
-    # -----------------------------------------------------------------------------------------
-    # STAGE 2: the forward pass
-    # BREAKPOINT: on the feedforward line below; `s` steps into it. At the line
-    # `total += w[i][j] * a_prev[j]` watch `total` grow into z[l][i]: `p l, i, j, total`.
-    # -----------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# STAGE 2: the forward pass
+# BREAKPOINT: on the feedforward line below; `s` steps into it. At the line
+# `total += w[i][j] * a_prev[j]` watch `total` grow into z[l][i]: `p l, i, j, total`.
+# ---------------------------------------------------------------------------------------------
+
+
+def stage_2_forward(net, x, digit):
     stage(
         2,
         "forward pass: z = w·a + b, a = σ(z)   (network.feedforward, {} and {})".format(
@@ -270,6 +253,7 @@ def main(argv=None):
     if BREAK:
         breakpoint()  # noqa: E701
     z, a = network.feedforward(net, x)
+    L = len(net.w)
     for l in range(L):
         name = "output layer" if l == L - 1 else f"hidden layer {l + 1:d}"
         show(f"z[{l:d}]  ({name}, {len(z[l]):d} neurons)", z[l])
@@ -285,11 +269,16 @@ def main(argv=None):
         f"  the network says {guess:d} (a[{L:d}][{guess:d}] = {a[-1][guess]:.4f}); the truth is "
         f"{digit:d} (a[{L:d}][{digit:d}] = {a[-1][digit]:.4f})"
     )
+    return z, a
 
-    # -----------------------------------------------------------------------------------------
-    # STAGE 3: the cost
-    # BREAKPOINT: `s` into network.cost to see the formula for each kind.
-    # -----------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# STAGE 3: the cost
+# BREAKPOINT: `s` into network.cost to see the formula for each kind.
+# ---------------------------------------------------------------------------------------------
+
+
+def stage_3_cost(z, a, y, digit, kind):
     stage(
         3,
         "the cost C   (network.cost, {})".format(line_of("def cost(")),
@@ -298,6 +287,7 @@ def main(argv=None):
     if BREAK:
         breakpoint()  # noqa: E701
     C = network.cost(a[-1], y, z[-1], kind)
+    L = len(z)
     if kind == "quadratic":
         print(
             f"  C = Σₖ (aₖ − yₖ)² = {C:.6f}; the true digit's term (a[{L:d}][{digit:d}] − 1)² = "
@@ -309,13 +299,18 @@ def main(argv=None):
             f"  of which −ln a[{L:d}][{digit:d}] (the true digit's output, {a[-1][digit]:.4f}, "
             f"should be 1) = {network.softplus(-z[-1][digit]):.6f}"
         )
+    return C
 
-    # -----------------------------------------------------------------------------------------
-    # STAGE 4: the backward pass, δ = ∂C/∂z for every neuron
-    # BREAKPOINT: `s` into network.backprop. BP1 is the line marked "# (BP1)": after it,
-    # `p delta[-1][digit]` (the true digit's δ⁽³⁾) is negative: raising that z would lower C.
-    # BP2 is the line marked "# (BP2)": `p l, j, back` shows Σᵢ w[l+1][i][j]·δ[l+1][i].
-    # -----------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# STAGE 4: the backward pass, δ = ∂C/∂z for every neuron
+# BREAKPOINT: `s` into network.backprop. BP1 is the line marked "# (BP1)": after it,
+# `p delta[-1][digit]` (the true digit's δ⁽³⁾) is negative: raising that z would lower C.
+# BP2 is the line marked "# (BP2)": `p l, j, back` shows Σᵢ w[l+1][i][j]·δ[l+1][i].
+# ---------------------------------------------------------------------------------------------
+
+
+def stage_4_backward(net, x, y, digit, kind):
     stage(
         4,
         "backward pass: δ = ∂C/∂z   (network.backprop: BP1 at {}, BP2 at {})".format(
@@ -327,21 +322,21 @@ def main(argv=None):
     if BREAK:
         breakpoint()  # noqa: E701
     dC_db, dC_dw, delta, z, a = network.backprop(net, x, y, kind)
+    L = len(net.w)
 
     # δ⁽ᴸ⁾, the output layer's error (BP1)
     show(f"delta[{L - 1:d}]  (output layer: BP1)", delta[-1])
-    d_true = delta[-1][digit]
+    a_true, d_true = a[-1][digit], delta[-1][digit]
     if kind == "quadratic":
+        s_true = network.sigmoid_prime(z[-1][digit])
         print(
-            f"  by hand, the true digit: δ = 2(a − y)·σ'(z) = 2·({a[-1][digit]:.4f} − "
-            f"1)·{network.sigmoid_prime(z[-1][digit]):.4f} = "
-            f"{2 * (a[-1][digit] - 1) * network.sigmoid_prime(z[-1][digit]):+.6f}  (backprop: "
-            f"{d_true:+.6f})"
+            f"  by hand, the true digit: δ = 2(a − y)·σ'(z) = 2·({a_true:.4f} − 1)·{s_true:.4f} "
+            f"= {2 * (a_true - 1) * s_true:+.6f}  (backprop: {d_true:+.6f})"
         )
     else:
         print(
-            f"  by hand, the true digit: δ = a − y = {a[-1][digit]:.4f} − 1 = "
-            f"{a[-1][digit] - 1:+.6f}  (backprop: {d_true:+.6f})"
+            f"  by hand, the true digit: δ = a − y = {a_true:.4f} − 1 = "
+            f"{a_true - 1:+.6f}  (backprop: {d_true:+.6f})"
         )
     print(
         "  δ < 0 for the true digit: increasing its z would lower the cost, so the step raises it;"
@@ -359,11 +354,16 @@ def main(argv=None):
             f"{back:+.4e} = {network.sigmoid_prime(z[l][j]) * back:+.4e}"
             f"  (backprop: {delta[l][j]:+.4e})"
         )
+    return dC_db, dC_dw, delta
 
-    # -----------------------------------------------------------------------------------------
-    # STAGE 5: the gradients (BP3, BP4). backprop already computed them: dC_db and dC_dw.
-    # BREAKPOINT: `p dC_dw[2][digit]` — how C changes with each weight into the true digit.
-    # -----------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# STAGE 5: the gradients (BP3, BP4). backprop already computed them: dC_db and dC_dw.
+# BREAKPOINT: `p dC_dw[2][digit]` — how C changes with each weight into the true digit.
+# ---------------------------------------------------------------------------------------------
+
+
+def stage_5_gradients(a, digit, dC_db, dC_dw, delta):
     stage(
         5,
         "gradients: ∂C/∂b = δ (BP3, {}), ∂C/∂w[l][i][j] = δ[l][i]·a[l][j] (BP4, {})".format(
@@ -373,6 +373,7 @@ def main(argv=None):
     )
     if BREAK:
         breakpoint()  # noqa: E701
+    L = len(dC_dw)
     for l in range(L):
         g, i, j = largest_entry(dC_dw[l])
         zeros = sum(1 for row in dC_dw[l] for v in row if v == 0.0)
@@ -389,12 +390,16 @@ def main(argv=None):
         dC_dw[-1][digit],
     )
 
-    # -----------------------------------------------------------------------------------------
-    # STAGE 6: the video's formulas (tinynet/formulas.py): the same ∂C/∂w written out with no
-    # δ's, a sum for each layer the error travels back through. Same numbers, added in another
-    # order, so the last digit or two may differ; and far more work, because nothing is reused.
-    # BREAKPOINT: `s` into formulas.dC_dw for the first layer: `p k, l, inner` in its loops.
-    # -----------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# STAGE 6: the video's formulas (tinynet/formulas.py): the same ∂C/∂w written out with no
+# δ's, a sum for each layer the error travels back through. Same numbers, added in another
+# order, so the last digit or two may differ; and far more work, because nothing is reused.
+# BREAKPOINT: `s` into formulas.dC_dw for the first layer: `p k, l, inner` in its loops.
+# ---------------------------------------------------------------------------------------------
+
+
+def stage_6_formulas(net, x, y, kind, z, a, dC_dw):
     stage(
         6,
         "the video's formulas: ∂C/∂w with the δ's written out (tinynet/formulas.py)",
@@ -402,16 +407,22 @@ def main(argv=None):
     )
     if BREAK:
         breakpoint()  # noqa: E701
-    if L == 3:
+    if len(net.w) == 3:
         formulas_stage(net, x, y, kind, z, a, dC_dw)
     else:
-        print(f"  (the formulas are written for three weight layers; this network has {L:d})")
+        print(
+            f"  (the formulas are written for three weight layers; this network has {len(net.w):d})"
+        )
 
-    # -----------------------------------------------------------------------------------------
-    # STAGE 7: the update. network.sgd_step recomputes the gradients (a batch of one example)
-    # and moves every weight and bias a step of η against its gradient.
-    # BREAKPOINT: `s` into sgd_step; the update lines are marked by "-= eta / m".
-    # -----------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# STAGE 7: the update. network.sgd_step recomputes the gradients (a batch of one example)
+# and moves every weight and bias a step of η against its gradient.
+# BREAKPOINT: `s` into sgd_step; the update lines are marked by "-= eta / m".
+# ---------------------------------------------------------------------------------------------
+
+
+def stage_7_update(net, x, y, digit, kind, eta, dC_db, dC_dw):
     stage(
         7,
         "update: w ← w − η·∂C/∂w, b ← b − η·∂C/∂b, η = {:g}   (network.sgd_step, {})".format(
@@ -420,7 +431,7 @@ def main(argv=None):
         "`s` steps into network.sgd_step; compare `net.w[2][digit]` before and after",
     )
     watched = []  # the weight with the largest gradient in each layer
-    for l in range(L):
+    for l in range(len(net.w)):
         g, i, j = largest_entry(dC_dw[l])
         watched.append((l, i, j, net.w[l][i][j], g))
     b_before = net.b[-1][digit]
@@ -433,14 +444,18 @@ def main(argv=None):
             f"{w_before - eta * g:+.6f}   (after sgd_step: {net.w[l][i][j]:+.6f})"
         )
     print(
-        f"  b[{L - 1:d}][{digit:d}] (true digit's bias): {b_before:+.6f} − {eta:g} × "
+        f"  b[{len(net.w) - 1:d}][{digit:d}] (true digit's bias): {b_before:+.6f} − {eta:g} × "
         f"{dC_db[-1][digit]:+.4e} = {b_before - eta * dC_db[-1][digit]:+.6f}   (after sgd_step: "
         f"{net.b[-1][digit]:+.6f})"
     )
 
-    # -----------------------------------------------------------------------------------------
-    # STAGE 8: did it help? The same example, forward again.
-    # -----------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------------
+# STAGE 8: did it help? The same example, forward again.
+# ---------------------------------------------------------------------------------------------
+
+
+def stage_8_check(net, x, y, digit, kind, C, a):
     stage(8, "check: the cost of the same example after one step", "`n` twice, then `p C, C_after`")
     if BREAK:
         breakpoint()  # noqa: E701
@@ -452,13 +467,37 @@ def main(argv=None):
         )
     )
     print(
-        f"  a[{L:d}][{digit:d}] (the true digit's output): {a[-1][digit]:.4f} → "
+        f"  a[{len(net.w):d}][{digit:d}] (the true digit's output): {a[-1][digit]:.4f} → "
         f"{a_after[-1][digit]:.4f}"
     )
     print(
         "  One example, one small step. Training repeats this for 60,000 examples, 30 times over,"
     )
     print("  averaging the gradients of 10 examples per step (python -m tinynet.train).")
+
+
+def main(argv=None):
+    """The eight stages in order, each a function above: read them top to bottom."""
+    global BREAK
+    args = parse_args(argv)
+    BREAK = args.breaks
+    kind, eta = args.cost, args.lr
+    try:
+        x, digit, where = the_example(args)
+        net = the_network(args)
+    except (mnist.DataError, WeightsError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    y = network.one_hot(digit)
+
+    stage_1_example(net, x, y, digit, where, args)
+    z, a = stage_2_forward(net, x, digit)
+    C = stage_3_cost(z, a, y, digit, kind)
+    dC_db, dC_dw, delta = stage_4_backward(net, x, y, digit, kind)
+    stage_5_gradients(a, digit, dC_db, dC_dw, delta)
+    stage_6_formulas(net, x, y, kind, z, a, dC_dw)
+    stage_7_update(net, x, y, digit, kind, eta, dC_db, dC_dw)
+    stage_8_check(net, x, y, digit, kind, C, a)
     return 0
 
 

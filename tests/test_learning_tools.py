@@ -7,7 +7,6 @@ Weights: the shipped pretrained file (part of the project: if it is missing, tes
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -606,27 +605,6 @@ def test_the_pictures_in_docs_decode():
     root = ET.parse(str(DOCS / "curves.svg")).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert len(root.findall(".//{http://www.w3.org/2000/svg}polyline")) == 3
-
-
-# ---------------------------------------------------------------------------------------------
-# The README's table of where each formula lives in network.py
-# ---------------------------------------------------------------------------------------------
-
-
-def test_readme_line_numbers_point_at_the_formulas():
-    lines = (ROOT / "tinynet" / "network.py").read_text(encoding="utf-8").splitlines()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    # The table's rows, wherever the table is (a renamed heading must not hide it).
-    rows = [r for r in readme.splitlines() if r.startswith("|") and "network.py:" in r]
-    names = [r.split("|")[1].strip() for r in rows]
-    for name in ("BP1", "BP2", "BP3", "BP4", "update, weights", "feedforward, weighted input"):
-        assert name in names, f"README.md's table of formula lines has no row {name!r}"
-    for row in rows:
-        number = int(re.search(r"network\.py:(\d+)", row).group(1))
-        code = re.findall(r"`([^`]+)`", row)[-1]  # the last `code` in the row
-        assert code in lines[number - 1], (
-            f"README says {code!r} is at network.py:{number:d}, which is {lines[number - 1]!r}"
-        )
 
 
 def test_a_reader_that_stops_early_gets_no_traceback():
