@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tinynet import engines, mnist, network, train  # noqa: E402
-from tinynet.train import evaluate  # noqa: E402
+from tinynet.engines import evaluate  # noqa: E402
 
 
 def peak_memory_mb():

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinynet import network, train
+from tinynet import checkpoint, network, train
+from tinynet.checkpoint import load_checkpoint
 from tinynet.engines import make_engine
-from tinynet.train import Interrupted, TrainingError, load_checkpoint
+from tinynet.settings import Interrupted, TrainingError
 from tinynet.weights import WeightsError, to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,7 +195,7 @@ def test_a_full_disk_names_the_file(tmp_path, mnist_dir, monkeypatch):
     def no_space(path, obj, indent=None):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(train, "write_json_atomic", no_space)
+    monkeypatch.setattr(checkpoint, "write_json_atomic", no_space)
     with pytest.raises(TrainingError) as e:
         tiny(tmp_path, mnist_dir, "w.json")
     assert str(e.value) == (

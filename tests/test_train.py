@@ -318,7 +318,7 @@ def test_watchers_hear_of_every_batch_every_epoch_and_the_end(tmp_path, mnist_di
     assert [c[1]["history"][-1]["epoch"] for c in w.calls if c[0] == "epoch"] == [1, 2]
     end = w.calls[-1][1]
     assert end["finished"] is True and len(end["history"]) == 2
-    net = engines.to_network(end["engine"])
+    net = end["engine"].network()
     assert net.w == weights.load(tmp_path / "w.json").w
 
 

@@ -120,7 +120,8 @@ def test_the_pretrained_file_validates_and_records_how_it_was_made():
 def test_the_pretrained_weights_score_at_least_97_5_percent(mnist_dir):
     from tinynet import engines as fast
     from tinynet import mnist
-    from tinynet.train import deskewed_set, evaluate
+    from tinynet.engines import evaluate
+    from tinynet.mnist import deskewed_set
 
     net, info = weights.load_digit_reader()
     images, labels = mnist.load("test", mnist_dir, download=False)

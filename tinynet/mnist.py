@@ -23,6 +23,7 @@ Images are kept as `bytes` of 784 pixels (28 rows of 28, 0 = background, 255 = i
 as one `bytes` of digits, so the whole training set fits in about 50 MB.
 
 Every failure raises DataError with a one-line message naming the file and what is wrong.
+deskewed_set() prepares a set as the network is shown it: every image sheared upright.
 """
 
 import csv
@@ -43,8 +44,10 @@ import zlib
 from http.client import HTTPException
 from pathlib import Path
 
+from .images import deskew
 from .support import ON_PYPY
 from .support.files import remove_stale_temporaries, write_atomic
+from .support.progress import Progress
 from .support.text import one_line
 
 IMAGES_MAGIC = 0x00000803  # 2051: unsigned bytes, 3 dimensions
@@ -767,3 +770,28 @@ def load_kaggle(path, kind="train"):
     if path.is_dir():
         path = path / f"{kind}.csv"
     return read_kaggle_csv(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The images as the network is shown them
+# ---------------------------------------------------------------------------------------------
+
+
+def deskewed_set(kind, images, data_dir, quiet=False):
+    """MNIST's images sheared upright (images/deskew.py), as the network will be shown them.
+
+    The whole set is deskewed once (about 30 s on CPython, 10 s on PyPy) and kept in the user's
+    cache folder, keyed by the SHA-256 of the data file; a part of it (--limit) is done directly.
+    """
+    bar = Progress(len(images), f"deskewing the {kind} images", quiet=quiet)
+
+    def progress(done, total):
+        bar.update(done)
+
+    if len(images) < COUNT[kind]:
+        result = deskew.deskew_all(images, progress)
+    else:
+        key = checksums(data_dir)[FILES[kind][0]]
+        result = deskew.deskewed(images, key, cache_dir("deskewed"), progress)
+    bar.close()
+    return result

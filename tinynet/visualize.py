@@ -456,9 +456,7 @@ def test_set(weights_path, data_dir, download=False):
     says it was trained so), and their labels."""
     images, labels = mnist.load("test", data_dir, download=download)
     if weights_input(load_digit_reader(weights_path)[1])["deskew"]:
-        from .train import deskewed_set
-
-        images = deskewed_set("test", images, data_dir, quiet=True)
+        images = mnist.deskewed_set("test", images, data_dir, quiet=True)
     return images, labels
 
 
