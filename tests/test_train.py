@@ -307,7 +307,7 @@ def test_watchers_hear_of_every_batch_every_epoch_and_the_end(tmp_path, mnist_di
     assert kinds == ["batch"] * 3 + ["epoch"] + ["batch"] * 3 + ["epoch", "end"] and ended == [1]
     batches = [info for kind, info in w.calls if kind == "batch"]
     for info in batches:
-        assert INFO_KEYS <= set(info)
+        assert set(info) >= INFO_KEYS
         assert info["epochs"] == 2 and info["n_batches"] == 3 and info["n"] == 25
         assert info["batch_size"] == 10 and info["cost"] == "cross-entropy"
         assert len(info["test_images"]) == 30 and len(info["test_labels"]) == 30

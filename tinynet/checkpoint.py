@@ -118,7 +118,9 @@ def _network(ck, path, sizes):
     except WeightsError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
-        raise WeightsError(f"{path}: damaged checkpoint: network ({type(e).__name__}: {e})")
+        raise WeightsError(
+            f"{path}: damaged checkpoint: network ({type(e).__name__}: {e})"
+        ) from None
     if list(net.sizes) != sizes:
         what = f"a {'-'.join(map(str, sizes))} network, as settings.hidden says"
         raise _damaged(path, "network", what)
@@ -194,7 +196,7 @@ def resumed_engine(ck, path, engine):
     try:
         return engines.make_engine(ck["network"], engine, exact=ck["exact"])
     except (TypeError, ValueError, OverflowError) as e:
-        raise WeightsError(f"{path}: damaged checkpoint: exact ({e})")
+        raise WeightsError(f"{path}: damaged checkpoint: exact ({e})") from None
 
 
 def save_checkpoint(path, s, engine, epoch, batch, history, stats, seconds):

@@ -13,7 +13,7 @@ import random
 import signal
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import SimpleNamespace
 
 from . import engines, mnist, watch
@@ -293,7 +293,7 @@ def run_epoch(engine, s, data, epoch, first, st, bar, after_batch):
 
 
 def epoch_record(engine, s, data, epoch, st, seconds):
-    """(record, confusion): the epoch's line of the log, from the test set and `st`."""
+    """(record, correct, confusion): the epoch's line of the log, from the test set and `st`."""
     correct, confusion = evaluate(engine, data.test_images, data.test_labels)
     record = {
         "epoch": epoch + 1,
@@ -303,11 +303,11 @@ def epoch_record(engine, s, data, epoch, st, seconds):
         "seconds": round(seconds, 2),
         "lr": learning_rate(s, epoch, data.n_batches - 1, data.n_batches),  # the epoch's last η
     }
-    return record, confusion
+    return record, correct, confusion
 
 
-def epoch_line(s, record, n_test):
-    correct = round(record["test_accuracy"] * n_test)
+def epoch_line(s, record, correct, n_test):
+    """What is printed after an epoch."""
     return (
         f"epoch {record['epoch']:d}/{s['epochs']:d}: test accuracy "
         f"{100 * record['test_accuracy']:.2f}% ({correct:d}/{n_test:d}), "
@@ -378,10 +378,8 @@ def ctrl_c_finishes_the_batch():
     saved. Yields the flag (a list, non-empty once pressed)."""
     pressed = []
     old_handler = None
-    try:
+    with suppress(ValueError):  # not the main thread: no Ctrl-C to catch
         old_handler = signal.signal(signal.SIGINT, lambda *_: pressed.append(1))
-    except ValueError:  # not the main thread
-        pass
     try:
         yield pressed
     finally:
@@ -456,9 +454,11 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
                     say(f"\ninterrupted: checkpoint saved to {ckpt_path}\nresume with: "
                         f"python -m tinynet.train --resume {ckpt_path}")  # fmt: skip
                     raise Interrupted(str(ckpt_path))
-                record, confusion = epoch_record(engine, s, data, epoch, st, time.time() - t_epoch)
+                record, correct, confusion = epoch_record(
+                    engine, s, data, epoch, st, time.time() - t_epoch
+                )
                 history.append(record)
-                say(epoch_line(s, record, len(data.test_images)))
+                say(epoch_line(s, record, correct, len(data.test_images)))
                 append_log(log_path, record)
                 if epoch + 1 == s["epochs"]:
                     # The weights before the last checkpoint: a kill between the two leaves the

@@ -89,6 +89,15 @@ def from_dict(d, where="weights file"):
     def fail(msg):
         raise WeightsError(f"{where}: {msg}")
 
+    _check_header(d, where, fail)
+    sizes, w, b = _checked_layers(d, fail)
+    w = [[list(map(float, row)) for row in w_l] for w_l in w]
+    b = [list(map(float, b_l)) for b_l in b]
+    return Network(sizes, w, b)
+
+
+def _check_header(d, where, fail):
+    """The fields around the numbers: format, version, activation, cost, training, input."""
     if not isinstance(d, dict):
         fail("not a tinynet weights file (the JSON is not an object)")
     if d.get("format") == CHECKPOINT_FORMAT:
@@ -126,6 +135,10 @@ def from_dict(d, where="weights file"):
         )
     ):
         fail(f'"input" must be {{"deskew": true or false}}, not {short(spec)}')
+
+
+def _checked_layers(d, fail):
+    """(sizes, weights, biases), every matrix and vector of the shape the sizes say, finite."""
     sizes = d.get("sizes")
     if (
         not isinstance(sizes, list)
@@ -151,9 +164,7 @@ def from_dict(d, where="weights file"):
             fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {short(sizes)})")
         if not _all_finite(b[l]):
             fail(f"biases[{l:d}] holds something that is not a finite number")
-    w = [[list(map(float, row)) for row in w_l] for w_l in w]
-    b = [list(map(float, b_l)) for b_l in b]
-    return Network(sizes, w, b)
+    return sizes, w, b
 
 
 def _all_finite(values):
@@ -194,7 +205,7 @@ def load_dict(path=None):
     except UnicodeDecodeError as e:
         raise WeightsError(
             f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
-        )
+        ) from None
     # The hooks that refuse long integers and floats too large for a float cost a Python call
     # per number; only a file with a run of over MAX_DIGITS digits or an exponent of 100 or more
     # can hold such a number (below that, |x| < 10⁴¹ · 10⁹⁹), so only such a file needs them.
@@ -204,13 +215,15 @@ def load_dict(path=None):
             text, parse_constant=_refuse_constant, **(hooks if _SUSPECT.search(data) else {})
         )
     except NumberRefused as e:
-        raise WeightsError(f"{path}: holds {e}; the file is damaged or not a weights file")
+        raise WeightsError(
+            f"{path}: holds {e}; the file is damaged or not a weights file"
+        ) from None
     except ValueError as e:
         raise WeightsError(
             f"{path}: not valid JSON ({one_line(e)}); the file is damaged or not a weights file"
-        )
+        ) from None
     except RecursionError:
-        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file")
+        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file") from None
 
 
 def _read_bounded(path):
@@ -227,9 +240,9 @@ def _read_bounded(path):
             if path == PRETRAINED
             else ""
         )
-        raise WeightsError(f"{path}: no such file{hint}")
+        raise WeightsError(f"{path}: no such file{hint}") from None
     except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {one_line(e)}")
+        raise WeightsError(f"{path}: cannot read: {one_line(e)}") from None
     if stat.S_ISDIR(st.st_mode):
         raise WeightsError(f"{path}: is a directory, not a weights file")
     if not stat.S_ISREG(st.st_mode):
@@ -246,7 +259,7 @@ def _read_bounded(path):
         # wait for a writer; fstat() below then refuses it.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {one_line(e)}")
+        raise WeightsError(f"{path}: cannot read: {one_line(e)}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -259,7 +272,7 @@ def _read_bounded(path):
             if len(data) > st.st_size:
                 data += f.read(MAX_BYTES + 1 - len(data))
     except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {one_line(e)}")
+        raise WeightsError(f"{path}: cannot read: {one_line(e)}") from None
     finally:
         if fd is not None:
             os.close(fd)
