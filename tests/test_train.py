@@ -1,32 +1,20 @@
 """Training on real MNIST (skipped without data): learns, is deterministic, resumes exactly."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+from training import COMMAND, quiet_run, run_train, train_env
 
 from tinynet import engines, network, train, weights
 from tinynet.train import Interrupted
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+SMALL = dict(limit=2000, test_limit=1000, epochs=3, lr=0.5, lr_final=0.5)
 
 
 def small_run(tmp_path, mnist_dir, name, **kw):
-    settings = dict(
-        data=str(mnist_dir),
-        limit=2000,
-        test_limit=1000,
-        epochs=3,
-        lr=0.5,
-        lr_final=0.5,
-        out=str(tmp_path / name),
-        quiet=True,
-        download=False,
-    )
-    settings.update(kw)
-    return train.train(**settings)
+    return quiet_run(mnist_dir, tmp_path / name, SMALL, **kw)
 
 
 def test_a_short_run_learns(tmp_path, mnist_dir):
@@ -71,29 +59,13 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path, mnist_dir):
 
 
 def test_command_line_errors_are_one_line(tmp_path):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "TINYNET_MNIST_MIRRORS": "http://127.0.0.1:9/",
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-    }
-    r = subprocess.run(
-        [sys.executable, "-m", "tinynet.train", "--data", str(tmp_path / "none"), "--no-download"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-    )
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = train_env(bare, TINYNET_MNIST_MIRRORS="http://127.0.0.1:9/")
+    r = run_train(["--data", str(tmp_path / "none"), "--no-download"], tmp_path, env)
     assert r.returncode == 2
     assert r.stderr.startswith("error: MNIST not found") and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
-    r = subprocess.run(
-        [sys.executable, "-m", "tinynet.train", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-    )
+    r = run_train(["--help"], tmp_path, env)
     assert r.returncode == 0 and "--resume" in r.stdout and "--batch-size" in r.stdout
 
 
@@ -121,12 +93,9 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, mnist_dir):
     import signal
     import time
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tinynet.train",
+        COMMAND
+        + [
             "--data",
             str(mnist_dir),
             "--limit",
@@ -141,7 +110,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, mnist_dir):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env=train_env(),
         cwd=str(tmp_path),
     )
     log = tmp_path / "w.json.log.jsonl"
@@ -173,14 +142,8 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, mnist_dir):
 def test_a_damaged_checkpoint_is_one_line(tmp_path, content):
     bad = tmp_path / "ck.json"
     bad.write_text(content)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    r = subprocess.run(
-        [sys.executable, "-m", "tinynet.train", "--resume", str(bad), "--no-download"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-    )
+    env = train_env({"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    r = run_train(["--resume", str(bad), "--no-download"], tmp_path, env)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.startswith(f"error: {bad}: ") and len(r.stderr.strip().splitlines()) == 1
 
@@ -369,7 +332,7 @@ def test_under_a_trace_function_training_steps_through_network_py(tmp_path, mnis
 
 
 def test_python_m_pdb_trains_with_the_plain_engine(tmp_path, mnist_dir):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = train_env()
     args = ["--data", str(mnist_dir), "--limit", "20", "--epochs", "1", "--test-limit", "10"]
     args += ["--out", str(tmp_path / "w")]
     command = [sys.executable, "-m", "pdb", "-m", "tinynet.train"] + args
