@@ -275,12 +275,14 @@ def gradient_step(engine, s, batch, eta, k, n, n_batches, st):
     return decay
 
 
-def run_epoch(engine, s, data, epoch, first, st, bar, after_batch):
-    """The mini-batches of one epoch from batch `first` on. after_batch(...) is told of each;
-    when it returns True (Ctrl-C), stop: returns the number of batches done, else None."""
+def run_epoch(engine, s, data, epoch, first, st, after_batch, quiet=False):
+    """The mini-batches of one epoch from batch `first` on, under a progress bar. after_batch()
+    is told of each; when it returns True (Ctrl-C), stop: returns the batches done, else None."""
     order = epoch_order(s["seed"], epoch, data.n)
     moves = _epoch_shifts(s, epoch, data.n)
     m = data.m
+    bar = Progress(data.n, f"epoch {epoch + 1:d}/{s['epochs']:d}", quiet=quiet)
+    bar.update(st["seen"], st["cost"] / max(1, st["seen"]))
     for k in range(first, data.n_batches):
         batch = make_batch(data, order[k * m : (k + 1) * m], moves)
         eta = learning_rate(s, epoch, k, data.n_batches)
@@ -288,8 +290,19 @@ def run_epoch(engine, s, data, epoch, first, st, bar, after_batch):
         decay = gradient_step(engine, s, batch, eta, k, data.n, data.n_batches, st)
         bar.update(st["seen"], st["cost"] / st["seen"])
         if after_batch(epoch, k, len(batch), eta, decay, cost_before):
+            bar.close()
             return k + 1
+    bar.close()
     return None
+
+
+def interrupted(ckpt_path, say):
+    """After Ctrl-C, once the checkpoint is saved: say how to resume; the Interrupted to raise."""
+    say(
+        f"\ninterrupted: checkpoint saved to {ckpt_path}\nresume with: python -m tinynet.train "
+        f"--resume {ckpt_path}"
+    )
+    return Interrupted(str(ckpt_path))
 
 
 def epoch_record(engine, s, data, epoch, st, seconds):
@@ -321,7 +334,22 @@ def epoch_line(s, record, correct, n_test):
 
 
 def watcher_info(engine, s, data, history):
-    """What every watcher's info holds from the start (see train())."""
+    """The info dict the watchers of train() are given, as it is at the start.
+
+    A watcher is any object with some of these methods:
+      on_batch(info)  after every mini-batch (keep it cheap: it runs thousands of times),
+      on_epoch(info)  after each epoch's evaluation,
+      on_end(info)    when training ends, finished or interrupted (info["finished"]).
+    info is a dict: "engine" (info["engine"].network() gives a plain Network; costly on lanes,
+    so at most about once a second), "epoch" (from 0), "epochs", "batch" (from 0, the batch
+    just done), "n_batches", "m" (its size), "eta", "decay" (the factor weight decay
+    multiplied the weights by after this batch, 1.0 on most), "batch_cost" (its mean cost),
+    "batch_size", "seen" (examples done this epoch), "n" (per epoch), "elapsed" (s),
+    "examples_per_second", "seconds_left", "history" (the per-epoch records, as in the log),
+    "test_images", "test_labels", "settings", "cost" (its name); on_epoch also "confusion".
+    Raising Interrupted from on_batch behaves like Ctrl-C: a checkpoint is saved and
+    Interrupted propagates.
+    """
     return {
         "engine": engine,
         "epochs": s["epochs"],
@@ -393,19 +421,9 @@ def ctrl_c_finishes_the_batch():
 def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
     """Train a network; returns it. Settings are DEFAULTS updated with `overrides`.
 
-    `watchers`: objects told about the training as it goes, each through the methods it has:
-      on_batch(info)  after every mini-batch (keep it cheap: it runs thousands of times),
-      on_epoch(info)  after each epoch's evaluation,
-      on_end(info)    when training ends, finished or interrupted (info["finished"]).
-    info is a dict: "engine" (info["engine"].network() gives a plain Network; costly on lanes,
-    so at most about once a second), "epoch" (from 0), "epochs", "batch" (from 0, the batch
-    just done), "n_batches", "m" (its size), "eta", "decay" (the factor weight decay
-    multiplied the weights by after this batch, 1.0 on most), "batch_cost" (its mean cost),
-    "batch_size", "seen" (examples done this epoch), "n" (per epoch), "elapsed" (s),
-    "examples_per_second", "seconds_left", "history" (the per-epoch records, as in the log),
-    "test_images", "test_labels", "settings", "cost" (its name); on_epoch also "confusion".
-    Raising Interrupted from on_batch behaves like Ctrl-C: a checkpoint is saved and
-    Interrupted propagates. `watch_names`: parameters to follow, e.g. "w[0][10][262]" (watch.py).
+    `watchers`: objects told about the training as it goes through the methods they have,
+    on_batch(info), on_epoch(info) and on_end(info): see watcher_info() for what they are told.
+    `watch_names`: parameters to follow, e.g. "w[0][10][262]" (watch.py).
     """
     started = time.time()  # "s in all" counts from here: the data's preparation too
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
@@ -423,9 +441,9 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
     engine, at = start(s, ck, data, sizes)
     history = at["history"]
     say(describe(s, sizes, data))
+    watchers = list(watchers) + ([watching] if watching is not None else [])
     if watching is not None:
         watching.start(engine)
-    watchers = list(watchers) + ([watching] if watching is not None else [])
     start_log(log_path, None if ck is None else history)  # no lines past the checkpoint
 
     def elapsed():
@@ -440,20 +458,14 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
         after_batch = batch_teller(watchers, info, s, data, lambda: st, elapsed, pressed)
         try:
             for epoch in range(at["epoch"], s["epochs"]):
-                resumed = epoch == at["epoch"] and at["stats"]
-                st = at["stats"] if resumed else {"seen": 0, "cost": 0.0, "correct": 0}
+                first, st = (at["batch"], at["stats"]) if epoch == at["epoch"] else (0, None)
+                st = st or {"seen": 0, "cost": 0.0, "correct": 0}  # examples, cost, correct
                 t_epoch = time.time()
-                bar = Progress(data.n, f"epoch {epoch + 1:d}/{s['epochs']:d}",
-                               quiet=quiet or watching is not None)  # fmt: skip
-                bar.update(st["seen"], st["cost"] / max(1, st["seen"]))
-                first = at["batch"] if epoch == at["epoch"] else 0
-                stopped = run_epoch(engine, s, data, epoch, first, st, bar, after_batch)
-                bar.close()
-                if stopped is not None:
+                stopped = run_epoch(engine, s, data, epoch, first, st, after_batch,
+                                    quiet=quiet or watching is not None)  # fmt: skip
+                if stopped is not None:  # Ctrl-C: save where we are, say how to go on
                     checkpoint(epoch, stopped, st)
-                    say(f"\ninterrupted: checkpoint saved to {ckpt_path}\nresume with: "
-                        f"python -m tinynet.train --resume {ckpt_path}")  # fmt: skip
-                    raise Interrupted(str(ckpt_path))
+                    raise interrupted(ckpt_path, say)
                 record, correct, confusion = epoch_record(
                     engine, s, data, epoch, st, time.time() - t_epoch
                 )

@@ -15,7 +15,8 @@ hold ∂C/∂w as numbers): Σₓ ∂Cₓ/∂θ = (m/η)(θ_before − θ_after/
 the batches without decay. So it is exact up to rounding (and, on engine lanes, the first
 layer's fixed point: steps of 2⁻⁴⁰).
 
-A watcher is any object with on_batch(info), on_epoch(info) or on_end(info): see train.train.
+A watcher is any object with on_batch(info), on_epoch(info) or on_end(info): see
+train.watcher_info.
 """
 
 import re
