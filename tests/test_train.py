@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from training import COMMAND, quiet_run, run_train, train_env
@@ -371,3 +372,18 @@ def test_preset_3b1b_is_the_videos_network_and_options_override_it(tmp_path, mni
     record = weights.load_with_info(out)[1]["training"]
     assert record["learning_rate"] == 0.2 and record["learning_rate_final"] == eta
     assert record["cost"] == "quadratic"
+
+
+def test_the_time_in_all_counts_the_data_preparation_too(tmp_path, mnist_dir, monkeypatch, capsys):
+    real = train.mnist.deskewed_set
+
+    def slow(*args, **kw):
+        time.sleep(1.5)  # twice: 3 s before the first batch
+        return real(*args, **kw)
+
+    monkeypatch.setattr(train.mnist, "deskewed_set", slow)
+    t = time.time()
+    small_run(tmp_path, mnist_dir, "w.json", limit=20, epochs=1, test_limit=10, quiet=False)
+    wall = time.time() - t
+    said = int(capsys.readouterr().out.rsplit("(", 1)[1].split(" s in all")[0])
+    assert said >= 3 and abs(said - wall) <= 1, (said, wall)

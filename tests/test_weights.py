@@ -509,3 +509,12 @@ def test_a_784_300_10_checkpoint_fits_the_limits(tmp_path):
     )
     assert path.stat().st_size > 8 * 1024 * 1024
     assert weights.from_dict(weights.load_dict(path)["network"]).sizes == [784, 300, 10]
+
+
+@pytest.mark.parametrize("limit", ["-5", "0"])
+def test_evaluate_refuses_a_limit_below_one(limit, capsys):
+    from tinynet import evaluate
+
+    with pytest.raises(SystemExit) as e:
+        evaluate.main(["--limit", limit])
+    assert e.value.code == 2 and "--limit: must be at least 1" in capsys.readouterr().err
