@@ -133,28 +133,6 @@ def _video_notation(s, sizes, m):
     )
 
 
-# --- the 3Blue1Brown notation --------------------------------------------------------------
-
-SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _video_notation(s, sizes, m):
-    """The network and its training in the video's notation, for --preset 3b1b."""
-    L = str(len(sizes) - 1).translate(SUPERSCRIPT)
-    layers = " → ".join(f"a⁽{str(l).translate(SUPERSCRIPT)}⁾ ({n:d})" for l, n in enumerate(sizes))
-    C = (
-        f"C = Σⱼ (a⁽{L}⁾ⱼ − yⱼ)²"
-        if s["cost"] == "quadratic"
-        else f"C = −Σⱼ [yⱼ ln a⁽{L}⁾ⱼ + (1 − yⱼ) ln(1 − a⁽{L}⁾ⱼ)]"
-    )
-    eta = f"η = {s['lr']:g}" if s["lr"] == s["lr_final"] else f"η {s['lr']:g} → {s['lr_final']:g}"
-    decay = "no weight decay" if not s["l2"] else f"weight decay λ = {s['l2']:g}"
-    return (
-        f"network: {layers}, a⁽ˡ⁾ = σ(w⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾); cost {C}; gradient descent "
-        f"w ← w − (η/m) Σₓ ∂Cₓ/∂w with {eta}, m = {m:d}; {decay}"
-    )
-
-
 def describe(s, sizes, data):
     """The line that says what is trained, how, and on what."""
     epochs = f"{s['epochs']:d} {'epoch' if s['epochs'] == 1 else 'epochs'}"
