@@ -9,7 +9,6 @@ import json
 import os
 import platform
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -336,8 +335,3 @@ def command_line(argv):
     return "python -m tinynet.train" + "".join(
         " " + (a if a and " " not in a else json.dumps(a)) for a in argv
     )
-
-
-def elapsed(seconds_before, started):
-    """Seconds of training in all: those before a resume, and those since `started`."""
-    return seconds_before + time.time() - started

@@ -150,7 +150,7 @@ def describe(s, sizes, data):
 # --- the steps of train() ------------------------------------------------------------------
 
 
-def settings_for(overrides, say):
+def settings_for(overrides):
     """(settings, checkpoint or None): DEFAULTS updated with `overrides`, then on --resume with
     the checkpoint's training settings; checked."""
     s = dict(DEFAULTS)
@@ -405,7 +405,7 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
     """
     started = time.time()  # "s in all" counts from here: the data's preparation too
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    s, ck = settings_for(overrides, say)
+    s, ck = settings_for(overrides)
     if ck is not None and ck["epoch"] == s["epochs"]:
         say(f"{s['resume']}: training is complete ({s['epochs']:d} of {s['epochs']:d} epochs); "
             "nothing to do")  # fmt: skip
