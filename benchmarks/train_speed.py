@@ -19,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tinynet import engines, mnist, network, train  # noqa: E402
-from tinynet.train import evaluate  # noqa: E402
+from tinynet.engines import evaluate  # noqa: E402
+from tinynet.support.cli import positive_int  # noqa: E402
 
 
 def peak_memory_mb():
@@ -35,11 +36,17 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="MNIST folder (default $TINYNET_DATA)")
     p.add_argument(
-        "--examples", type=int, default=12000, help="training examples to time (default 12000)"
+        "--examples",
+        type=positive_int,
+        default=12000,
+        help="training examples to time (default 12000)",
     )
     p.add_argument("--engine", choices=engines.ENGINES, default=engines.default_engine())
     p.add_argument(
-        "--repeat", type=int, default=3, help="timing runs; the best is reported (default 3)"
+        "--repeat",
+        type=positive_int,
+        default=3,
+        help="timing runs; the best is reported (default 3)",
     )
     p.add_argument(
         "--watcher", action="store_true", help="time the watcher hook of train.train instead"

@@ -56,14 +56,13 @@ def test_one_batch_equals_network_sgd_step(hidden, seed, kind, engine, m, eta):
     )
     e = fast.make_engine(net, engine)
     seen = []
-    fast.train_batches(
-        e,
+    e.train(
         [[fast.sparse(im) + (d,) for im, d in zip(images, labels)]],
         eta,
         kind,
         lambda n, c, k: seen.append((n, c)),
     )
-    assert max_difference(fast.to_network(e), reference) < 1e-9
+    assert max_difference(e.network(), reference) < 1e-9
     assert seen[0][0] == m and abs(seen[0][1] / m - ref_cost) < 1e-9
 
 
@@ -73,7 +72,7 @@ def test_output_equals_network_output(engine):
     e = fast.make_engine(net, engine)
     for image in random_images(1, 5) + [bytes(784), bytes([255]) + bytes(783)]:
         expected = network.output(net, [p / 255 for p in image])
-        got = fast.output(e, image)
+        got = e.output(image)
         assert max(abs(x - y) for x, y in zip(got, expected)) < 1e-9
 
 
@@ -84,8 +83,8 @@ def test_same_start_same_batches_same_weights_bit_for_bit(engine):
     results = []
     for _ in range(2):
         e = fast.make_engine(network.new_network(seed=9), engine)
-        fast.train_batches(e, [data[k : k + 10] for k in range(0, 40, 10)], 0.5, "cross-entropy")
-        results.append(fast.to_network(e))
+        e.train([data[k : k + 10] for k in range(0, 40, 10)], 0.5, "cross-entropy")
+        results.append(e.network())
     assert results[0].w == results[1].w and results[0].b == results[1].b
 
 
@@ -93,8 +92,8 @@ def test_lanes_state_round_trips_exactly():
     net = network.new_network(seed=11)
     e = fast.make_engine(net, "lanes")
     data = [fast.sparse(im) + (3,) for im in random_images(2, 10)]
-    fast.train_batches(e, [data], 0.5, "quadratic")
-    again = fast.make_engine(fast.to_network(e), "lanes", exact=fast.engine_state(e))
+    e.train([data], 0.5, "quadratic")
+    again = fast.make_engine(e.network(), "lanes", exact=e.state())
     assert again.W1 == e.W1 and again.w == e.w and again.b == e.b
 
 
@@ -107,8 +106,8 @@ def test_pack_then_unpack_gives_back_every_64_bit_lane(values):
 def test_scale_weights_multiplies_every_weight_and_no_bias(engine):
     net = network.new_network([784, 16, 16, 10], seed=12)
     e = fast.make_engine(net, engine)
-    fast.scale_weights(e, 0.75)
-    got = fast.to_network(e)
+    e.scale(0.75)
+    got = e.network()
     expected = network.Network(
         net.sizes, [[[0.75 * w for w in row] for row in w_l] for w_l in net.w], net.b
     )

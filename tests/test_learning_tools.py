@@ -215,8 +215,8 @@ def test_explain_report_prints_the_networks_own_numbers(net, seven):
     y = network.one_hot(digit)
     assert "= {:.6f}".format(network.cost(a[-1], y, z[-1], "cross-entropy")) in text
     delta = network.backprop(net, x, y, "cross-entropy")[2]
-    for l in range(len(delta)):
-        for i, d in enumerate(delta[l]):
+    for delta_l in delta:
+        for d in delta_l:
             assert f"δ = {d:+.3e}" in text
     before, after, _ = explain.step_effect(net, x, digit, "cross-entropy", 0.2)
     assert f"from {before:.6f} to {after:.6f}" in text
@@ -226,7 +226,7 @@ def test_explain_report_prints_the_networks_own_numbers(net, seven):
 def test_explain_default_learning_rate_is_trainings():
     from tinynet import train
 
-    assert explain.DEFAULT_ETA == train.DEFAULTS["lr"]
+    assert train.DEFAULTS["lr"] == explain.DEFAULT_ETA
 
 
 def test_explain_step_effect_matches_a_real_sgd_step(seven):

@@ -561,10 +561,8 @@ def serve_with():
         def start(respond):
             class Handler(http.server.BaseHTTPRequestHandler):
                 def do_GET(self):
-                    try:
+                    with contextlib.suppress(OSError):  # the client gave up: fine
                         respond(self)
-                    except OSError:
-                        pass  # the client gave up: fine
 
                 def log_message(self, *args):
                     pass

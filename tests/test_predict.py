@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tinynet import network, predict, weights
-from tinynet.engines import make_engine, output
+from tinynet.engines import make_engine
 from tinynet.images import png, preprocess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,7 +182,7 @@ def test_digits_made_to_look_like_a_persons_image_read_as_well_as_mnist(tmp_path
     rng = random.Random(1)
     original = transformed = 0
     for k, (image, digit) in enumerate(zip(images, labels)):
-        out = output(engine, image)
+        out = engine.output(image)
         original += out.index(max(out)) == digit
         path = tmp_path / (f"digit-{k:d}.png")
         path.write_bytes(as_a_persons_image(image, rng))

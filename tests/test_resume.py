@@ -3,36 +3,27 @@ works after any batch, never duplicates log lines, and finds unwritable outputs 
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from training import quiet_run, run_train
 
-from tinynet import network, train
+from tinynet import checkpoint, network, train
+from tinynet.checkpoint import load_checkpoint
 from tinynet.engines import make_engine
-from tinynet.train import Interrupted, TrainingError, load_checkpoint
+from tinynet.settings import Interrupted, TrainingError
 from tinynet.weights import WeightsError, to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+TINY = dict(limit=30, test_limit=20, epochs=2, batch_size=10, lr=0.5)
+
+
 def tiny(tmp_path, mnist_dir, name, **kw):
-    settings = dict(
-        data=str(mnist_dir),
-        limit=30,
-        test_limit=20,
-        epochs=2,
-        batch_size=10,
-        lr=0.5,
-        out=str(tmp_path / name),
-        quiet=True,
-        download=False,
-    )
-    settings.update(kw)
-    return train.train(**settings)
+    return quiet_run(mnist_dir, tmp_path / name, TINY, **kw)
 
 
 class StopAt:
@@ -51,14 +42,7 @@ def log_of(path):
 
 
 def run_cli(args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "tinynet.train"] + args,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(cwd),
-    )
+    return run_train(args, cwd)
 
 
 # --- 1. where a resumed run writes -----------------------------------------------------------
@@ -194,7 +178,7 @@ def test_a_full_disk_names_the_file(tmp_path, mnist_dir, monkeypatch):
     def no_space(path, obj, indent=None):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(train, "write_json_atomic", no_space)
+    monkeypatch.setattr(checkpoint, "write_json_atomic", no_space)
     with pytest.raises(TrainingError) as e:
         tiny(tmp_path, mnist_dir, "w.json")
     assert str(e.value) == (

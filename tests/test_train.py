@@ -1,32 +1,21 @@
 """Training on real MNIST (skipped without data): learns, is deterministic, resumes exactly."""
 
 import json
-import os
 import subprocess
 import sys
+import time
 
 import pytest
+from training import COMMAND, quiet_run, run_train, train_env
 
 from tinynet import engines, network, train, weights
 from tinynet.train import Interrupted
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+SMALL = dict(limit=2000, test_limit=1000, epochs=3, lr=0.5, lr_final=0.5)
 
 
 def small_run(tmp_path, mnist_dir, name, **kw):
-    settings = dict(
-        data=str(mnist_dir),
-        limit=2000,
-        test_limit=1000,
-        epochs=3,
-        lr=0.5,
-        lr_final=0.5,
-        out=str(tmp_path / name),
-        quiet=True,
-        download=False,
-    )
-    settings.update(kw)
-    return train.train(**settings)
+    return quiet_run(mnist_dir, tmp_path / name, SMALL, **kw)
 
 
 def test_a_short_run_learns(tmp_path, mnist_dir):
@@ -71,29 +60,13 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path, mnist_dir):
 
 
 def test_command_line_errors_are_one_line(tmp_path):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "TINYNET_MNIST_MIRRORS": "http://127.0.0.1:9/",
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-    }
-    r = subprocess.run(
-        [sys.executable, "-m", "tinynet.train", "--data", str(tmp_path / "none"), "--no-download"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-    )
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = train_env(bare, TINYNET_MNIST_MIRRORS="http://127.0.0.1:9/")
+    r = run_train(["--data", str(tmp_path / "none"), "--no-download"], tmp_path, env)
     assert r.returncode == 2
     assert r.stderr.startswith("error: MNIST not found") and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
-    r = subprocess.run(
-        [sys.executable, "-m", "tinynet.train", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-    )
+    r = run_train(["--help"], tmp_path, env)
     assert r.returncode == 0 and "--resume" in r.stdout and "--batch-size" in r.stdout
 
 
@@ -121,12 +94,9 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, mnist_dir):
     import signal
     import time
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tinynet.train",
+        COMMAND
+        + [
             "--data",
             str(mnist_dir),
             "--limit",
@@ -141,7 +111,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, mnist_dir):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env=train_env(),
         cwd=str(tmp_path),
     )
     log = tmp_path / "w.json.log.jsonl"
@@ -173,14 +143,8 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, mnist_dir):
 def test_a_damaged_checkpoint_is_one_line(tmp_path, content):
     bad = tmp_path / "ck.json"
     bad.write_text(content)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    r = subprocess.run(
-        [sys.executable, "-m", "tinynet.train", "--resume", str(bad), "--no-download"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-    )
+    env = train_env({"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    r = run_train(["--resume", str(bad), "--no-download"], tmp_path, env)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.startswith(f"error: {bad}: ") and len(r.stderr.strip().splitlines()) == 1
 
@@ -307,7 +271,7 @@ def test_watchers_hear_of_every_batch_every_epoch_and_the_end(tmp_path, mnist_di
     assert kinds == ["batch"] * 3 + ["epoch"] + ["batch"] * 3 + ["epoch", "end"] and ended == [1]
     batches = [info for kind, info in w.calls if kind == "batch"]
     for info in batches:
-        assert INFO_KEYS <= set(info)
+        assert set(info) >= INFO_KEYS
         assert info["epochs"] == 2 and info["n_batches"] == 3 and info["n"] == 25
         assert info["batch_size"] == 10 and info["cost"] == "cross-entropy"
         assert len(info["test_images"]) == 30 and len(info["test_labels"]) == 30
@@ -318,7 +282,7 @@ def test_watchers_hear_of_every_batch_every_epoch_and_the_end(tmp_path, mnist_di
     assert [c[1]["history"][-1]["epoch"] for c in w.calls if c[0] == "epoch"] == [1, 2]
     end = w.calls[-1][1]
     assert end["finished"] is True and len(end["history"]) == 2
-    net = engines.to_network(end["engine"])
+    net = end["engine"].network()
     assert net.w == weights.load(tmp_path / "w.json").w
 
 
@@ -369,7 +333,7 @@ def test_under_a_trace_function_training_steps_through_network_py(tmp_path, mnis
 
 
 def test_python_m_pdb_trains_with_the_plain_engine(tmp_path, mnist_dir):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = train_env()
     args = ["--data", str(mnist_dir), "--limit", "20", "--epochs", "1", "--test-limit", "10"]
     args += ["--out", str(tmp_path / "w")]
     command = [sys.executable, "-m", "pdb", "-m", "tinynet.train"] + args
@@ -408,3 +372,18 @@ def test_preset_3b1b_is_the_videos_network_and_options_override_it(tmp_path, mni
     record = weights.load_with_info(out)[1]["training"]
     assert record["learning_rate"] == 0.2 and record["learning_rate_final"] == eta
     assert record["cost"] == "quadratic"
+
+
+def test_the_time_in_all_counts_the_data_preparation_too(tmp_path, mnist_dir, monkeypatch, capsys):
+    real = train.mnist.deskewed_set
+
+    def slow(*args, **kw):
+        time.sleep(1.5)  # twice: 3 s before the first batch
+        return real(*args, **kw)
+
+    monkeypatch.setattr(train.mnist, "deskewed_set", slow)
+    t = time.time()
+    small_run(tmp_path, mnist_dir, "w.json", limit=20, epochs=1, test_limit=10, quiet=False)
+    wall = time.time() - t
+    said = int(capsys.readouterr().out.rsplit("(", 1)[1].split(" s in all")[0])
+    assert said >= 3 and abs(said - wall) <= 1, (said, wall)

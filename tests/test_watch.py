@@ -70,7 +70,7 @@ def test_the_printed_gradient_and_step_are_backprops(engine, decay):
     )
     lines = out.getvalue().splitlines()
     assert len(lines) == len(names)
-    after = engines.to_network(e)
+    after = e.network()
     for line, name, g, b in zip(lines, names, want, before):
         m = LINE.match(line)
         assert m, line

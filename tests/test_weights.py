@@ -120,7 +120,8 @@ def test_the_pretrained_file_validates_and_records_how_it_was_made():
 def test_the_pretrained_weights_score_at_least_97_5_percent(mnist_dir):
     from tinynet import engines as fast
     from tinynet import mnist
-    from tinynet.train import deskewed_set, evaluate
+    from tinynet.engines import evaluate
+    from tinynet.mnist import deskewed_set
 
     net, info = weights.load_digit_reader()
     images, labels = mnist.load("test", mnist_dir, download=False)
@@ -508,3 +509,12 @@ def test_a_784_300_10_checkpoint_fits_the_limits(tmp_path):
     )
     assert path.stat().st_size > 8 * 1024 * 1024
     assert weights.from_dict(weights.load_dict(path)["network"]).sizes == [784, 300, 10]
+
+
+@pytest.mark.parametrize("limit", ["-5", "0"])
+def test_evaluate_refuses_a_limit_below_one(limit, capsys):
+    from tinynet import evaluate
+
+    with pytest.raises(SystemExit) as e:
+        evaluate.main(["--limit", limit])
+    assert e.value.code == 2 and "--limit: must be at least 1" in capsys.readouterr().err

@@ -5,8 +5,7 @@ import sys
 import time
 
 from . import engines, mnist
-from .support.cli import run
-from .train import deskewed_set, evaluate
+from .support.cli import positive_int, run
 from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
 
@@ -37,7 +36,9 @@ def main(argv=None):
         metavar="DIR",
         help="folder with the MNIST files (default: $TINYNET_DATA, else a per-user cache folder)",
     )
-    p.add_argument("--limit", type=int, metavar="N", help="use only the first N test images")
+    p.add_argument(
+        "--limit", type=positive_int, metavar="N", help="use only the first N test images"
+    )
     p.add_argument(
         "--no-download", dest="download", action="store_false", help="never download MNIST"
     )
@@ -51,9 +52,9 @@ def main(argv=None):
     if a.limit:
         images, labels = images[: a.limit], labels[: a.limit]
     if weights_input(info)["deskew"]:  # the network was trained on deskewed digits
-        images = deskewed_set("test", images, a.data)
+        images = mnist.deskewed_set("test", images, a.data)
     t = time.time()
-    correct, confusion = evaluate(engines.make_engine(net), images, labels)
+    correct, confusion = engines.evaluate(engines.make_engine(net), images, labels)
     seconds = time.time() - t
     print(confusion_table(confusion))
     print(

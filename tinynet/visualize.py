@@ -196,16 +196,16 @@ def read_log(path):
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise ValueError(f"{path}: cannot read: {e.strerror or e}")
+        raise ValueError(f"{path}: cannot read: {e.strerror or e}") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a text file")
+        raise ValueError(f"{path}: not a text file") from None
     records = []
     stripped = text.lstrip()
     if stripped.startswith("{") and '"format"' in stripped[:200]:
         try:
             records = json.loads(text)["training"]["history"]
         except (ValueError, KeyError, TypeError):
-            raise ValueError(f"{path}: a weights file without a training history")
+            raise ValueError(f"{path}: a weights file without a training history") from None
     else:
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
@@ -214,7 +214,7 @@ def read_log(path):
                 except ValueError:
                     raise ValueError(
                         f"{path}, line {n:d}: not JSON; expected one JSON object per epoch"
-                    )
+                    ) from None
     by_epoch = {}
     for r in records:
         if not isinstance(r, dict) or not isinstance(r.get("epoch"), int):
@@ -296,7 +296,7 @@ def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
         f'<text x="{x0 - 50:.1f}" y="{y0 + h / 2:.1f}" text-anchor="middle" '
         f'transform="rotate(-90 {x0 - 50:.1f} {y0 + h / 2:.1f})">{escape(y_title)}</text>'
     )
-    for name, colour, dash, vs in series:
+    for _name, colour, dash, vs in series:
         points = [(X(e), Y(v)) for e, v in zip(epochs, vs) if v is not None]
         out.append(
             '<polyline fill="none" stroke="{}" stroke-width="2"{} points="{}"/>'.format(
@@ -456,9 +456,7 @@ def test_set(weights_path, data_dir, download=False):
     says it was trained so), and their labels."""
     images, labels = mnist.load("test", data_dir, download=download)
     if weights_input(load_digit_reader(weights_path)[1])["deskew"]:
-        from .train import deskewed_set
-
-        images = deskewed_set("test", images, data_dir, quiet=True)
+        images = mnist.deskewed_set("test", images, data_dir, quiet=True)
     return images, labels
 
 
@@ -617,7 +615,7 @@ def main(argv=None):
                 raise mnist.DataError(
                     f"{e}; nothing was written (mistakes.png needs the MNIST test set; "
                     "'visualize weights' and 'visualize curves' work without it)"
-                )
+                ) from None
             written = [f"{path}{note}" for path, note in done]
     except (WeightsError, mnist.DataError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)

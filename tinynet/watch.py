@@ -15,7 +15,8 @@ hold ∂C/∂w as numbers): Σₓ ∂Cₓ/∂θ = (m/η)(θ_before − θ_after/
 the batches without decay. So it is exact up to rounding (and, on engine lanes, the first
 layer's fixed point: steps of 2⁻⁴⁰).
 
-A watcher is any object with on_batch(info), on_epoch(info) or on_end(info): see train.train.
+A watcher is any object with on_batch(info), on_epoch(info) or on_end(info): see
+train.watcher_info.
 """
 
 import re
@@ -71,7 +72,7 @@ class Watch:
         after = self.values(engine)
         stream = self.stream if self.stream is not None else sys.stdout
         where = f"epoch {info['epoch'] + 1:d} batch {info['batch'] + 1:d}/{info['n_batches']:d}"
-        for name, (l, i, j), before, now in zip(self.names, self.params, self.before, after):
+        for name, (_l, _i, j), before, now in zip(self.names, self.params, self.before, after):
             f = 1.0 if j is None else info["decay"]
             gradient = (m / eta) * (before - now / f)
             d = "∂Cₓ/∂b" if j is None else "∂Cₓ/∂w"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .network import COSTS, DEFAULT_COST, Network
 from .support.files import write_atomic
+from .support.text import is_whole, one_line, short
 
 FORMAT, VERSION = "tinynet", 1
 CHECKPOINT_FORMAT = "tinynet-checkpoint"  # what train.py writes while training (see --resume)
@@ -88,6 +89,15 @@ def from_dict(d, where="weights file"):
     def fail(msg):
         raise WeightsError(f"{where}: {msg}")
 
+    _check_header(d, where, fail)
+    sizes, w, b = _checked_layers(d, fail)
+    w = [[list(map(float, row)) for row in w_l] for w_l in w]
+    b = [list(map(float, b_l)) for b_l in b]
+    return Network(sizes, w, b)
+
+
+def _check_header(d, where, fail):
+    """The fields around the numbers: format, version, activation, cost, training, input."""
     if not isinstance(d, dict):
         fail("not a tinynet weights file (the JSON is not an object)")
     if d.get("format") == CHECKPOINT_FORMAT:
@@ -97,22 +107,22 @@ def from_dict(d, where="weights file"):
         )
     if d.get("format") != FORMAT:
         fail(
-            f'not a tinynet weights file ("format" is {_short(d.get("format"))}, '
+            f'not a tinynet weights file ("format" is {short(d.get("format"))}, '
             f"expected {FORMAT!r})"
         )
     version = d.get("version")
-    if not _is_whole(version) or version != VERSION:
-        fail(f"unsupported version {_short(version)} (this tinynet reads version {VERSION:d})")
+    if not is_whole(version) or version != VERSION:
+        fail(f"unsupported version {short(version)} (this tinynet reads version {VERSION:d})")
     if d.get("activation", "sigmoid") != "sigmoid":
-        fail(f"unsupported activation {_short(d.get('activation'))} (only sigmoid)")
+        fail(f"unsupported activation {short(d.get('activation'))} (only sigmoid)")
     cost = d.get("cost", "quadratic")
     if not isinstance(cost, str) or cost not in COSTS:
-        fail(f"unknown cost {_short(cost)}")
+        fail(f"unknown cost {short(cost)}")
     training = d.get("training")
     if training is not None and not isinstance(training, dict):
         fail(
             f'"training" must be an object (a record of how the file was made), '
-            f"not {_short(training)}"
+            f"not {short(training)}"
         )
     spec = d.get("input", {})
     if (
@@ -124,40 +134,37 @@ def from_dict(d, where="weights file"):
             False,
         )
     ):
-        fail(f'"input" must be {{"deskew": true or false}}, not {_short(spec)}')
+        fail(f'"input" must be {{"deskew": true or false}}, not {short(spec)}')
+
+
+def _checked_layers(d, fail):
+    """(sizes, weights, biases), every matrix and vector of the shape the sizes say, finite."""
     sizes = d.get("sizes")
     if (
         not isinstance(sizes, list)
         or len(sizes) < 2
-        or not all(_is_whole(n) and n > 0 for n in sizes)
+        or not all(is_whole(n) and n > 0 for n in sizes)
     ):
         fail('"sizes" must be a list of at least two positive whole numbers')
     w, b = d.get("weights"), d.get("biases")
     if not isinstance(w, list) or len(w) != len(sizes) - 1:
-        fail(f'"weights" must hold {len(sizes) - 1:d} matrices for sizes {_short(sizes)}')
+        fail(f'"weights" must hold {len(sizes) - 1:d} matrices for sizes {short(sizes)}')
     if not isinstance(b, list) or len(b) != len(sizes) - 1:
-        fail(f'"biases" must hold {len(sizes) - 1:d} vectors for sizes {_short(sizes)}')
+        fail(f'"biases" must hold {len(sizes) - 1:d} vectors for sizes {short(sizes)}')
     for l in range(len(sizes) - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
         if not isinstance(w[l], list) or len(w[l]) != n_out:
-            fail(f"weights[{l:d}] must have {n_out:d} rows (sizes {_short(sizes)})")
+            fail(f"weights[{l:d}] must have {n_out:d} rows (sizes {short(sizes)})")
         for i, row in enumerate(w[l]):
             if not isinstance(row, list) or len(row) != n_in:
-                fail(f"weights[{l:d}][{i:d}] must have {n_in:d} numbers (sizes {_short(sizes)})")
+                fail(f"weights[{l:d}][{i:d}] must have {n_in:d} numbers (sizes {short(sizes)})")
             if not _all_finite(row):
                 fail(f"weights[{l:d}][{i:d}] holds something that is not a finite number")
         if not isinstance(b[l], list) or len(b[l]) != n_out:
-            fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {_short(sizes)})")
+            fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {short(sizes)})")
         if not _all_finite(b[l]):
             fail(f"biases[{l:d}] holds something that is not a finite number")
-    w = [[list(map(float, row)) for row in w_l] for w_l in w]
-    b = [list(map(float, b_l)) for b_l in b]
-    return Network(sizes, w, b)
-
-
-def _is_whole(x):
-    """An int that is not a bool (JSON true/false decode to bools, which are ints in Python)."""
-    return isinstance(x, int) and not isinstance(x, bool)
+    return sizes, w, b
 
 
 def _all_finite(values):
@@ -165,12 +172,6 @@ def _all_finite(values):
 
     (Integers are already at most MAX_DIGITS long, so float(n) cannot overflow.)"""
     return set(map(type, values)) <= {int, float} and all(map(math.isfinite, values))
-
-
-def _short(value, limit=60):
-    """repr(value), cut to `limit` characters: an error message stays one short line."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def load_dict(path=None):
@@ -204,7 +205,7 @@ def load_dict(path=None):
     except UnicodeDecodeError as e:
         raise WeightsError(
             f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
-        )
+        ) from None
     # The hooks that refuse long integers and floats too large for a float cost a Python call
     # per number; only a file with a run of over MAX_DIGITS digits or an exponent of 100 or more
     # can hold such a number (below that, |x| < 10⁴¹ · 10⁹⁹), so only such a file needs them.
@@ -214,13 +215,15 @@ def load_dict(path=None):
             text, parse_constant=_refuse_constant, **(hooks if _SUSPECT.search(data) else {})
         )
     except NumberRefused as e:
-        raise WeightsError(f"{path}: holds {e}; the file is damaged or not a weights file")
+        raise WeightsError(
+            f"{path}: holds {e}; the file is damaged or not a weights file"
+        ) from None
     except ValueError as e:
         raise WeightsError(
-            f"{path}: not valid JSON ({_one_line(e)}); the file is damaged or not a weights file"
-        )
+            f"{path}: not valid JSON ({one_line(e)}); the file is damaged or not a weights file"
+        ) from None
     except RecursionError:
-        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file")
+        raise WeightsError(f"{path}: JSON nested too deeply; not a weights file") from None
 
 
 def _read_bounded(path):
@@ -237,9 +240,9 @@ def _read_bounded(path):
             if path == PRETRAINED
             else ""
         )
-        raise WeightsError(f"{path}: no such file{hint}")
+        raise WeightsError(f"{path}: no such file{hint}") from None
     except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+        raise WeightsError(f"{path}: cannot read: {one_line(e)}") from None
     if stat.S_ISDIR(st.st_mode):
         raise WeightsError(f"{path}: is a directory, not a weights file")
     if not stat.S_ISREG(st.st_mode):
@@ -256,7 +259,7 @@ def _read_bounded(path):
         # wait for a writer; fstat() below then refuses it.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+        raise WeightsError(f"{path}: cannot read: {one_line(e)}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -269,7 +272,7 @@ def _read_bounded(path):
             if len(data) > st.st_size:
                 data += f.read(MAX_BYTES + 1 - len(data))
     except OSError as e:
-        raise WeightsError(f"{path}: cannot read: {_one_line(e)}")
+        raise WeightsError(f"{path}: cannot read: {one_line(e)}") from None
     finally:
         if fd is not None:
             os.close(fd)
@@ -311,12 +314,6 @@ def _refuse_constant(name):
 
 class NumberRefused(ValueError):
     """A number in a JSON file that tinynet will not read (raised by the json hooks)."""
-
-
-def _one_line(e):
-    """The first line of an exception's message (json's say where the problem is)."""
-    text = getattr(e, "strerror", None) or str(e) or type(e).__name__
-    return " ".join(str(text).split("\n")[0].split())
 
 
 def load(path=None):

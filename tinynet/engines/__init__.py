@@ -29,7 +29,7 @@ which one they have:
     engine.state()                            what a checkpoint needs beyond network() to go
                                               on bit for bit (lanes: its integers; else None)
 
-make_engine() builds one; the functions below it are the same methods as plain functions.
+make_engine() builds one; answers() and evaluate() read the test images with any of them.
 The engines are deterministic: the same weights, examples and settings give the same result,
 bit for bit, every time. Their results differ from each other in the last digits.
 """
@@ -64,34 +64,16 @@ def make_engine(net, name=None, exact=None):
     raise ValueError("unknown engine {!r} (choose from {})".format(name, ", ".join(ENGINES)))
 
 
-def to_network(engine):
-    """The engine's current weights as a plain Network of floats."""
-    return engine.network()
-
-
-def engine_state(engine):
-    """What a checkpoint must hold to continue exactly: lanes' whole-number first layer, else
-    None."""
-    return engine.state()
-
-
-def scale_weights(engine, factor):
-    """w ← factor · w for every weight, biases untouched: the shrinking step of weight decay."""
-    engine.scale(factor)
-
-
-def train_batches(engine, batches, eta, cost, on_batch=None):
-    """Run gradient descent on `batches` (lists of (nz, p, digit)) with whichever engine."""
-    engine.train(batches, eta, cost, on_batch)
-
-
 def answers(engine, images):
     """The digit the network reads in each image (bytes of 0–255), one image at a time: the
-    one evaluation loop (train.evaluate, visualize.find_mistakes and the draw page use it)."""
+    one evaluation loop (evaluate below, visualize.find_mistakes and the draw page use it)."""
     for image in images:
         yield argmax(engine.output(image))
 
 
-def output(engine, image):
-    """The output activations for an image (bytes of 0–255), with any engine."""
-    return engine.output(image)
+def evaluate(engine, images, labels):
+    """(correct, confusion): confusion[true][predicted] counts over the given images."""
+    confusion = [[0] * 10 for _ in range(10)]
+    for guess, digit in zip(answers(engine, images), labels):
+        confusion[digit][guess] += 1
+    return sum(confusion[d][d] for d in range(10)), confusion

@@ -1,0 +1,39 @@
+"""What the training tests share: a quiet short run from Python, and `python -m tinynet.train`
+in a subprocess that imports this checkout's tinynet."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tinynet import train
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMAND = [sys.executable, "-m", "tinynet.train"]
+
+
+def quiet_run(mnist_dir, out, defaults, **kw):
+    """train.train() on the MNIST folder, quietly, never downloading: `defaults` updated with
+    `kw`; returns the network."""
+    settings = dict(defaults, data=str(mnist_dir), out=str(out), quiet=True, download=False)
+    settings.update(kw)
+    return train.train(**settings)
+
+
+def train_env(base=None, **extra):
+    """The environment for a subprocess: `base` (default: this one's) with PYTHONPATH set to this
+    checkout, and `extra`."""
+    return dict(os.environ if base is None else base, PYTHONPATH=str(ROOT), **extra)
+
+
+def run_train(args, cwd, env=None, **run):
+    """`python -m tinynet.train ARGS` run in `cwd` to the end: its CompletedProcess, output as
+    text."""
+    return subprocess.run(
+        COMMAND + list(args),
+        capture_output=True,
+        text=True,
+        env=train_env() if env is None else env,
+        cwd=str(cwd),
+        **run,
+    )

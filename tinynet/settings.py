@@ -1,0 +1,317 @@
+"""Training settings: the defaults, the presets, the one set of rules, and the command line.
+
+Every setting has a default in DEFAULTS, is checked by one rule in SETTING_RULES (whether it
+comes from the command line, a REPL call `train(lr=0.5)` or a checkpoint), and is an option of
+`python -m tinynet.train` declared once in OPTIONS.
+"""
+
+import argparse
+import re
+
+from .engines import ENGINES
+from .network import COSTS, DEFAULT_COST
+from .support.cli import at_least, positive_int
+from .support.text import is_real, is_whole, short
+from .weights import WeightsError
+
+DEFAULTS = {
+    "data": None,  # folder with the MNIST files (else $TINYNET_DATA, else a cache)
+    "epochs": 30,  # passes over the training set
+    "batch_size": 10,  # examples per step of gradient descent (m)
+    "lr": 0.2,  # learning rate η at the start
+    "lr_final": 0.01,  # η falls linearly to this by the last epoch (set = lr for none)
+    "cost": DEFAULT_COST,  # or "quadratic" (3Blue1Brown's)
+    "hidden": "16,16",  # sizes of the hidden layers
+    "seed": 1,  # the same seed gives the same weights, bit for bit
+    "l2": 5.0,  # weight decay λ: C = C₀ + (λ/2n) Σ w² (Nielsen ch. 3)
+    "shift": 0,  # move each training image by up to N pixels, anew each epoch
+    "deskew": True,  # shear every image upright first (images/deskew.py); --no-deskew: as is
+    "limit": None,  # use only the first N training images
+    "test_limit": None,  # evaluate on only the first N test images
+    "out": None,  # tinynet-weights.json; on --resume, the checkpoint's name less .checkpoint.json
+    "checkpoint": None,  # default: <out>.checkpoint.json
+    "log": None,  # JSON lines, one per epoch (default: <out>.log.jsonl)
+    "resume": None,
+    "engine": None,  # lanes (CPython) or loops (PyPy); plain = network.py itself, slow
+    "download": True,
+    "preset": None,  # "3b1b": the video's network, see PRESETS
+}
+
+DEFAULTS_OUT = "tinynet-weights.json"
+
+# --preset NAME sets these; options given on the command line override them.
+PRESETS = {
+    # 3Blue1Brown's video: quadratic cost C = Σ(a − y)², plain SGD at a constant η, no decay.
+    # η = 1.0: 94.56% on the test set, the best of 0.5, 1 and 2 in full runs (README "Training").
+    # The video's network reads MNIST's images as they are: no deskewing either.
+    "3b1b": {"cost": "quadratic", "lr": 1.0, "lr_final": 1.0, "l2": 0.0, "deskew": False},
+}
+
+# What a checkpoint's settings decide on --resume. Where files go (out, checkpoint, log) and
+# where the data is always come from the command line, never from a checkpoint.
+TRAINING_SETTINGS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "lr_final",
+    "cost",
+    "hidden",
+    "seed",
+    "l2",
+    "shift",
+    "deskew",
+    "limit",
+    "test_limit",
+    "engine",
+    "preset",
+)
+
+
+class Interrupted(Exception):
+    """Raised between two batches after Ctrl-C, once the state is consistent."""
+
+
+class TrainingError(Exception):
+    """A bad setting or an output that cannot be written, said in one line naming it."""
+
+
+HIDDEN = re.compile(r"^\s*\d{1,4}\s*(,\s*\d{1,4}\s*){0,7}$")
+
+
+def _hidden_ok(v):
+    return (
+        isinstance(v, str)
+        and HIDDEN.match(v) is not None
+        and all(0 < int(h) <= 4096 for h in v.split(","))
+    )
+
+
+# setting: (test, what it must be)
+SETTING_RULES = {
+    "epochs": (lambda v: is_whole(v, 1, 100_000), "a whole number from 1 to 100000"),
+    "batch_size": (lambda v: is_whole(v, 1, 100_000), "a whole number from 1 to 100000"),
+    "lr": (lambda v: is_real(v, 0.0, 1e4) and v > 0, "a number above 0, at most 10000"),
+    "lr_final": (lambda v: is_real(v, 0.0, 1e4), "a number from 0 to 10000"),
+    "cost": (lambda v: isinstance(v, str) and v in COSTS, "one of: " + ", ".join(COSTS)),
+    "hidden": (_hidden_ok, "up to 8 layer sizes from 1 to 4096, comma-separated, e.g. 16,16"),
+    "seed": (lambda v: is_whole(v, -(2**63), 2**63), "a whole number (below 2⁶³ in size)"),
+    "l2": (lambda v: is_real(v, 0.0, 1e6), "a number from 0 to 1000000"),
+    "shift": (lambda v: is_whole(v, 0, 27), "a whole number from 0 to 27"),
+    "deskew": (lambda v: isinstance(v, bool), "true or false"),
+    "limit": (lambda v: v is None or is_whole(v, 1, 10**9), "null or a whole number ≥ 1"),
+    "test_limit": (lambda v: v is None or is_whole(v, 1, 10**9), "null or a whole number ≥ 1"),
+    "engine": (
+        lambda v: v is None or (isinstance(v, str) and v in ENGINES),
+        "one of: " + ", ".join(ENGINES),
+    ),
+    "preset": (
+        lambda v: v is None or (isinstance(v, str) and v in PRESETS),
+        "null or one of: " + ", ".join(PRESETS),
+    ),
+}
+
+
+def check_settings(s, where=None):
+    """Raise TrainingError (WeightsError for a checkpoint `where`) naming the first bad setting."""
+    if is_whole(s.get("hidden")):
+        s["hidden"] = str(s["hidden"])  # hidden=32 from a REPL means "32"
+    for name, (ok, what) in SETTING_RULES.items():
+        if not ok(s.get(name)):
+            it_is = short(s.get(name), 40)
+            if where is not None:
+                raise WeightsError(
+                    f"{where}: damaged checkpoint: settings.{name} must be {what} (it is {it_is})"
+                )
+            option = "--" + name.replace("_", "-")
+            raise TrainingError(f"{option} must be {what} (it is {it_is})")
+
+
+def layer_sizes(s):
+    """[784, the hidden layers…, 10]: the network's layer sizes for these settings."""
+    return [784] + [int(h) for h in str(s["hidden"]).split(",") if h.strip()] + [10]
+
+
+# --- the command line ----------------------------------------------------------------------
+
+FLAG = "flag"  # --NAME turns it on
+NO = "no"  # --no-NAME turns it off
+MANY = "many"  # repeatable: a list of every value given
+
+
+def port_number(text):
+    """An argparse type: a port, 0 to 65535 (0: any free one)."""
+    n = at_least(0)(text)
+    if n > 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 65535, not {text}")
+    return n
+
+
+# Options of the command line only, not of train(); their defaults.
+COMMAND_DEFAULTS = {"watch": [], "live": False, "port": 0}
+
+# One line per option: (setting, its type (or choices, FLAG, NO, MANY), metavar, help).
+# The default is the setting's in DEFAULTS (COMMAND_DEFAULTS for the command-line-only ones).
+OPTIONS = (
+    (
+        "data",
+        str,
+        "DIR",
+        "folder with the four MNIST files (default: $TINYNET_DATA, else a per-user cache folder, "
+        "downloading them if missing)",
+    ),
+    ("epochs", positive_int, "N", "passes over the training set (default %(default)s)"),
+    (
+        "batch_size",
+        positive_int,
+        "N",
+        "examples per gradient-descent step, m (default %(default)s)",
+    ),
+    ("lr", float, "X", "learning rate η at the start (default %(default)s)"),
+    ("lr_final", float, "X", "η falls in a straight line to this by the end (default %(default)s)"),
+    (
+        "cost",
+        tuple(COSTS),
+        None,
+        "quadratic: C = Σ(a−y)² (3Blue1Brown); cross-entropy (Nielsen ch. 3) learns faster with "
+        "sigmoid outputs (default %(default)s)",
+    ),
+    ("hidden", str, "N,N", "sizes of the hidden layers, comma-separated (default %(default)s)"),
+    (
+        "seed",
+        int,
+        "N",
+        "random seed for the initial weights and the shuffling (default %(default)s)",
+    ),
+    (
+        "l2",
+        float,
+        "λ",
+        "L2 regularisation (weight decay) λ, as in Nielsen's book: C = C₀ + (λ/2n) Σ w² "
+        "(default %(default)s)",
+    ),
+    (
+        "shift",
+        int,
+        "N",
+        "data augmentation: move each training image by up to N pixels in x and y, chosen "
+        "afresh each epoch (default %(default)s)",
+    ),
+    (
+        "deskew",
+        NO,
+        None,
+        "train on the images as they are; by default every image is first sheared upright "
+        "(deskewed), and the weights file says so, so that predict, draw, explain and evaluate "
+        "deskew what they read too",
+    ),
+    ("limit", positive_int, "N", "use only the first N training images"),
+    ("test_limit", positive_int, "N", "evaluate on the first N test images only"),
+    (
+        "out",
+        str,
+        "FILE",
+        f"where to save the trained weights (default {DEFAULTS_OUT}; with --resume "
+        "X.checkpoint.json, X)",
+    ),
+    (
+        "checkpoint",
+        str,
+        "FILE",
+        "checkpoint file, written after every epoch and on Ctrl-C (default FILE.checkpoint.json "
+        "for --out FILE)",
+    ),
+    (
+        "log",
+        str,
+        "FILE",
+        "training log, one JSON line per epoch (default FILE.log.jsonl for --out FILE)",
+    ),
+    (
+        "resume",
+        str,
+        "CHECKPOINT",
+        "continue from a checkpoint, with its training settings; the result is the same as "
+        "without the interruption. Where the output goes (--out, --checkpoint, --log) comes from "
+        "the command line, never from the checkpoint",
+    ),
+    (
+        "engine",
+        ENGINES,
+        None,
+        "lanes (fast on CPython), loops (fast on PyPy) or plain (network.py itself, slow); "
+        "default: the fast one for this Python, or plain under a debugger (python -m pdb, "
+        "VS Code), so that stepping in shows network.py's formulas",
+    ),
+    (
+        "preset",
+        tuple(PRESETS),
+        None,
+        "3b1b: 3Blue1Brown's network exactly: quadratic cost C = Σ(a − y)², plain gradient "
+        "descent at a constant η = {lr:g}, no weight decay, printed in the video's notation; "
+        "options given as well override it".format(**PRESETS["3b1b"]),
+    ),
+    (
+        "watch",
+        MANY,
+        "NAME",
+        "after every mini-batch print a line for this weight w[l][i][j] or bias b[l][i] "
+        "(as in network.py; repeatable): its value after the batch, the batch's gradient "
+        "Σₓ ∂Cₓ/∂w summed over its m examples, and the step it took. The gradient is worked "
+        "back from the step on every engine: Σₓ ∂Cₓ/∂w = (m/η)(w_before − w_after/f), f being "
+        "the weight-decay factor (1 − ηλ/n)^k on the batches where decay acts, else 1",
+    ),
+    (
+        "live",
+        FLAG,
+        None,
+        "show the training live in a web page (on this computer only); after training the page "
+        "stays open until Ctrl-C",
+    ),
+    ("port", port_number, "N", "port for --live (default 0: any free one)"),
+    ("download", NO, None, "never download MNIST; fail if it is missing"),
+)
+
+
+def _add_option(p, name, kind, metavar, text):
+    """Add one line of OPTIONS to the parser p."""
+    default = COMMAND_DEFAULTS[name] if name in COMMAND_DEFAULTS else DEFAULTS[name]
+    option = "--" + name.replace("_", "-")
+    if kind is NO:
+        p.add_argument("--no-" + option[2:], dest=name, action="store_false", help=text)
+    elif kind is FLAG:
+        p.add_argument(option, action="store_true", help=text)
+    elif kind is MANY:
+        p.add_argument(option, action="append", default=[], metavar=metavar, help=text)
+    elif isinstance(kind, tuple):
+        p.add_argument(option, choices=kind, default=default, help=text)
+    else:
+        p.add_argument(option, type=kind, default=default, metavar=metavar, help=text)
+
+
+def parser():
+    """The argument parser of python -m tinynet.train, built from OPTIONS."""
+    p = argparse.ArgumentParser(
+        prog="python -m tinynet.train",
+        description="Train the 784-16-16-10 network on MNIST with mini-batch gradient descent. "
+        "Prints a progress bar and, after each epoch, the accuracy on the 10,000 test "
+        "images; saves a checkpoint after every epoch and on Ctrl-C.",
+    )
+    for option in OPTIONS:
+        _add_option(p, *option)
+    return p
+
+
+def parse_args(argv):
+    """The options given on the command line (only those, defaults or not) as a dict.
+
+    The values are checked by check_settings() when training starts, the one place for the rules.
+    """
+    p = parser()
+    a = p.parse_args(argv)
+    # Which options are on the command line: parse again over a namespace that already holds a
+    # marker for each, which argparse replaces only when given.
+    unset = object()
+    seen = argparse.Namespace(**{k: unset for k in vars(a)})
+    seen.watch = None
+    p.parse_args(argv, namespace=seen)
+    return {k: v for k, v in vars(a).items() if getattr(seen, k) is not unset}
