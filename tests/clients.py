@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 import struct
+import threading
 
 import pytest
 
@@ -173,3 +174,43 @@ def watch(page, url, local=("data:", "blob:")):
         ),
     )
     return problems
+
+
+# ----------------------------------------------------------------------------- floods
+
+
+def header_flood(target, connections=60, headers=98, size=65000):
+    """`connections` clients at once, each sending a request with `headers` headers of `size`
+    bytes (98 × 65 KB: just under http.server's own limits of 100 headers of 64 KiB). Returns
+    the statuses answered (None where the server hung up without an answer)."""
+    request = (
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + b"".join(b"X-%d: %s\r\n" % (k, b"a" * size) for k in range(headers))
+        + b"\r\n"
+    )
+    statuses = []
+
+    def one():
+        try:
+            statuses.append(status_of(exchange(target, request, timeout=30)))
+        except OSError:
+            statuses.append(None)
+
+    threads = [threading.Thread(target=one) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
+def peak_rss_mb(pid):
+    """The peak resident memory of process `pid` so far, in MB (Linux: VmHWM), or None."""
+    try:
+        with open(f"/proc/{pid:d}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None

@@ -223,6 +223,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     GET_METHODS = "GET, HEAD"  # the Allow header of a 405 for a GET route
     PAGE_NAME = "the page"  # who may POST: "only the page itself may send it"
     drain_later = 0  # bytes the client may still be sending when the answer goes
+    body_read = False
 
     def route(self):
         """The request's path without its query string; the routes are compared to it exactly."""
@@ -299,6 +300,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             message = f"request header fields too large: {explain or message}"
         if code in (414, 431):
             self.drain_later = DRAIN_BYTES  # refused mid-request: the rest is still coming
+        elif not self.body_read:
+            self.drain_later = max(self.drain_later, self.claimed_length())
         self.close_connection = True
         extra = [("Connection", "close")]
         if code == 405:
@@ -409,6 +412,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise RequestError(400, f"bad Content-Length {printable(length)!r}") from None
         return length
 
+    def claimed_length(self):
+        """The Content-Length the request claims, 0 if none (or no headers yet)."""
+        headers = getattr(self, "headers", None)
+        try:
+            return max(0, int(headers.get("Content-Length", 0))) if headers is not None else 0
+        except ValueError:
+            return 0
+
     def check_body_size(self, length, limit):
         """RequestError(413) for a body over `limit` bytes, before a byte of it is read."""
         if length > limit:
@@ -431,6 +442,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ) from None
         finally:
             self.reader.deadline = None
+            self.body_read = True
         if len(body) < length:
             raise RequestError(400, f"request body ended after {len(body):d} of {length:d} bytes")
         return body
