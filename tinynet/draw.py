@@ -452,16 +452,6 @@ class DrawHandler(http.Handler):
     POST_TYPES = {"predict": ("image/png", "application/json")}
     BODY_LIMITS = {"reset": SMALL_BODY, "save": SMALL_BODY}
 
-    def get_page(self):
-        # The page may load nothing from elsewhere and run only its own script: it works
-        # offline, and says so.
-        self.send_body(
-            200,
-            self.server.page,
-            "text/html; charset=utf-8",
-            [("Content-Security-Policy", self.server.csp)],
-        )
-
     def get_network(self):
         teacher = self.server.teacher
         with teacher.lock:

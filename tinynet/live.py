@@ -245,14 +245,6 @@ class LiveHandler(http.Handler):
     GET_METHODS = "GET"
     do_HEAD = do_OPTIONS = http.Handler.refuse_method
 
-    def get_page(self):
-        self.send_body(
-            200,
-            self.server.page,
-            "text/html; charset=utf-8",
-            [("Content-Security-Policy", self.server.csp)],
-        )
-
     def get_state(self):
         after = urllib.parse.parse_qs(self.path.partition("?")[2]).get("after", [""])[0]
         try:

@@ -204,7 +204,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     """Answers one connection: a server's handler says only its routes, as fixed tables (no
     file is ever looked up from the URL):
 
-        GET_ROUTES   {path: name}: GET (and HEAD) path calls self.get_NAME()
+        GET_ROUTES   {path: name}: GET (and HEAD) path calls self.get_NAME() (get_page, the
+                     server's page and its policy, is here)
         POST_ROUTES  {path: name}: POST path calls self.post_NAME(body) → (status, JSON object)
         POST_TYPES   {name: content types}: what each POST takes (default: JSON only)
         BODY_LIMITS  {name: bytes}: the largest body each POST takes (default: server.max_body)
@@ -276,6 +277,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return True
 
     # --- answers
+
+    def get_page(self):
+        """The server's page (server.page, bytes) under its policy (server.csp): it may load
+        nothing from elsewhere and run only its own script, so it works offline."""
+        self.send_body(
+            200,
+            self.server.page,
+            "text/html; charset=utf-8",
+            [("Content-Security-Policy", self.server.csp)],
+        )
 
     def send_body(self, status, body, content_type, extra_headers=()):
         self.send_response(status)
