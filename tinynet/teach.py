@@ -279,32 +279,11 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
     # first layer that leaves the inked pixels; look for the biggest changes among those.
     touched = [sorted({j for x_k, _ in batch for j in range(len(x_k)) if x_k[j] != 0.0})]
     touched += [range(len(w_l[0])) for w_l in net.w[1:]]
-    changes = []
-    for l, (w_old, w_new) in enumerate(zip(old_w, net.w)):
-        moved = heapq.nlargest(
-            top,
-            (
-                (abs(w_new[i][j] - w_old[i][j]), i, j)
-                for i in range(len(w_new))
-                for j in touched[l]
-                if w_new[i][j] != w_old[i][j]
-            ),
-        )
-        for _, i, j in moved:
-            old, new = w_old[i][j], w_new[i][j]
-            changes.append(
-                {
-                    "layer": l,
-                    "i": i,
-                    "j": j,
-                    "old": old,
-                    "new": new,
-                    "delta_i": delta[l][i],
-                    "a_j": a[l][j],
-                    "grad": delta[l][i] * a[l][j],  # (BP4) ∂C/∂w = δᵢ · aⱼ
-                    "batch_grad": (old - new) * m / eta,
-                }
-            )
+    changes = [
+        dict(change, layer=l, batch_grad=(change["old"] - change["new"]) * m / eta)
+        for l in range(len(net.w))
+        for change in largest_changes(old_w[l], net.w[l], touched[l], delta[l], a[l], top)
+    ]
     return {
         "before": _analysis(x, a),
         "after": _analysis(x, a_after),
@@ -315,6 +294,33 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
         "m": m,
         "eta": eta,
     }
+
+
+def largest_changes(w_old, w_new, columns, delta, a_in, top):
+    """The `top` weights of one layer that moved most, among columns j in `columns`, each as
+    {"i", "j", "old", "new", "delta_i", "a_j", "grad"}: grad = δᵢ · aⱼ = ∂C/∂w for
+    the drawing (BP4), with δ the layer's error and a_in the activations feeding it."""
+    moved = heapq.nlargest(
+        top,
+        (
+            (abs(w_new[i][j] - w_old[i][j]), i, j)
+            for i in range(len(w_new))
+            for j in columns
+            if w_new[i][j] != w_old[i][j]
+        ),
+    )
+    return [
+        {
+            "i": i,
+            "j": j,
+            "old": w_old[i][j],
+            "new": w_new[i][j],
+            "delta_i": delta[i],
+            "a_j": a_in[j],
+            "grad": delta[i] * a_in[j],  # (BP4) ∂C/∂w = δᵢ · aⱼ
+        }
+        for _, i, j in moved
+    ]
 
 
 # -------------------------------------------------- how the taught network does
