@@ -2,6 +2,15 @@
 
     python benchmarks/draw_load.py [--malformed 2000] [--valid 500] [--threads 8] [--slow 100]
                                    [--seconds 120] [--fd-limit N]
+    python benchmarks/draw_load.py --flood [--server draw|live] [--connections 60] [--root DIR]
+
+--flood measures memory instead: it starts the draw server or the live view of training (as
+tinynet.live.start() runs it) as a child process, sends --connections requests at once, each
+with 98 headers of 65 KB (just under http.server's own limits), and prints the server's resident
+memory before and its peak (Linux's VmHWM) after. --root runs the tinynet found in DIR (an
+older checkout, to compare).
+
+Without --flood:
 
 Starts `python -m tinynet.draw --port 0` (loopback only) as a child process, with its stderr
 going to a file, and at the same time:
@@ -24,33 +33,21 @@ import os
 import re
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from clients import exchange, header_flood, peak_rss_mb, status_of  # noqa: E402
+from drawing import png_header  # noqa: E402
+
 SEVEN = (ROOT / "examples" / "seven-ink-on-paper.png").read_bytes()
 LOG_LINE = re.compile(r'^\S+ ".*" \d{3}$')
-
-
-def png_header(width, height, depth, colour_type=6):
-    def chunk(kind, body):
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
-        + chunk(b"IEND", b"")
-    )
 
 
 def post(path, body, ctype="image/png", extra=b""):
@@ -71,7 +68,7 @@ def post(path, body, ctype="image/png", extra=b""):
 def malformed_kinds():
     """(name, request bytes, how): how = "answer" (read the answer), "abandon" (send, close at
     once), "reset" (send, close with a TCP reset), "lie" (claim more body than is sent, wait)."""
-    huge = png_header(2048, 2048, 16)
+    huge = png_header(2048, 2048, 16, 6, filler=1000)
     return [
         ("garbage", b"GARBAGE\x00\xff\r\n\r\n", "answer"),
         ("cut-off header", b"GET / HTTP/1.1\r\nHost", "abandon"),
@@ -132,34 +129,6 @@ class Report:
     def problem(self, text):
         with self.lock:
             self.problems.append(text)
-
-
-def status_of(answer):
-    m = re.match(rb"HTTP/1\.[01] (\d{3}) ", answer)
-    return int(m.group(1)) if m else None
-
-
-def exchange(port, data, how, timeout=15.0):
-    """Send data; return the answer (bytes), or b"" if the server closed without one."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        if how == "reset":
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        try:
-            s.sendall(data)
-        except OSError:
-            return b""
-        if how in ("abandon", "reset"):
-            return b""
-        chunks = []
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def malformed_worker(port, indices, kinds, report, deadline):
@@ -253,8 +222,12 @@ def slowloris(port, n, report, stop):
 
 def run(malformed=2000, valid=500, threads=8, slow=100, lying=5, seconds=120.0, fd_limit=None):
     """Run the whole load against a fresh server; return (ok, lines of the report)."""
+    with tempfile.TemporaryFile() as err:
+        return _run(err, malformed, valid, threads, slow, lying, seconds, fd_limit)
+
+
+def _run(err, malformed, valid, threads, slow, lying, seconds, fd_limit):
     deadline = time.monotonic() + seconds
-    err = tempfile.TemporaryFile()
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("TINYNET_DATA", None)
 
@@ -321,7 +294,6 @@ def run(malformed=2000, valid=500, threads=8, slow=100, lying=5, seconds=120.0, 
         proc.stdout.close()
     err.seek(0)
     stderr = err.read().decode("utf-8", "replace")
-    err.close()
     lines = stderr.splitlines()
     unclean = [ln for ln in lines if not LOG_LINE.match(ln)]
     clean = "Traceback" not in stderr and not unclean
@@ -356,8 +328,56 @@ def run(malformed=2000, valid=500, threads=8, slow=100, lying=5, seconds=120.0, 
     return ok, out
 
 
+FLOOD_SERVERS = {
+    "draw": "from tinynet import draw, network\n"
+    "server = draw.make_server(network.new_network(seed=1), port=0)\n"
+    "print(server.server_address[1], flush=True)\n"
+    "server.serve_forever()\n",
+    "live": "from tinynet import live\n"
+    "view = live.start()\n"
+    "print(view.server.server_address[1], flush=True)\n"
+    "view.wait()\n",
+}
+
+
+def flood(server="draw", connections=60, root=ROOT):
+    """The header flood against one server in a child process; returns the report's lines."""
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FLOOD_SERVERS[server]],
+        cwd=tempfile.gettempdir(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        port = int(proc.stdout.readline())
+        time.sleep(0.5)
+        before = peak_rss_mb(proc.pid)
+        t = time.monotonic()
+        statuses = header_flood(port, connections)
+        seconds = time.monotonic() - t
+        time.sleep(0.5)
+        peak = peak_rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    answered = {s: statuses.count(s) for s in set(statuses)}
+    return [
+        f"server: {server} ({root}), Python {sys.version.split()[0]}",
+        f"{connections} connections at once, each 98 headers of 65 KB, {seconds:.1f} s; "
+        f"answers: {answered} (None: hung up)",
+        f"resident memory: {before:.0f} MB before, peak {peak:.0f} MB",
+        "server stderr: " + ("has a traceback" if b"Traceback" in err else "no traceback"),
+    ]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--flood", action="store_true", help="measure memory under a header flood")
+    ap.add_argument("--server", choices=sorted(FLOOD_SERVERS), default="draw")
+    ap.add_argument("--connections", type=int, default=60)
+    ap.add_argument("--root", default=str(ROOT), help="the tinynet checkout to run")
     ap.add_argument("--malformed", type=int, default=2000)
     ap.add_argument("--valid", type=int, default=500)
     ap.add_argument("--threads", type=int, default=8)
@@ -366,6 +386,9 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--fd-limit", type=int, help="the server's descriptor limit (e.g. 256)")
     a = ap.parse_args(argv)
+    if a.flood:
+        print("\n".join(flood(a.server, a.connections, a.root)))
+        return 0
     ok, lines = run(a.malformed, a.valid, a.threads, a.slow, a.lying, a.seconds, a.fd_limit)
     print("\n".join(lines))
     print("OK" if ok else "PROBLEMS (see above)")

@@ -1,7 +1,7 @@
 """What the live view costs training:  python benchmarks/live_overhead.py [--data DIR]
 
 Trains E passes over the first N MNIST training images (batches of 10, cross-entropy, one
-engines.train_batches call per batch as train.py makes them) three ways per round:
+engine.train call per batch as train.py makes them) three ways per round:
 
   A  without the live view;
   B  with it: tinynet.live.start(), an info dict and on_batch after every batch (a snapshot
@@ -48,9 +48,7 @@ def run(engine_name, examples, epochs, test_images, test_labels, view):
     t0 = time.perf_counter()
     seen = 0
     for k, batch in enumerate(batches):
-        engines.train_batches(
-            engine, [batch], 0.5, "cross-entropy", lambda s, c, r: got.append((s, c))
-        )
+        engine.train([batch], 0.5, "cross-entropy", lambda s, c, r: got.append((s, c)))
         if view is not None:
             seen += len(batch)
             elapsed = time.perf_counter() - t0

@@ -22,10 +22,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from tinynet import draw, network, weights  # noqa: E402
-from tinynet.images import png  # noqa: E402
+import drawing  # noqa: E402
+
+from tinynet import draw, network, teach, weights  # noqa: E402
 from tinynet.network import classify  # noqa: E402
 from tinynet.predict import read_digit  # noqa: E402
 
@@ -83,24 +84,10 @@ SEGMENTS = {
 LIT = ["abcdef", "bc", "abged", "abgcd", "fgbc", "afgcd", "afedcg", "abc", "abcdefg", "abcdfg"]
 
 
-def stroke_png(strokes, size=140, width=12):
-    """Dark strokes (polylines, 0..1 coordinates) on white paper, as PNG bytes."""
-    grey = bytearray([255]) * (size * size)
-    r = width / 2.0
-    for line in strokes:
-        pts = [(x * size, y * size) for x, y in line]
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-            dx, dy = x1 - x0, y1 - y0
-            length2 = dx * dx + dy * dy or 1e-9
-            for py in range(max(0, int(min(y0, y1) - r - 1)), min(size, int(max(y0, y1) + r + 2))):
-                for px in range(
-                    max(0, int(min(x0, x1) - r - 1)), min(size, int(max(x0, x1) + r + 2))
-                ):
-                    t = max(0.0, min(1.0, ((px - x0) * dx + (py - y0) * dy) / length2))
-                    d = ((px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2) ** 0.5
-                    if d < r:
-                        grey[py * size + px] = 20
-    return png.encode(size, size, bytes(grey))
+def stroke_png(strokes):
+    """Dark strokes (polylines, 0..1 coordinates) on white paper, as PNG bytes: solid ink, 140
+    pixels a side, 12 wide (tests/drawing.py)."""
+    return drawing.stroke_png(strokes, size=140, width=12, soft=False)
 
 
 def own_drawings(kind="segments"):
@@ -114,7 +101,7 @@ def own_drawings(kind="segments"):
         if path.suffix in (".png", ".pgm") and path.stem.split("-")[0] in NAMES:
             drawings.append((path.name, read_digit(str(path)), NAMES[path.stem.split("-")[0]]))
     for name, digit, strokes in STROKES:
-        drawings.append((name, draw.drawing_input(stroke_png(strokes)), digit))
+        drawings.append((name, teach.drawing_input(stroke_png(strokes)), digit))
     return drawings
 
 
@@ -122,11 +109,11 @@ def segment_drawings():
     drawings = []
     for digit, lit in enumerate(LIT):
         strokes = [SEGMENTS[segment] for segment in lit]
-        drawings.append((f"seven-segment {digit}", draw.drawing_input(stroke_png(strokes)), digit))
+        drawings.append((f"seven-segment {digit}", teach.drawing_input(stroke_png(strokes)), digit))
     for digit, lit in enumerate(LIT):
         strokes = [dots(italic(SEGMENTS[segment])) for segment in lit]
         strokes = [dot for segment in strokes for dot in segment]
-        drawings.append((f"dotted italic {digit}", draw.drawing_input(stroke_png(strokes)), digit))
+        drawings.append((f"dotted italic {digit}", teach.drawing_input(stroke_png(strokes)), digit))
     return drawings
 
 
@@ -168,7 +155,7 @@ def main(argv=None):
     ap.add_argument("--data", default=os.environ.get("TINYNET_DATA"), help="MNIST folder")
     ap.add_argument("--steps", type=int, default=3, help="clicks per drawing (default 3)")
     ap.add_argument(
-        "--lr", type=float, nargs="+", default=[draw.DEFAULT_LR], help="learning rates to try"
+        "--lr", type=float, nargs="+", default=[teach.DEFAULT_LR], help="learning rates to try"
     )
     ap.add_argument(
         "--drawings",
@@ -185,7 +172,7 @@ def main(argv=None):
     drawings = own_drawings(a.drawings)
     print(
         f"{len(drawings)} drawings, {a.steps} steps each; MNIST accuracy on the first "
-        f"{draw.ACCURACY_DIGITS:,d} test digits"
+        f"{teach.ACCURACY_DIGITS:,d} test digits"
     )
     print("    η   rehearse   MNIST before → after   (change)   own drawings right before → after")
     for lr in a.lr:

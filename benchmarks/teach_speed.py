@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tinynet import draw, network, weights  # noqa: E402
+from tinynet import draw, network, teach, weights  # noqa: E402
 from tinynet.engines import PIXEL  # noqa: E402
 from tinynet.network import classify  # noqa: E402
 
@@ -41,6 +41,17 @@ def timed(fn, repeat):
     return statistics.median(times) * 1000, max(times) * 1000
 
 
+def clicks_until(net, x, digit, eta, max_clicks):
+    """Teach a copy of net that x is `digit`, one click (teach.teach) at a time: the clicks
+    until it reads x as that digit, or None if not within max_clicks."""
+    trial = network.copy_network(net)
+    for step in range(1, max_clicks + 1):
+        teach.teach(trial, x, digit, eta)
+        if classify(trial, x) == digit:
+            return step
+    return None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=os.environ.get("TINYNET_DATA"), help="MNIST folder")
@@ -50,7 +61,7 @@ def main(argv=None):
 
     net, info = weights.load_with_info()
     png_bytes = (ROOT / "examples" / "seven-ink-on-paper.png").read_bytes()
-    x = draw.drawing_input(png_bytes)
+    x = teach.drawing_input(png_bytes)
     print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")
 
     teacher = draw.Teacher(network.copy_network(net), info, data_dir=a.data)
@@ -64,7 +75,7 @@ def main(argv=None):
             ms, worst = timed(lambda: teacher.teach(x, 1, 1.0, rehearse=True), a.repeat)
         print(f"teach step, rehearsing (1 + 9 MNIST): median {ms:6.1f} ms, worst {worst:6.1f} ms")
         t = time.perf_counter()
-        draw.accuracy(teacher.net, *teacher.test)
+        teach.accuracy(teacher.net, *teacher.test)
         print(
             f"background accuracy on {len(teacher.test[1]):,d} test digits: "
             f"{1000 * (time.perf_counter() - t):.0f} ms (not part of the step)"
@@ -107,16 +118,10 @@ def main(argv=None):
     print("a time from the shipped weights: clicks until it reads that digit")
     print("   η    clicks for 0 1 2 3 4 5 6 8 9")
     for eta in (0.05, 0.1, 0.2, 0.5, 1.0, 2.0):
-        clicks = []
-        for digit in (0, 1, 2, 3, 4, 5, 6, 8, 9):
-            trial = network.copy_network(net)
-            n = "-"
-            for step in range(1, a.max_clicks + 1):
-                draw.teach(trial, x, digit, eta)
-                if classify(trial, x) == digit:
-                    n = str(step)
-                    break
-            clicks.append(n)
+        clicks = [
+            str(clicks_until(net, x, digit, eta, a.max_clicks) or "-")
+            for digit in (0, 1, 2, 3, 4, 5, 6, 8, 9)
+        ]
         print(f"{eta:5.2f}   {' '.join(clicks)}")
 
     if not a.data:
@@ -139,16 +144,7 @@ def main(argv=None):
     print("right digit from the shipped weights, one click at a time (no rehearsal):")
     print("   η    median clicks   right within 1 / 3 / 5 clicks   never (in 20)")
     for eta in (0.05, 0.1, 0.2, 0.5, 1.0, 2.0):
-        clicks = []
-        for xk, digit in wrong:
-            trial = network.copy_network(net)
-            n = None
-            for step in range(1, a.max_clicks + 1):
-                draw.teach(trial, xk, digit, eta)
-                if classify(trial, xk) == digit:
-                    n = step
-                    break
-            clicks.append(n)
+        clicks = [clicks_until(net, xk, digit, eta, a.max_clicks) for xk, digit in wrong]
         done = [c for c in clicks if c is not None]
         within = [sum(1 for c in done if c <= k) for k in (1, 3, 5)]
         median = statistics.median(done) if done else float("nan")

@@ -5,7 +5,6 @@ import base64
 import http.client
 import json
 import os
-import random
 import re
 import shutil
 import socket
@@ -14,14 +13,15 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import pytest
+from clients import call, raw, raw_json, raw_status
+from drawing import blank_png, png_header, scribble, side_by_side, stroke_png
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinynet import draw, network, predict, weights
+from tinynet import draw, network, predict, teach, weights
 from tinynet.images import png
 from tinynet.images.preprocess import to_mnist
 from tinynet.weights import PRETRAINED
@@ -46,115 +46,8 @@ def trained_weights_path():
 # ----------------------------------------------------------------------------- helpers
 
 
-def stroke_png(strokes, size=280, width=20, wide=1):
-    """A PNG like the page sends: dark strokes (polylines, in 0..1 coordinates of the height) on
-    white; `wide` pads side by side (the page's wide pad is 2), x from 0 to `wide`."""
-    columns = wide * size
-    grey = bytearray([255]) * (columns * size)
-    r = width / 2.0
-    for line in strokes:
-        pts = [(x * size, y * size) for x, y in line]
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
-            dx, dy = x1 - x0, y1 - y0
-            length2 = dx * dx + dy * dy or 1e-9
-            for py in range(max(0, int(min(y0, y1) - r - 1)), min(size, int(max(y0, y1) + r + 2))):
-                for px in range(
-                    max(0, int(min(x0, x1) - r - 1)), min(columns, int(max(x0, x1) + r + 2))
-                ):
-                    t = max(0.0, min(1.0, ((px - x0) * dx + (py - y0) * dy) / length2))
-                    d = ((px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2) ** 0.5
-                    if d < r + 1:
-                        level = int(20 + 235 * max(0.0, min(1.0, d - r + 0.5)))  # anti-aliased edge
-                        grey[py * columns + px] = min(grey[py * columns + px], level)
-    return png.encode(columns, size, bytes(grey))
-
-
-def side_by_side(*digits):
-    """Strokes of several digits, each in its own square, left to right (for stroke_png)."""
-    return [[(x + k, y) for x, y in line] for k, strokes in enumerate(digits) for line in strokes]
-
-
-def scribble(seed, n=40):
-    """Noise: n random straight strokes criss-crossing the whole pad."""
-    rng = random.Random(seed)
-    return [[(rng.random(), rng.random()) for _ in range(3)] for _ in range(n)]
-
-
 SEVEN_STROKES = [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]]
 ONE_STROKES = [[(0.5, 0.15), (0.5, 0.85)]]
-
-
-def blank_png(size=280, transparent=False):
-    if transparent:
-        return png.encode(size, size, bytes(4 * size * size), "RGBA")
-    return png.encode(size, size, bytes([255]) * (size * size))
-
-
-def png_with_header(width, height):
-    """A PNG whose header claims width × height, with a tiny (wrong) image stream."""
-
-    def chunk(kind, body):
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        png.SIGNATURE
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
-        + chunk(b"IEND", b"")
-    )
-
-
-def call(server, method, path, body=None, headers=None):
-    """One request with http.client: (status, headers, decoded JSON or raw bytes)."""
-    host, port = server.server_address[:2]
-    conn = http.client.HTTPConnection(host, port, timeout=10)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read()
-        if resp.getheader("Content-Type", "").startswith("application/json"):
-            return resp.status, resp, json.loads(data.decode("utf-8"))
-        return resp.status, resp, data
-    finally:
-        conn.close()
-
-
-def raw(server, data, read=True):
-    """Send raw bytes on a fresh connection; return the whole answer (bytes) or b""."""
-    host, port = server.server_address[:2]
-    with socket.create_connection((host, port), timeout=10) as s:
-        s.sendall(data)
-        if not read:
-            return b""
-        try:
-            s.shutdown(socket.SHUT_WR)
-        except OSError:  # the server answered (a 503, say) and closed first: read what it sent
-            pass
-        chunks = []
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def raw_status(answer):
-    m = re.match(rb"HTTP/1\.[01] (\d{3}) ", answer)
-    assert m, f"not an HTTP answer: {answer[:200]!r}"
-    return int(m.group(1))
-
-
-def raw_json(answer):
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert b"Content-Type: application/json" in head, head
-    return json.loads(body.decode("utf-8"))
 
 
 def start(net, host="127.0.0.1", **kw):
@@ -199,7 +92,7 @@ def trained_server(tmp_path_factory):
 
 def test_analyse_png_uses_the_predict_path(random_net):
     data = SEVEN.read_bytes()
-    result = draw.analyse_png(random_net, data)
+    result = teach.analyse_png(random_net, data)
     x = predict.read_digit(str(SEVEN))  # what python -m tinynet.predict sees
     assert result["blank"] is False
     assert result["input"] == [round(v, 4) for v in x]
@@ -213,7 +106,7 @@ def test_analyse_png_uses_the_predict_path(random_net):
 
 def test_analyse_png_blank(random_net):
     for data in (blank_png(), blank_png(transparent=True), blank_png(size=1)):
-        result = draw.analyse_png(random_net, data)
+        result = teach.analyse_png(random_net, data)
         assert result["blank"] is True and result["digit"] is None
         assert "draw a digit" in result["message"].lower()
 
@@ -224,10 +117,10 @@ def test_analyse_png_refuses_non_png(random_net):
         b"hello",
         b"GIF89a\x01\x00",
         SEVEN.read_bytes()[:100],
-        png_with_header(3000, 10),
+        png_header(3000, 10),
     ):
-        with pytest.raises(draw.RequestError) as e:
-            draw.analyse_png(random_net, data)
+        with pytest.raises(teach.DrawingError) as e:
+            teach.analyse_png(random_net, data)
         assert e.value.status == 400
 
 
@@ -237,8 +130,8 @@ def test_analyse_png_any_bytes_is_a_result_or_a_request_error(data, with_signatu
     if with_signature:
         data = png.SIGNATURE + data
     try:
-        result = draw.analyse_png(NET_FOR_FUZZ, data)
-    except draw.RequestError as e:
+        result = teach.analyse_png(NET_FOR_FUZZ, data)
+    except teach.DrawingError as e:
         assert e.status == 400 and str(e)
     else:
         assert set(result) >= {"blank", "digit"}
@@ -248,9 +141,9 @@ NET_FOR_FUZZ = network.new_network(seed=2)
 
 
 def test_png_size():
-    assert draw.png_size(png.encode(7, 5, bytes(35))) == (7, 5)
-    assert draw.png_size(b"hello") is None
-    assert draw.png_size(png_with_header(100000, 3)) == (100000, 3)
+    assert teach.png_size(png.encode(7, 5, bytes(35))) == (7, 5)
+    assert teach.png_size(b"hello") is None
+    assert teach.png_size(png_header(100000, 3)) == (100000, 3)
 
 
 def test_parse_predict_body():
@@ -279,7 +172,7 @@ def test_parse_predict_body():
 
 
 def test_network_summary(random_net):
-    s = draw.network_summary(
+    s = teach.network_summary(
         random_net, {"training": {"test_accuracy": 0.95, "epochs": 3, "seed": 1}}
     )
     assert s["sizes"] == [784, 16, 16, 10]
@@ -294,7 +187,7 @@ def test_network_summary(random_net):
         "deskew": False,
     }
     deskewed = {"training": {}, "input": {"deskew": True}}
-    assert draw.network_summary(random_net, deskewed)["summary"]["deskew"] is True
+    assert teach.network_summary(random_net, deskewed)["summary"]["deskew"] is True
 
 
 def test_make_server_refuses_a_network_that_does_not_read_digits():
@@ -332,7 +225,7 @@ def test_predict_png(server, random_net):
         server, "POST", "/api/predict", SEVEN.read_bytes(), {"Content-Type": "image/png"}
     )
     assert status == 200
-    assert j == json.loads(json.dumps(draw.analyse_png(random_net, SEVEN.read_bytes())))
+    assert j == json.loads(json.dumps(teach.analyse_png(random_net, SEVEN.read_bytes())))
     assert len(j["input"]) == 784 and all(0 <= v <= 1 for v in j["input"])
     assert [len(layer) for layer in j["hidden"]] == [16, 16]
     assert len(j["outputs"]) == 10 and j["digit"] in range(10)
@@ -378,10 +271,10 @@ def test_one_digit_reads_as_before(random_net):
     """A single digit: the fields of before (to_mnist's input, the first digit's activations),
     and "number", "digits", "unsure" agreeing with them."""
     for data in (SEVEN.read_bytes(), stroke_png(ONE_STROKES), stroke_png(SEVEN_STROKES, wide=2)):
-        result = draw.analyse_png(random_net, data)
+        result = teach.analyse_png(random_net, data)
         x = to_mnist(*png.decode(data))
         assert {k: v for k, v in result.items() if k not in ("number", "digits", "unsure")} == {
-            k: v for k, v in draw.analyse_input(random_net, x).items() if k != "unsure"
+            k: v for k, v in teach.analyse_input(random_net, x).items() if k != "unsure"
         }
         assert result["number"] == str(result["digit"]) and len(result["digits"]) == 1
         one = result["digits"][0]
@@ -453,13 +346,13 @@ def test_unsure_for_scribbles_and_not_for_a_clear_digit(trained_server):
 def test_number_is_its_digits(random_net, digits, seed):
     """For any row of digits: the number is the digits' answers left to right, boxes in order,
     and every digit's fields are analyse_input's for its input."""
-    result = draw.analyse_png(
+    result = teach.analyse_png(
         random_net, stroke_png(side_by_side(*digits), size=84, width=7, wide=len(digits))
     )
     assert result["number"] == "".join(str(d["digit"]) for d in result["digits"])
     assert [d["box"][0] for d in result["digits"]] == sorted(d["box"][0] for d in result["digits"])
     for d in result["digits"]:
-        expected = draw.analyse_input(random_net, d["input"])
+        expected = teach.analyse_input(random_net, d["input"])
         assert {k: d[k] for k in DIGIT_FIELDS if k != "input"} == {
             k: expected[k] for k in DIGIT_FIELDS if k != "input"
         }
@@ -501,26 +394,26 @@ def test_teach_picks_one_digit_of_several(random_net):
         image = "data:image/png;base64," + base64.b64encode(data).decode()
         read = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
 
-        def teach(**fields):
+        def teach_step(**fields):
             body = json.dumps(dict({"image": image, "digit": 7, "lr": 0.5}, **fields))
             return call(server, "POST", "/api/teach", body, {"Content-Type": "application/json"})
 
-        status, resp, j = teach()
+        status, resp, j = teach_step()
         assert status == 400 and "2 digits" in j["error"] and '"pick"' in j["error"]
-        status, resp, j = teach(pick=2)
+        status, resp, j = teach_step(pick=2)
         assert status == 400 and "2 digits" in j["error"]
         for bad in (-1, True, 1.5, "1"):
-            status, resp, j = teach(pick=bad)
+            status, resp, j = teach_step(pick=bad)
             assert status == 400 and '"pick"' in j["error"], bad
-        status, resp, j = teach(pick=1)
+        status, resp, j = teach_step(pick=1)
         assert status == 200 and j["steps"] == 1
         assert j["before"]["input"] == read["digits"][1]["input"]
         assert j["before"]["outputs"] == read["digits"][1]["outputs"]
         one = "data:image/png;base64," + base64.b64encode(stroke_png(ONE_STROKES)).decode()
-        status, resp, j = teach(image=one)
+        status, resp, j = teach_step(image=one)
         assert status == 200 and j["steps"] == 2
         assert (
-            j["before"]["input"] == draw.analyse_png(random_net, stroke_png(ONE_STROKES))["input"]
+            j["before"]["input"] == teach.analyse_png(random_net, stroke_png(ONE_STROKES))["input"]
         )
     finally:
         stop(server)
@@ -543,7 +436,7 @@ BAD_BODIES = [
         "image/png",
         "PNG",
     ),
-    ("huge PNG header", png_with_header(60000, 60000), "image/png", "at most"),
+    ("huge PNG header", png_header(60000, 60000), "image/png", "at most"),
     ("non-UTF-8 JSON", b'{"image": "\xff\xfe"}', "application/json", "JSON"),
 ]
 
@@ -857,10 +750,10 @@ def test_drawings_bigger_than_a_canvas_are_refused_from_the_header(random_net):
         (header(300, 300, 16, 6), "8-bit"),
         (header(300, 300, 16, 0), "8-bit"),
     ):
-        with pytest.raises(draw.RequestError) as e:
-            draw.decode_drawing(data)
+        with pytest.raises(teach.DrawingError) as e:
+            teach.decode_drawing(data)
         assert words in str(e.value)
-    width, height, rgba = draw.decode_drawing(png.encode(1024, 2, bytes(2048)))
+    width, height, rgba = teach.decode_drawing(png.encode(1024, 2, bytes(2048)))
     assert (width, height) == (1024, 2)
 
 

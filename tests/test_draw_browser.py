@@ -14,29 +14,18 @@ run covers the page); when it is installed, the test runs under PyPy too.
 
 import math
 import os
-import platform
 import re
 import shutil
 from pathlib import Path
 
+import clients
 import pytest
+from clients import chromium
 
 from tinynet import draw, network, weights
 from tinynet.images import png
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("TINYNET_CHROMIUM", "/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Digits as strokes, in fractions of the drawing pad.
 # A seven in one stroke: the bar, then down to the left.
@@ -79,52 +68,10 @@ def trained_weights_path():
     return Path(env) if env else None
 
 
-def require_browser():
-    """Return sync_playwright, or skip (fail under CI) saying what is missing."""
-    impl = platform.python_implementation()
-    missing = []
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-        missing.append(
-            "the Python package playwright ('pip install playwright'; do not run "
-            "'playwright install', the test uses the system's Chromium)"
-        )
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        missing.append(
-            "Chromium at {} ('apt-get install chromium', or set TINYNET_CHROMIUM to "
-            "its path){}".format(
-                CHROMIUM,
-                "; found one at {}".format(shutil.which("chromium"))
-                if shutil.which("chromium")
-                else "",
-            )
-        )
-    if missing:
-        message = "the browser test needs " + " and ".join(missing)
-        if impl != "CPython":
-            # CI installs Playwright for CPython only (under PyPy it needs greenlet compiled from
-            # source): the CPython run covers the page.
-            pytest.skip(
-                message + f" (under {impl} this is a skip even in CI: the CPython run covers "
-                "the page)"
-            )
-        if IN_CI:
-            pytest.fail("CI=true, so the browser test must run; but " + message, pytrace=False)
-        pytest.skip(message)
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright = require_browser()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="module")
@@ -144,21 +91,7 @@ def served():
 
 def watch(page, server):
     """Collect the page's errors and every request it makes that does not go to our server."""
-    problems = []
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
-    page.on(
-        "request",
-        lambda r: (
-            None
-            if r.url.startswith((server.url, "data:", "blob:"))
-            else problems.append(f"request to another server: {r.url}")
-        ),
-    )
-    return problems
+    return clients.watch(page, server.url)
 
 
 def pad_points(page, stroke):

@@ -1,7 +1,7 @@
 """tinynet/live.py: the live view's snapshots, its throttle and its server.
 
 Until train.py calls it, `drive` below plays train.py's part: a real training loop (any
-engine, engines.train_batches) that fills the info dicts of the contract and calls on_batch,
+engine, engine.train) that fills the info dicts of the contract and calls on_batch,
 on_epoch and on_end. Without MNIST it trains on small synthetic digits (a bar whose place
 depends on the label), which the network learns in a few epochs.
 """
@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinynet import engines, live, network
+from tinynet.support.http import loopback_host
 from tinynet.train import evaluate
 from tinynet.visualize import diverging
 
@@ -81,8 +82,8 @@ def drive(
         for k in range(n_batches):
             batch = examples[k * batch_size : (k + 1) * batch_size]
             got = []
-            engines.train_batches(
-                engine, [batch], eta, cost, lambda size, c, correct: got.append((size, c))
+            engine.train(
+                [batch], eta, cost, lambda size, c, correct, got=got: got.append((size, c))
             )
             seen += got[0][0]
             elapsed = time.time() - t0
@@ -166,7 +167,7 @@ def test_a_run_with_every_engine_shows_its_network(view, engine_name):
     assert (s["epoch"], s["batch"], s["n_batches"]) == (1, 19, 20)
     assert [a[0] for a in s["accuracy"]] == [1, 2]
     # the tiles are this engine's final first layer
-    net = engines.to_network(engine)
+    net = engine.network()
     expected, scales = live.tiles(net)
     assert base64.b64decode(s["tiles"]) == expected
     assert s["tile_scales"] == [round(x, 4) for x in scales]
@@ -175,7 +176,7 @@ def test_a_run_with_every_engine_shows_its_network(view, engine_name):
     for d in s["digits"]:
         image = base64.b64decode(d["image"])
         assert image == test_images[d["index"]] and d["label"] == test_labels[d["index"]]
-        out = engines.output(engine, image)
+        out = engine.output(image)
         assert d["guess"] == out.index(max(out))
     # the cost curve runs forwards in epochs, ending at the last batch
     xs = [p[0] for p in s["curve"]]
@@ -260,15 +261,15 @@ class FakeClock:
 
 
 def test_snapshots_at_most_once_a_second(monkeypatch, view):
-    """on_batch converts the engine (engines.to_network) only when REFRESH seconds have gone."""
+    """on_batch converts the engine (engine.network()) only when REFRESH seconds have gone."""
     clock = FakeClock()
     monkeypatch.setattr(live.time, "monotonic", clock)
     conversions = []
-    real = engines.to_network
-    monkeypatch.setattr(live.engines, "to_network", lambda e: conversions.append(1) or real(e))
-    net = network.new_network(seed=1)
+    engine = engines.make_engine(network.new_network(seed=1), "plain")
+    real = engine.network
+    monkeypatch.setattr(engine, "network", lambda: conversions.append(1) or real())
     info = {
-        "engine": engines.make_engine(net, "plain"),
+        "engine": engine,
         "epoch": 0,
         "epochs": 1,
         "batch": 0,
@@ -389,7 +390,7 @@ def test_url_is_loopback_with_the_real_port(view):
     ],
 )
 def test_host_header_check(view, host, allowed):
-    assert live.host_allowed(host) is allowed
+    assert loopback_host(host) is allowed
     status, _, body = get(view.url + "api/state", host=host)
     assert status == (200 if allowed else 403)
     if not allowed:

@@ -14,8 +14,8 @@ import os
 import threading
 import time
 
+import clients
 import pytest
-from test_draw_browser import CHROMIUM, CHROMIUM_ARGS, require_browser
 from test_live import drive, synthetic_digits
 
 from tinynet import live, mnist
@@ -25,13 +25,8 @@ SCREENSHOT_ENV = "TINYNET_LIVE_SCREENSHOT"
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright = require_browser()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with clients.chromium() as b:
+        yield b
 
 
 def training_data():
@@ -47,21 +42,7 @@ def training_data():
 
 
 def watch(page, url):
-    problems = []
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "console",
-        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
-    page.on(
-        "request",
-        lambda r: (
-            None
-            if r.url.startswith((url, "data:"))
-            else problems.append(f"request to another server: {r.url}")
-        ),
-    )
-    return problems
+    return clients.watch(page, url, local=("data:",))
 
 
 def tile_pixels(page):

@@ -1,4 +1,4 @@
-"""Teaching the draw page's network: draw.teach (one step of gradient descent on one drawing),
+"""Teaching the draw page's network: teach.teach (one step of gradient descent on one drawing),
 and the API that runs it (POST /api/teach, /api/reset, /api/save) against a real server."""
 
 import base64
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinynet import draw, network, predict, weights
+from tinynet import draw, network, predict, teach, weights
 from tinynet.images import png
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,7 @@ def server(weights_file, tmp_path):
     s.server_close()
 
 
-# ----------------------------------------------------------------------------- draw.teach
+# ----------------------------------------------------------------------------- teach.teach
 
 
 def flat(net):
@@ -86,16 +86,16 @@ def flat(net):
 )
 def test_teach_is_one_sgd_step_and_reports_it(digit, eta, seed, rehearse):
     net = network.new_network(seed=seed)
-    x = draw.drawing_input(SEVEN.read_bytes())
+    x = teach.drawing_input(SEVEN.read_bytes())
     rehearsal = [
-        (draw.drawing_input(SEVEN.read_bytes()), (digit + k + 1) % 10) for k in range(rehearse)
+        (teach.drawing_input(SEVEN.read_bytes()), (digit + k + 1) % 10) for k in range(rehearse)
     ]
     reference = network.copy_network(net)
     y = network.one_hot(digit)
     network.sgd_step(reference, [(x, y)] + [(x_k, network.one_hot(d)) for x_k, d in rehearsal], eta)
     old = network.copy_network(net)
 
-    step = draw.teach(net, x, digit, eta, rehearsal=rehearsal)
+    step = teach.teach(net, x, digit, eta, rehearsal=rehearsal)
 
     assert flat(net) == flat(reference)  # the same step as network.sgd_step, bit for bit
     assert step["m"] == 1 + rehearse and step["eta"] == eta
@@ -103,11 +103,11 @@ def test_teach_is_one_sgd_step_and_reports_it(digit, eta, seed, rehearse):
     assert step["cost_before"] == network.cost(a[-1], y, z[-1])
     z2, a2 = network.feedforward(net, x)
     assert step["cost_after"] == network.cost(a2[-1], y, z2[-1])
-    assert step["before"] == draw.analyse_input(old, x)
-    assert step["after"] == draw.analyse_input(net, x)
+    assert step["before"] == teach.analyse_input(old, x)
+    assert step["after"] == teach.analyse_input(net, x)
     delta = network.backprop(old, x, y)[2]
     assert step["delta"] == [[round(d, 6) for d in delta_l] for delta_l in delta]
-    assert len(step["changes"]) == 3 * draw.CHANGES_PER_LAYER
+    assert len(step["changes"]) == 3 * teach.CHANGES_PER_LAYER
     for layer in range(3):
         moved = [c for c in step["changes"] if c["layer"] == layer]
         sizes = [abs(c["new"] - c["old"]) for c in moved]
@@ -142,14 +142,14 @@ def test_a_teach_step_is_network_sgd_step(seed, rehearse, eta):
     reference = network.copy_network(net)
     batch = [(x, network.one_hot(4))] + [(x_k, network.one_hot(d)) for x_k, d in rehearsal]
     network.sgd_step(reference, batch, eta)
-    step = draw.teach(net, x, 4, eta, rehearsal=rehearsal)
+    step = teach.teach(net, x, 4, eta, rehearsal=rehearsal)
     assert flat(net) == flat(reference) and step["m"] == 1 + rehearse
 
 
 def test_teaching_lowers_the_cost_of_the_drawing():
     net = network.new_network(seed=5)
-    x = draw.drawing_input(SEVEN.read_bytes())
-    step = draw.teach(net, x, 3, draw.DEFAULT_LR)
+    x = teach.drawing_input(SEVEN.read_bytes())
+    step = teach.teach(net, x, 3, teach.DEFAULT_LR)
     assert step["cost_after"] < step["cost_before"]
     assert step["after"]["outputs"][3] > step["before"]["outputs"][3]
 
@@ -338,13 +338,13 @@ def test_with_mnist_accuracy_is_measured_and_rehearsal_mixes_in_nine_digits(weig
         start = state["accuracy"]["value"]
         assert state["start_accuracy"] == start and 0 <= start <= 1
         status, answer = call(s, "POST", "/api/teach", teach_body(5, lr=3.0))
-        assert status == 200 and answer["m"] == 1 + draw.REHEARSE_WITH
-        assert answer["rehearsed"] == draw.REHEARSE_WITH
+        assert status == 200 and answer["m"] == 1 + teach.REHEARSE_WITH
+        assert answer["rehearsed"] == teach.REHEARSE_WITH
         status, answer = call(s, "POST", "/api/teach", teach_body(5, lr=3.0, rehearse=False))
         assert answer["m"] == 1 and answer["steps"] == 2
         state = s.teacher.wait_for_accuracy()
         assert state["accuracy"]["steps"] == 2
-        expected = draw.accuracy(s.net, *s.teacher.test)
+        expected = teach.accuracy(s.net, *s.teacher.test)
         assert state["accuracy"]["value"] == expected
     finally:
         s.shutdown()

@@ -25,34 +25,32 @@ train.py drives it through four calls; from a REPL you can drive it yourself:
 
 `info` is a dict that train.py fills (see the keys in `snapshot`). on_batch takes a new
 snapshot of the network at most once a second (REFRESH): turning the engine's weights into a
-plain Network (engines.to_network) is not free on the lanes engine, so it is throttled by
+plain Network (engine.network()) is not free on the lanes engine, so it is throttled by
 the clock. The snapshot is JSON, built once in the training thread and kept as bytes; the
 server only hands those bytes out.
 
-The server: Python's http.server, one thread per connection, on 127.0.0.1 only. It answers
+The server: support/http.py's (Python's http.server, one thread per connection, with its
+deadlines, connection cap and header caps), on 127.0.0.1 only. It answers
 GET / (the page) and GET /api/state (the latest snapshot; with ?after=N it waits until there is
 one newer than version N, so the page asks once per snapshot and shows it at once), 405 to any
 other method, 404 to any other path, 400 to a malformed after=, and 403 to a Host header that
 is not this computer's (a web page elsewhere cannot reach it through a DNS name pointed at
-127.0.0.1). The page may only run its own script and
-style (a Content-Security-Policy with their SHA-256 hashes) and talk to this server. Nothing is
-logged; a browser that hangs up mid-answer is not an error.
+127.0.0.1). The page may only run its own script and style (a Content-Security-Policy with
+their SHA-256 hashes) and talk to this server. Nothing is logged; a browser that hangs up
+mid-answer is not an error. A long poll holds its connection for up to LONG_POLL seconds, so
+at most MAX_CONNECTIONS pages (support/http.py) can watch at once.
 """
 
 import base64
-import hashlib
-import http.server
-import ipaddress
 import json
-import re
 import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-from . import engines, network
-from .support.hosts import loopback_host
+from . import network
+from .support import http
 from .visualize import diverging
 
 PAGE_FILE = Path(__file__).resolve().parent / "pages" / "live.html"
@@ -61,7 +59,6 @@ SMOOTHING = 0.02  # the cost curve is a running average: c ← c + SMOOTHING · 
 MAX_POINTS = 1000  # the cost curve keeps at most this many points (thinned by halves)
 ROW = 16  # test digits shown
 MAX_TILES = 64  # first-layer neurons shown
-SOCKET_TIMEOUT = 10
 LONG_POLL = 10  # seconds a GET /api/state?after=N waits for a snapshot newer than N
 
 #: The colour of each tile byte k = 0 … 254, which stands for w / max|w| = (k − 127) / 127: the
@@ -110,12 +107,12 @@ def snapshot(info, curve, digits, version, done=False):
     dicts with test_accuracy), test_images, test_labels, settings, cost.
     """
     engine = info["engine"]
-    net = engines.to_network(engine)
+    net = engine.network()
     tile_bytes, scales = tiles(net)
     images, labels = info.get("test_images") or [], info.get("test_labels") or []
     row = []
     for i in digits:
-        out = engines.output(engine, images[i])
+        out = engine.output(images[i])
         row.append(
             {
                 "index": i,
@@ -236,112 +233,39 @@ class Live:
 # ----------------------------------------------------------------------------- the server
 
 
-def host_allowed(host_header):
-    """Only loopback names in the Host header (support/hosts.py), as the draw page's server."""
-    return loopback_host(host_header)
-
-
-def content_security_policy(page):
-    """Allow exactly the page's own inline <script> and <style> blocks (by their SHA-256) and
-    requests to this server: no other script, style, font, frame or server."""
-
-    def hashes(tag):
-        blocks = re.findall(rb"<%s>(.*?)</%s>" % (tag, tag), page, re.S)
-        return " ".join(
-            "'sha256-{}'".format(base64.b64encode(hashlib.sha256(b).digest()).decode("ascii"))
-            for b in blocks
-        )
-
-    return (
-        f"default-src 'none'; script-src {hashes(b'script')}; style-src {hashes(b'style')}; "
-        "img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'"
-    )
-
-
 WAITING = json.dumps({"version": 0, "waiting": True}).encode("utf-8")
 
 
-class LiveHandler(http.server.BaseHTTPRequestHandler):
-    """GET / and GET /api/state; anything else is refused with a one-line JSON error."""
+class LiveHandler(http.Handler):
+    """GET / and GET /api/state; support/http.py's Handler refuses anything else, in one
+    line of JSON."""
 
     server_version = "tinynet-live"
-    default_request_version = "HTTP/1.0"
-    timeout = SOCKET_TIMEOUT
+    GET_ROUTES = {"/": "page", "/index.html": "page", "/api/state": "state"}
+    GET_METHODS = "GET"
+    do_HEAD = do_OPTIONS = http.Handler.refuse_method
 
-    def do_GET(self):
-        path = self.path.split("?", 1)[0]
-        if path in ("/", "/index.html"):
-            self.answer(
-                200,
-                self.server.page,
-                "text/html; charset=utf-8",
-                [("Content-Security-Policy", self.server.csp)],
-            )
-        elif path == "/api/state":
-            after = urllib.parse.parse_qs(self.path.partition("?")[2]).get("after", [""])[0]
-            try:
-                after = int(after) if after else -1
-            except ValueError:
-                self.refuse(400, "after= must be a whole number (the version the page shows)")
-                return
-            self.answer(200, self.server.state_after(after), "application/json")
-        else:
-            self.refuse(404, "no such page")
-
-    def refuse_method(self):
-        self.refuse(405, f"method {self.command} not allowed: this server only answers GET")
-
-    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method
-
-    def refuse(self, status, message):
-        self.close_connection = True
-        body = json.dumps({"error": message}).encode("utf-8")
-        extra = [("Allow", "GET")] if status == 405 else []
-        self.answer(status, body, "application/json", extra + [("Connection", "close")])
-
-    def send_error(self, code, message=None, explain=None):
-        # what http.server itself refuses (a garbled request, an unknown method): JSON too
-        self.refuse(code, message or "bad request")
-
-    def answer(self, status, body, content_type, extra=()):
+    def get_state(self):
+        after = urllib.parse.parse_qs(self.path.partition("?")[2]).get("after", [""])[0]
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("X-Content-Type-Options", "nosniff")
-            for name, value in extra:
-                self.send_header(name, value)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-        except OSError:
-            self.close_connection = True  # the browser hung up: nothing to tell it
-
-    def parse_request(self):
-        if not super().parse_request():
-            return False
-        if not host_allowed(self.headers.get("Host")):
-            self.refuse(403, "this server answers only to its own address")
-            return False
-        return True
-
-    def log_message(self, format, *args):
-        pass  # quiet: training prints its own progress
+            after = int(after) if after else -1
+        except ValueError:
+            self.send_error(400, "after= must be a whole number (the version the page shows)")
+            return
+        self.send_body(200, self.server.state_after(after), "application/json")
 
 
-class LiveServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True  # a hanging connection never keeps Python from exiting
-    block_on_close = False
+class LiveServer(http.Server):
+    """support/http.py's Server (quiet: training prints its own progress) with the latest
+    snapshot, and the requests waiting for a newer one."""
 
-    def __init__(self, address):
+    def __init__(self, address, **limits):
         self.page = PAGE_FILE.read_bytes()
-        self.csp = content_security_policy(self.page)
+        self.csp = http.content_security_policy(self.page)
         self.state, self.version = WAITING, 0
         self.changed = threading.Condition()
         self.closing = False
-        super().__init__(address, LiveHandler)
+        super().__init__(address, LiveHandler, **limits)
 
     def publish(self, state, version):
         """A new snapshot (JSON bytes): keep it and wake the requests waiting for one."""
@@ -362,37 +286,20 @@ class LiveServer(http.server.ThreadingHTTPServer):
             self.closing = True
             self.changed.notify_all()
 
-    @property
-    def url(self):
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port:d}/"
 
-    def handle_error(self, request, client_address):
-        # A connection that broke off (reset, timeout) is not worth a word; a bug is, in one line.
-        error = sys.exc_info()[1]
-        if not isinstance(error, OSError):
-            print(f"live view: {type(error).__name__}: {error}", file=sys.stderr)
-
-
-def start(port=0, host="127.0.0.1"):
+def start(port=0, host="127.0.0.1", **limits):
     """Start the live view's server in a background (daemon) thread; returns a Live with .url.
 
     host must be a loopback address (the view is for this computer only). Raises ValueError
-    for any other host and OSError (with the reason) when the port cannot be used.
+    for any other host and OSError (with the reason) when the port cannot be used. `limits`:
+    max_connections, header_timeout, slow_after, as support/http.py's Server takes them.
     """
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback and ":" not in host
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not http.is_loopback_address(host) or ":" in host:
         raise ValueError(f"the live view listens on this computer only (127.0.0.1), not {host!r}")
     port = 0 if port is None else port
     try:
-        server = LiveServer((host, port))
+        server = LiveServer((host, port), **limits)
     except OSError as e:
         raise OSError(f"cannot listen on {host} port {port:d}: {e.strerror or e}") from None
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.2,), name="tinynet-live", daemon=True
-    )
-    thread.start()
+    thread = http.serve_in_thread(server, 0.2, name="tinynet-live")
     return Live(server, thread)
