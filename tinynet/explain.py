@@ -30,7 +30,7 @@ from . import network
 from .images.imagefile import ImageError
 from .images.preprocess import ASCII_RAMP, NoDigitError, ascii_art
 from .predict import probabilities, read_digit
-from .support.cli import positive_int, run
+from .support.cli import positive_int, prog, run
 from .train import DEFAULTS
 from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file, weights_input
 
@@ -426,7 +426,7 @@ def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        prog="python -m tinynet.explain",
+        prog=prog("explain"),
         description="Explain how the network reads one image: the forward pass layer by layer "
         "(every neuron's z and a, what each first-layer neuron looks for), and with "
         "--label the backward pass (the cost, every δ, the largest gradients, and what "
