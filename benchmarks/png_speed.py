@@ -152,12 +152,14 @@ def main():
             data = png.encode(SIZE, SIZE, samples, mode.upper(), filter_type=filter_type)
             if mode == "rgba" and png.decode(data)[2] != samples:
                 print(f"round_trip_failed_{mode}_{name}: 1")
-            milliseconds = best_time_ms(lambda: png.decode(data), args.repeat)
+            milliseconds = best_time_ms(lambda data=data: png.decode(data), args.repeat)
             print(f"decode_{SIZE:d}x{SIZE:d}_{mode}_{name}_ms: {milliseconds:.1f}")
             print(f"size_{SIZE:d}x{SIZE:d}_{mode}_{name}_bytes: {len(data):d}")
         pillow_png = encode_with_pillow(samples, mode.upper())
         if pillow_png:
-            milliseconds = best_time_ms(lambda: png.decode(pillow_png), args.repeat)
+            milliseconds = best_time_ms(
+                lambda pillow_png=pillow_png: png.decode(pillow_png), args.repeat
+            )
             print(f"decode_{SIZE:d}x{SIZE:d}_{mode}_pillow_encoded_ms: {milliseconds:.1f}")
 
 

@@ -6,6 +6,7 @@ import struct
 import sys
 import types
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -200,7 +201,7 @@ def test_image_error_is_a_value_error():
 
 
 def test_pillow_is_not_imported_at_module_level():
-    source = open(imagefile.__file__, encoding="utf-8").read()
+    source = Path(imagefile.__file__).read_text(encoding="utf-8")
     top_level = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert not any("PIL" in line for line in top_level)
 

@@ -35,7 +35,7 @@ def test_every_gradient_equals_a_finite_difference(problem):
         for i in range(len(net.w[l]))
         for j in range(len(net.w[l][i]))
     ]
-    for param, l, i, j, analytic, numeric, rel in gradcheck.compare(net, x, y, kind, params):
+    for param, l, i, j, analytic, numeric, _rel in gradcheck.compare(net, x, y, kind, params):
         # Relative error below 1e-6. A finite difference itself is only good to ~1e-10 (rounding
         # of C, divided by h), so gradients under 1e-3 are held to an absolute error of 1e-9.
         assert abs(analytic - numeric) <= 1e-6 * max(abs(analytic), abs(numeric), 1e-3), (

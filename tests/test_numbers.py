@@ -4,13 +4,12 @@ Pictures are drawn with the pen of examples/make_examples.py (no MNIST needed), 
 last test, which reads numbers made of MNIST test digits (benchmarks/read_numbers.py's set)."""
 
 import json
-import os
 import random
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from digits import load_benchmark, run_predict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,18 +161,6 @@ def test_the_work_is_bounded_on_noise():
     assert len(boxes) <= segment.MAX_GROUPS
 
 
-def load_benchmark(name):
-    """benchmarks/NAME.py as a module (benchmarks/ is kept off sys.path: see read_numbers.py)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        f"bench_{name}", ROOT / "benchmarks" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def ink_of(pic):
     w, h, ink, _ = ink_image(*pic)
     return w, h, ink
@@ -221,18 +208,6 @@ def test_boxes_are_in_the_pictures_pixels_even_for_big_photos(net):
             max(y + r for _, y, r in points),
         ]
         assert all(abs(a - b) <= 8 for a, b in zip(d["box"], true_box)), (d["box"], true_box)
-
-
-def run_predict(args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "tinynet.predict"] + [str(a) for a in args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(cwd),
-        timeout=60,
-    )
 
 
 @pytest.mark.skipif(not weights.PRETRAINED.exists(), reason="no pretrained weights shipped yet")

@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from digits import run_predict as run
 
 from tinynet import network, predict, weights
 from tinynet.engines import make_engine
@@ -28,18 +29,6 @@ def weights_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("w") / "random.json"
     weights.save(network.new_network(seed=1), path)
     return path
-
-
-def run(args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "tinynet.predict"] + [str(a) for a in args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(cwd),
-        timeout=60,
-    )
 
 
 def chunk(kind, data):

@@ -1,7 +1,6 @@
 """Honest when unsure: predict.unsure, ink_shape, and what the command says about non-digits."""
 
 import gzip
-import importlib.util
 import json
 import os
 import subprocess
@@ -9,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from digits import load_benchmark
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,15 +20,6 @@ EXAMPLES = ROOT / "examples"
 pretrained = pytest.mark.skipif(
     not weights.PRETRAINED.exists(), reason="no pretrained weights shipped yet"
 )
-
-
-def load_benchmark(name):
-    spec = importlib.util.spec_from_file_location(
-        f"bench_{name}", ROOT / "benchmarks" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def stroke_input():

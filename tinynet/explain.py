@@ -30,7 +30,7 @@ from . import network
 from .images.imagefile import ImageError
 from .images.preprocess import ASCII_RAMP, NoDigitError, ascii_art
 from .predict import probabilities, read_digit
-from .support.cli import positive_int, run
+from .support.cli import positive_int, prog, run
 from .train import DEFAULTS
 from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file, weights_input
 
@@ -275,148 +275,182 @@ def source_name(l, j, n_layers):
 
 
 def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3):
-    """The whole explanation as text (what python -m tinynet.explain prints)."""
-    L = len(net.w)
+    """The whole explanation as text (what python -m tinynet.explain prints): the input, the
+    forward pass, and with a label the backward pass and what one step of training would do."""
     layers = forward_pass(net, x)
     a = [list(x)] + [[n.a for n in layer] for layer in layers]
-    out = []
-    say = out.append
+    out = ["The input, as the network sees it (28×28, blank = paper, @ = ink):", ascii_art(x)]
+    out += forward_lines(net, layers, a, label)
+    if label is None:
+        out += [
+            "",
+            "(Give --label DIGIT to also see the backward pass: the cost, every δ and the "
+            "gradients.)",
+        ]
+        return "\n".join(out)
+    y = network.one_hot(label, len(net.b[-1]))
+    gradients = network.backprop(net, x, y, cost)  # ∂C/∂b, ∂C/∂w, δ, z, a
+    out += backward_lines(net, y, label, cost, gradients)
+    out += step_lines(net, x, a, label, cost, eta, top, gradients)
+    return "\n".join(out)
 
-    say("The input, as the network sees it (28×28, blank = paper, @ = ink):")
-    say(ascii_art(x))
-    say("")
-    say("FORWARD PASS:  z = b + Σⱼ w·a (from the layer below),  a = σ(z) = 1/(1 + e⁻ᶻ)")
-    say("(z = b + pushed up + pulled down: the sums of the positive and negative terms w·a)")
+
+def forward_lines(net, layers, a, label):
+    """The forward pass, layer by layer: a table of every neuron's z, a, b and pushes."""
+    L = len(net.w)
+    out = [
+        "",
+        "FORWARD PASS:  z = b + Σⱼ w·a (from the layer below),  a = σ(z) = 1/(1 + e⁻ᶻ)",
+        "(z = b + pushed up + pulled down: the sums of the positive and negative terms w·a)",
+    ]
     for l, layer in enumerate(layers):
-        say("")
         title = "Output layer" if l == L - 1 else f"Hidden layer {l + 1:d}"
-        say(f"{title} ({len(layer):d} neurons; w[{l:d}], b[{l:d}]):")
-        is_output = l == L - 1
-        if is_output:
-            p = probabilities(a[-1])
-            guess = network.argmax(p)
-            say(
+        out += ["", f"{title} ({len(layer):d} neurons; w[{l:d}], b[{l:d}]):"]
+        if l == L - 1:
+            out.append(
                 "  digit        z        a               b    pushed up  pulled down  share (a / "
                 "Σa)"
             )
-        else:
-            say(
-                "  neuron       z        a               b    pushed up  pulled down  %s"
-                % (
-                    "likes ink most in (10×10 square with most positive weight)"
-                    if l == 0
-                    else "pushed most by"
-                )
+            out += output_neuron_lines(layer, a, label)
+            continue
+        out.append(
+            "  neuron       z        a               b    pushed up  pulled down  %s"
+            % (
+                "likes ink most in (10×10 square with most positive weight)"
+                if l == 0
+                else "pushed most by"
             )
-        for n in layer:
-            line = (
-                f"  {n.i:5d}  {n.z:+7.3f}  {n.a:7.4f} {bar(n.a)} {n.b:+6.2f}  "
-                f"{n.excitation:+9.3f}  {n.inhibition:+10.3f}"
-            )
-            if is_output:
-                line += "  %4.0f%%" % (100 * p[n.i])
-                if n.i == guess:
-                    line += "  ← the network's answer"
-                if n.i == label:
-                    line += "  ← the label"
-            elif l == 0:
-                region = strongest_region(net.w[0][n.i])
-                if region:
-                    top_row, bottom_row, left_col, right_col, name = region
-                    line += (
-                        f"  rows {top_row:d}–{bottom_row:d}, cols {left_col:d}–{right_col:d} "
-                        f"({name})"
-                    )
-            else:
-                line += "  " + ", ".join(
-                    f"{source_name(l, j, L)} ({t:+.2f})"
-                    for j, t in strongest_inputs(net, a[l], l, n.i)
-                )
-            say(line)
-        if l == 0 and len(net.w[0][0]) == SIZE * SIZE:
-            say("")
-            say(
-                "  Where each neuron of hidden layer 1 looks: its positive weights summed over "
-                "4×4-pixel"
-            )
-            say(
-                "  squares (28×28 → 7×7; darker = ink there pushes z up more; each map scaled to "
-                "its own"
-            )
-            say("  largest square). Ink where a map is dark pushes that neuron towards firing.")
-            maps = [field_lines(receptive_field(net.w[0][i])) for i in range(len(layer))]
-            for start in range(0, len(maps), 6):
-                group = list(range(start, min(start + 6, len(maps))))
-                say("  " + "  ".join((f"#{i:d}").center(16) for i in group).rstrip())
-                for r in range(len(maps[0])):
-                    say("  " + "  ".join(f"|{maps[i][r]}|" for i in group))
-    if label is None:
-        say("")
-        say(
-            "(Give --label DIGIT to also see the backward pass: the cost, every δ and the "
-            "gradients.)"
         )
-        return "\n".join(out)
+        out += [neuron_line(n) + hidden_neuron_note(net, a, l, n) for n in layer]
+        if l == 0 and len(net.w[0][0]) == SIZE * SIZE:
+            out += receptive_field_lines(net, len(layer))
+    return out
 
-    y = network.one_hot(label, len(net.b[-1]))
-    dC_db, dC_dw, delta, z, a_bp = network.backprop(net, x, y, cost)
-    C = network.cost(a_bp[-1], y, z[-1], cost)
-    say("")
-    say(f"BACKWARD PASS for the label {label:d} ({cost} cost):")
+
+def neuron_line(n):
+    """The columns every neuron has: its index, z, a (and a bar), b, and the pushes."""
+    return (
+        f"  {n.i:5d}  {n.z:+7.3f}  {n.a:7.4f} {bar(n.a)} {n.b:+6.2f}  "
+        f"{n.excitation:+9.3f}  {n.inhibition:+10.3f}"
+    )
+
+
+def output_neuron_lines(layer, a, label):
+    """The output layer's rows: each digit's share of the activations, the answer, the label."""
+    p = probabilities(a[-1])
+    guess = network.argmax(p)
+    lines = []
+    for n in layer:
+        line = neuron_line(n) + "  %4.0f%%" % (100 * p[n.i])
+        if n.i == guess:
+            line += "  ← the network's answer"
+        if n.i == label:
+            line += "  ← the label"
+        lines.append(line)
+    return lines
+
+
+def hidden_neuron_note(net, a, l, n):
+    """What a hidden neuron responds to: the square of pixels it likes most (first hidden
+    layer), or the neurons below that push it most."""
+    if l > 0:
+        return "  " + ", ".join(
+            f"{source_name(l, j, len(net.w))} ({t:+.2f})"
+            for j, t in strongest_inputs(net, a[l], l, n.i)
+        )
+    region = strongest_region(net.w[0][n.i])
+    if not region:
+        return ""
+    top_row, bottom_row, left_col, right_col, name = region
+    return f"  rows {top_row:d}–{bottom_row:d}, cols {left_col:d}–{right_col:d} ({name})"
+
+
+def receptive_field_lines(net, n_neurons):
+    """Where each neuron of hidden layer 1 looks: small maps of its positive weights."""
+    out = [
+        "",
+        "  Where each neuron of hidden layer 1 looks: its positive weights summed over 4×4-pixel",
+        "  squares (28×28 → 7×7; darker = ink there pushes z up more; each map scaled to its own",
+        "  largest square). Ink where a map is dark pushes that neuron towards firing.",
+    ]
+    maps = [field_lines(receptive_field(net.w[0][i])) for i in range(n_neurons)]
+    for start in range(0, len(maps), 6):
+        group = list(range(start, min(start + 6, len(maps))))
+        out.append("  " + "  ".join((f"#{i:d}").center(16) for i in group).rstrip())
+        for r in range(len(maps[0])):
+            out.append("  " + "  ".join(f"|{maps[i][r]}|" for i in group))
+    return out
+
+
+def backward_lines(net, y, label, cost, gradients):
+    """The backward pass for the label: the cost, then every layer's δ (BP1, then BP2)."""
+    L = len(net.w)
+    _, _, delta, z, a = gradients
+    C = network.cost(a[-1], y, z[-1], cost)
+    out = ["", f"BACKWARD PASS for the label {label:d} ({cost} cost):"]
     if cost == "quadratic":
-        say(f"  C = Σₖ (aₖ − yₖ)² = {C:.6f}      (y = 1 for digit {label:d}, 0 for the others)")
+        out.append(
+            f"  C = Σₖ (aₖ − yₖ)² = {C:.6f}      (y = 1 for digit {label:d}, 0 for the others)"
+        )
     else:
-        say(
+        out.append(
             f"  C = −Σₖ [yₖ ln aₖ + (1 − yₖ) ln(1 − aₖ)] = {C:.6f}      (y = 1 for digit "
             f"{label:d}, 0 for the others)"
         )
     for l in range(L - 1, -1, -1):
-        say("")
         if l == L - 1:
             eq = "(BP1) δᵢ = 2(aᵢ − yᵢ)·σ'(zᵢ)" if cost == "quadratic" else "(BP1) δᵢ = aᵢ − yᵢ"
         else:
             eq = f"(BP2) δⱼ = σ'(zⱼ) · Σᵢ w[{l + 1:d}][i][j]·δ[{l + 1:d}][i]"
-        say(f"  δ[{l:d}], the error ∂C/∂z of {layer_name(l, L)}: {eq}")
+        out += ["", f"  δ[{l:d}], the error ∂C/∂z of {layer_name(l, L)}: {eq}"]
         scale = max(abs(d) for d in delta[l]) or 1.0
-        for i, d in enumerate(delta[l]):
-            say(
-                f"  {('digit' if l == L - 1 else 'neuron')!s:>5} {i:2d}  δ = {d:+.3e}  "
-                f"{signed_bar(d, scale)}"
-            )
-    say("")
-    say(f"WHAT ONE STEP OF TRAINING ON THIS IMAGE WOULD CHANGE (η = {eta:g}):")
-    say(
+        out += [
+            f"  {('digit' if l == L - 1 else 'neuron')!s:>5} {i:2d}  δ = {d:+.3e}  "
+            f"{signed_bar(d, scale)}"
+            for i, d in enumerate(delta[l])
+        ]
+    return out
+
+
+def step_lines(net, x, a, label, cost, eta, top, gradients):
+    """One step of training on this image: the largest gradients (BP3, BP4), the changes they
+    make, and whether the cost would go down."""
+    L = len(net.w)
+    dC_db, dC_dw, _, _, _ = gradients
+    out = [
+        "",
+        f"WHAT ONE STEP OF TRAINING ON THIS IMAGE WOULD CHANGE (η = {eta:g}):",
         "  (BP3) ∂C/∂b = δ,  (BP4) ∂C/∂w[l][i][j] = δ[l][i]·a[l][j];  then w ← w − η·∂C/∂w, b ← "
-        "b − η·∂C/∂b"
-    )
+        "b − η·∂C/∂b",
+    ]
     for l in range(L):
-        say("")
-        say(
+        out += [
+            "",
             f"  w[{l:d}] (into {layer_name(l, L)}), the {top:d} largest of "
-            f"{len(dC_dw[l]):d}×{len(dC_dw[l][0]):d} gradients ∂C/∂w:"
-        )
+            f"{len(dC_dw[l]):d}×{len(dC_dw[l][0]):d} gradients ∂C/∂w:",
+        ]
         for g, i, j in largest(dC_dw[l], top):
             to = (f"digit {i:d}") if l == L - 1 else (f"h{l + 1:d} #{i:d}")
             w = net.w[l][i][j]
-            say(
+            out.append(
                 f"    w[{l:d}][{i:d}][{j:d}] ({source_name(l, j, L)} → {to}): w = {w:+.4f}, "
                 f"∂C/∂w = {g:+.3e}, change −η·∂C/∂w = {-eta * g:+.3e} → {w - eta * g:+.4f}"
             )
         g, i = largest(dC_db[l], 1)[0]
         b = net.b[l][i]
-        say(
+        out.append(
             f"    largest ∂C/∂b: b[{l:d}][{i:d}] = {b:+.4f}, ∂C/∂b = {g:+.3e}, change "
             f"{-eta * g:+.3e} → {b - eta * g:+.4f}"
         )
     before, after, a_after = step_effect(net, x, label, cost, eta)
-    say("")
-    say(
+    out += [
+        "",
         f"  After that one step the cost would go from {before:.6f} to {after:.6f} "
         f"({('lower: the step helps' if after < before else 'not lower: η is too big here')}), "
-        f"and a[{L:d}] for digit {label:d}"
-    )
-    say(f"  from {a[-1][label]:.6f} to {a_after[label]:.6f}.")
-    return "\n".join(out)
+        f"and a[{L:d}] for digit {label:d}",
+        f"  from {a[-1][label]:.6f} to {a_after[label]:.6f}.",
+    ]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,7 +460,7 @@ def report(net, x, label=None, cost=network.DEFAULT_COST, eta=DEFAULT_ETA, top=3
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        prog="python -m tinynet.explain",
+        prog=prog("explain"),
         description="Explain how the network reads one image: the forward pass layer by layer "
         "(every neuron's z and a, what each first-layer neuron looks for), and with "
         "--label the backward pass (the cost, every δ, the largest gradients, and what "

@@ -31,7 +31,7 @@ from .images.preprocess import (
 )
 from .images.segment import components, digit_rows, group_pieces
 from .network import argmax, feedforward
-from .support.cli import run
+from .support.cli import prog, run
 from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -242,7 +242,7 @@ def _can_print(text):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        prog="python -m tinynet.predict",
+        prog=prog("predict"),
         description="Say which digits each image shows, left to right (one digit or a whole "
         "number such as 2026), and how sure the network is; 'unsure' when it does not "
         "really recognise a digit. Any PNG works (dark ink on white paper or white on black, "

@@ -36,6 +36,7 @@ Steep shears are capped at |α| ≤ ``MAX_SHEAR`` (45°): no handwritten digit s
 near-horizontal stroke (μ₀₂ tiny) would otherwise be smeared across the field.
 """
 
+import contextlib
 import hashlib
 from operator import mul
 from pathlib import Path
@@ -216,10 +217,8 @@ def deskewed(images, key, cache_dir, progress=None, size=28):
     if cached is not None:
         return cached
     result = deskew_all(images, progress, size)
-    try:
+    with contextlib.suppress(OSError):  # then no cache this time; the result is still right
         write_cache(path, result, size)
-    except OSError:
-        pass  # no cache this time; the result is still right
     return result
 
 

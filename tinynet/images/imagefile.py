@@ -15,6 +15,7 @@ Every problem, from a missing file to a damaged pixel stream, raises
 ``f"{path}: {error}"`` themselves.
 """
 
+import contextlib
 import os
 import stat
 
@@ -139,10 +140,10 @@ def read_with_pillow(data, kind, max_side=png.WORKING_SIDE):
                         f"image is {width:d}×{height:d} pixels, over the "
                         f"{MAX_PILLOW_PIXELS:d}-pixel limit"
                     )
-                try:
-                    image = ImageOps.exif_transpose(image)  # phone photos: honour the rotation tag
-                except Exception:
-                    pass  # a damaged EXIF block should not stop us reading the pixels
+                # phone photos: honour the rotation tag (a damaged EXIF block should not stop
+                # us reading the pixels)
+                with contextlib.suppress(Exception):
+                    image = ImageOps.exif_transpose(image)
                 rgba = image.convert("RGBA")
                 k = png.shrink_factor(rgba.size[0], rgba.size[1], max_side)
                 if k > 1:

@@ -625,41 +625,61 @@ def read_chunks(data):
         if idat and name != "IDAT":
             idat_finished = True
         if name == "IDAT":
-            if idat_finished:
-                raise PNGError("IDAT chunks are not consecutive")
-            if header.colour_type == 3 and palette is None:
-                raise PNGError("palette image has no PLTE chunk before its image data")
+            check_image_data(header, palette, idat_finished)
             idat.append(body)
         elif name == "IEND":
-            if not idat:
-                raise PNGError("no image data (IDAT chunk) before IEND")
-            if body:
-                raise PNGError("IEND chunk is not empty")
+            check_end(body, idat)
             return header, palette, trns, idat
         elif name == "IHDR":
             raise PNGError("more than one IHDR chunk")
         elif name == "PLTE":
-            if idat:
-                raise PNGError("PLTE chunk comes after the image data")
-            if palette is not None:
-                raise PNGError("more than one PLTE chunk")
-            if trns is not None:
-                raise PNGError("PLTE chunk comes after the tRNS chunk")
-            if header.colour_type in (0, 4):
-                raise PNGError(
-                    f"{COLOUR_NAMES[header.colour_type]} image must not have a PLTE chunk"
-                )
-            palette = parse_palette(body)
+            palette = palette_chunk(body, header, palette, trns, idat)
         elif name == "tRNS":
-            if idat:
-                raise PNGError("tRNS chunk comes after the image data")
-            if trns is not None:
-                raise PNGError("more than one tRNS chunk")
-            trns = parse_transparency(body, header, palette)
+            trns = transparency_chunk(body, header, palette, trns, idat)
         elif name[0].isupper():
             raise PNGError(f"unknown critical chunk {name} (a decoder must not guess)")
         # Anything else is an ancillary chunk we do not need: skip it.
     raise AssertionError("unreachable: iter_chunks raises when the data runs out")
+
+
+def check_image_data(header, palette, idat_finished):
+    """An IDAT chunk may come only in one run, and after the palette of a palette image."""
+    if idat_finished:
+        raise PNGError("IDAT chunks are not consecutive")
+    if header.colour_type == 3 and palette is None:
+        raise PNGError("palette image has no PLTE chunk before its image data")
+
+
+def check_end(body, idat):
+    """The IEND chunk is empty and comes after some image data."""
+    if not idat:
+        raise PNGError("no image data (IDAT chunk) before IEND")
+    if body:
+        raise PNGError("IEND chunk is not empty")
+
+
+def palette_chunk(body, header, palette, trns, idat):
+    """The palette of a PLTE chunk, after checking it may come here (one, before tRNS and the
+    image data, and not in a grey image)."""
+    if idat:
+        raise PNGError("PLTE chunk comes after the image data")
+    if palette is not None:
+        raise PNGError("more than one PLTE chunk")
+    if trns is not None:
+        raise PNGError("PLTE chunk comes after the tRNS chunk")
+    if header.colour_type in (0, 4):
+        raise PNGError(f"{COLOUR_NAMES[header.colour_type]} image must not have a PLTE chunk")
+    return parse_palette(body)
+
+
+def transparency_chunk(body, header, palette, trns, idat):
+    """The transparency of a tRNS chunk, after checking it may come here (one, before the
+    image data)."""
+    if idat:
+        raise PNGError("tRNS chunk comes after the image data")
+    if trns is not None:
+        raise PNGError("more than one tRNS chunk")
+    return parse_transparency(body, header, palette)
 
 
 def read_header(data):
@@ -1042,6 +1062,31 @@ def encode_raw(
     turn.  `interlace=True` writes Adam7.
     """
     header = Header(width, height, bit_depth, colour_type, bool(interlace))
+    samples = checked_samples(header, samples, palette, trns)
+    body = [
+        SIGNATURE,
+        chunk(
+            "IHDR",
+            struct.pack(
+                ">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, int(bool(interlace))
+            ),
+        ),
+    ]
+    if palette is not None:
+        body.append(chunk("PLTE", b"".join(bytes(entry) for entry in palette)))
+    if trns is not None:
+        body.append(chunk("tRNS", transparency_body(trns, colour_type)))
+    raw = scanlines(header, samples, filter_type)
+    body.append(chunk("IDAT", zlib.compress(raw, level)))
+    body.append(chunk("IEND", b""))
+    return b"".join(body)
+
+
+def checked_samples(header, samples, palette, trns):
+    """The samples as a list, if encode_raw can write them, the palette and tRNS as a PNG;
+    PNGError otherwise."""
+    width, height = header.width, header.height
+    bit_depth, colour_type = header.bit_depth, header.colour_type
     if colour_type not in ALLOWED_DEPTHS or bit_depth not in ALLOWED_DEPTHS[colour_type]:
         raise PNGError(
             f"colour type {colour_type!r} with bit depth {bit_depth!r} is not a legal PNG "
@@ -1064,7 +1109,6 @@ def encode_raw(
             raise PNGError(f"palette images need 1 to {min(256, top + 1):d} palette entries")
         if samples and max(samples) >= len(palette):
             raise PNGError("a pixel uses a palette index beyond the palette")
-
     if palette is not None and colour_type not in (2, 3, 6):
         raise PNGError(f"{COLOUR_NAMES[colour_type]} images cannot have a palette")
     if trns is not None and colour_type in (0, 2):
@@ -1073,32 +1117,19 @@ def encode_raw(
             raise PNGError(
                 f"the transparent colour must be {channels:d} value(s) from 0 to {top:d}"
             )
+    return samples
 
-    body = [
-        SIGNATURE,
-        chunk(
-            "IHDR",
-            struct.pack(
-                ">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, int(bool(interlace))
-            ),
-        ),
-    ]
-    if palette is not None:
-        body.append(chunk("PLTE", b"".join(bytes(entry) for entry in palette)))
-    if trns is not None:
-        if colour_type == 0:
-            body.append(chunk("tRNS", struct.pack(">H", trns)))
-        elif colour_type == 2:
-            body.append(chunk("tRNS", struct.pack(">HHH", *trns)))
-        elif colour_type == 3:
-            body.append(chunk("tRNS", bytes(trns)))
-        else:
-            raise PNGError("tRNS is only for colour types 0, 2 and 3")
 
-    raw = scanlines(header, samples, filter_type)
-    body.append(chunk("IDAT", zlib.compress(raw, level)))
-    body.append(chunk("IEND", b""))
-    return b"".join(body)
+def transparency_body(trns, colour_type):
+    """The bytes of a tRNS chunk: a grey value (type 0), an (r, g, b) (type 2), or one alpha per
+    palette entry (type 3)."""
+    if colour_type == 0:
+        return struct.pack(">H", trns)
+    if colour_type == 2:
+        return struct.pack(">HHH", *trns)
+    if colour_type == 3:
+        return bytes(trns)
+    raise PNGError("tRNS is only for colour types 0, 2 and 3")
 
 
 def encode(width, height, pixels, mode="L", filter_type=0):

@@ -276,10 +276,7 @@ def sample_rows(data, kind, width, height, maxval, channels, pos):
     if pos >= len(data) or data[pos] not in WHITESPACE:
         raise PNMError("the header must end with one whitespace character before the pixels")
     pos += 1
-    if kind == 4:
-        row = (width + 7) // 8
-    else:
-        row = width * channels * (2 if maxval > 255 else 1)
+    row = (width + 7) // 8 if kind == 4 else width * channels * (2 if maxval > 255 else 1)
     if maxval > 255 and count * channels > MAX_SLOW_SAMPLES:
         raise PNMError(
             f"16-bit image of {count * channels:d} samples is over the {MAX_SLOW_SAMPLES:d}-sample "

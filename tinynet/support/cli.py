@@ -12,7 +12,7 @@ def at_least(minimum):
         try:
             n = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if n < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum:d}, not {text}")
         return n
@@ -22,6 +22,15 @@ def at_least(minimum):
 
 positive_int = at_least(1)
 non_negative_int = at_least(0)
+
+# How a command names itself in its usage line: `python -m tinynet.NAME`, or `tinynet NAME` once
+# the front door (tinynet/__main__.py) has started it.
+PROG = "python -m tinynet.{}"
+
+
+def prog(name):
+    """The usage name of command `name`, as it was started."""
+    return PROG.format(name)
 
 
 def run(main):

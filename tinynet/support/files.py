@@ -1,5 +1,6 @@
 """Writing files so that nothing is ever half-written."""
 
+import contextlib
 import os
 import re
 import sys
@@ -43,10 +44,8 @@ def write_atomic(path, data):
             os.fsync(f.fileno())
         os.replace(str(tmp), str(path))
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(str(tmp))
-        except OSError:
-            pass
         raise
 
 
