@@ -39,6 +39,11 @@ class Network:
     def __repr__(self):
         return f"Network(sizes={self.sizes!r})"
 
+    def _repr_svg_(self):  # how Jupyter draws a network: tinynet/pictures.py
+        from .pictures import network_svg
+
+        return network_svg(self)
+
 
 def new_network(sizes=(784, 16, 16, 10), seed=0):
     """A network with random weights w ~ N(0, 1/fan_in) and biases b ~ N(0, 1).
