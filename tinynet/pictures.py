@@ -18,6 +18,7 @@ a training curve (a log file, its records, or a list of costs). A Network shows 
 (images/png.py); SVG is text.
 """
 
+import base64
 import math
 from xml.sax.saxutils import escape
 
@@ -44,8 +45,7 @@ def digit_png(x, scale=8):
     """
     if len(x) != SIDE * SIDE:
         raise ValueError(f"a digit has {SIDE * SIDE:d} pixels, not {len(x):d}")
-    floats = not isinstance(x, (bytes, bytearray))
-    grey = bytes(255 - (round(255 * min(1.0, max(0.0, v))) if floats else v) for v in x)
+    grey = bytes(255 - v for v in x) if isinstance(x, (bytes, bytearray)) else digit_grey(x)
     return grey_png(SIDE, SIDE, grey, scale)
 
 
@@ -149,8 +149,6 @@ def input_box(x, y, n, a0):
         f'<text x="{x:.1f}" y="{y + 58:.1f}" text-anchor="middle">{n:d} inputs</text>',
     ]
     if a0 is not None and side * side == n:
-        import base64
-
         data = base64.b64encode(grey_png(side, side, digit_grey(a0))).decode("ascii")
         out.append(
             f'<image x="{x - 40:.1f}" y="{y - 40:.1f}" width="80" height="80" '
