@@ -6,8 +6,9 @@
 The notebook is made here, not edited by hand, so that it stays current after a change to
 tinynet: change a cell below (or the code), run this script, commit both files.
 tests/test_notebook.py runs the notebook again and checks that its outputs equal the stored ones,
-after `normalised` (below): execution counts and timing metadata are dropped, memory addresses
-(0x7f3a…) become 0x…, and PNG images are compared by their decoded pixels, not their zlib bytes.
+after `normalised` (below): execution counts and timing metadata are dropped, consecutive prints
+to one stream are joined (the kernel cuts them where timing says), memory addresses (0x7f3a…)
+become 0x…, and PNG images are compared by their decoded pixels, not their zlib bytes.
 
 Cells tagged "mnist" print something else when MNIST is missing (how to get it); the rest
 print the same with or without it.
@@ -453,7 +454,25 @@ def execute(nb, env=None, timeout=300):
         os.environ.clear()
         os.environ.update(saved)
     nb.metadata["language_info"] = {"name": "python"}  # not the version of the machine
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell.outputs = merged_streams(cell.outputs)
     return nb
+
+
+def merged_streams(outputs):
+    """The outputs with consecutive prints to the same stream joined into one: where the kernel
+    cuts a stream into messages depends on timing."""
+    merged = []
+    for out in outputs:
+        last = merged[-1] if merged else {}
+        if out.get("output_type") == last.get("output_type") == "stream" and (
+            out.get("name") == last.get("name")
+        ):
+            last["text"] = "".join(last["text"]) + "".join(out["text"])
+            continue
+        merged.append(type(out)(out))  # a copy: the caller's notebook stays as it was
+    return merged
 
 
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
@@ -498,7 +517,7 @@ def normalised(nb, skip_tag=None):
         if skip_tag and skip_tag in cell.metadata.get("tags", []):
             outputs = None
         else:
-            outputs = [normalised_output(o) for o in outputs]
+            outputs = [normalised_output(o) for o in merged_streams(outputs)]
         cells.append((cell.cell_type, cell.source, outputs))
     return cells
 
