@@ -39,11 +39,6 @@ class Network:
     def __repr__(self):
         return f"Network(sizes={self.sizes!r})"
 
-    def _repr_svg_(self):  # how Jupyter draws a network: tinynet/pictures.py
-        from .pictures import network_svg
-
-        return network_svg(self)
-
 
 def new_network(sizes=(784, 16, 16, 10), seed=0):
     """A network with random weights w ~ N(0, 1/fan_in) and biases b ~ N(0, 1).
@@ -243,3 +238,14 @@ def sgd_step(net, batch, eta, cost=DEFAULT_COST):
             for j in range(len(net.w[l][i])):
                 net.w[l][i][j] -= eta / m * sum_dw[l][i][j]
     return total_cost / m
+
+
+def _repr_svg_(net):
+    """How Jupyter draws a Network: tinynet/pictures.py. A method of Network, set here at the
+    end so that the formulas above keep their line numbers (README's table, pdb)."""
+    from .pictures import network_svg
+
+    return network_svg(net)
+
+
+Network._repr_svg_ = _repr_svg_
