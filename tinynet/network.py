@@ -238,3 +238,14 @@ def sgd_step(net, batch, eta, cost=DEFAULT_COST):
             for j in range(len(net.w[l][i])):
                 net.w[l][i][j] -= eta / m * sum_dw[l][i][j]
     return total_cost / m
+
+
+def _repr_svg_(net):
+    """How Jupyter draws a Network: tinynet/pictures.py. A method of Network, set here at the
+    end so that the formulas above keep their line numbers (README's table, pdb)."""
+    from .pictures import network_svg
+
+    return network_svg(net)
+
+
+Network._repr_svg_ = _repr_svg_
