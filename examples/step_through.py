@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))  # run from a clone without installing
 from tinynet import formulas, mnist, network  # noqa: E402  (after the path is set)
 from tinynet.explain import example_digit  # noqa: E402
 from tinynet.images.preprocess import ascii_art  # noqa: E402
-from tinynet.train import DEFAULTS  # noqa: E402
+from tinynet.settings import DEFAULTS  # noqa: E402
 from tinynet.weights import WeightsError, load  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------

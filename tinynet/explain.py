@@ -30,8 +30,8 @@ from . import network
 from .images.imagefile import ImageError
 from .images.preprocess import ASCII_RAMP, NoDigitError, ascii_art
 from .predict import probabilities, read_digit
+from .settings import DEFAULTS
 from .support.cli import positive_int, prog, run
-from .train import DEFAULTS
 from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file, weights_input
 
 ROOT = Path(__file__).resolve().parent.parent
