@@ -103,7 +103,7 @@ class Lanes:
     """
 
     def __init__(self, net, exact=None):
-        """`exact`: the first layer's whole-number weights from a checkpoint (engine_state)."""
+        """`exact`: the first layer's whole-number weights from a checkpoint (engine.state())."""
         self.sizes = list(net.sizes)
         self.b = [list(b_l) for b_l in net.b]
         self.w = [None] + [[list(row) for row in w_l] for w_l in net.w[1:]]
