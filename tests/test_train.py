@@ -387,3 +387,15 @@ def test_the_time_in_all_counts_the_data_preparation_too(tmp_path, mnist_dir, mo
     wall = time.time() - t
     said = int(capsys.readouterr().out.rsplit("(", 1)[1].split(" s in all")[0])
     assert said >= 3 and abs(said - wall) <= 1, (said, wall)
+
+
+def test_debugger_is_debugpy_when_loaded_but_not_a_jupyter_kernel_s_idle_copy(monkeypatch):
+    """VS Code's debugpy makes train() pick the plain engine; the debugpy every Jupyter kernel
+    loads (ipykernel imports it) does not, while it traces nothing."""
+    import types
+
+    monkeypatch.setitem(sys.modules, "debugpy", types.ModuleType("debugpy"))
+    monkeypatch.setattr(sys, "gettrace", lambda: None)
+    assert train.debugger() == "debugpy"
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert train.debugger() is None

@@ -94,7 +94,7 @@ def debugger():
 
     pdb (python -m pdb, breakpoint()) leaves its frames on the stack and, while it has
     breakpoints, a trace function; VS Code's debugpy loads pydevd. A coverage tool's trace
-    function is not a debugger.
+    function is not a debugger, and neither is the debugpy a Jupyter kernel loads but does not run.
     """
     tracer = sys.gettrace()
     if isinstance(getattr(tracer, "__self__", None), bdb.Bdb):
@@ -104,7 +104,9 @@ def debugger():
         if isinstance(frame.f_locals.get("self"), bdb.Bdb):
             return "pdb"
         frame = frame.f_back
-    if "pydevd" in sys.modules or "debugpy" in sys.modules:
+    # Jupyter's kernel (ipykernel) always loads debugpy: there it counts only while it traces.
+    jupyter_idle = "ipykernel" in sys.modules and tracer is None
+    if ("pydevd" in sys.modules or "debugpy" in sys.modules) and not jupyter_idle:
         return "debugpy"
     if tracer is not None and "coverage" not in type(tracer).__module__ + repr(tracer):
         return "a trace function"
