@@ -51,12 +51,39 @@ def graph(root):
         targets = set()
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                targets.update(imported(node, name, is_package, files))
+                found = imported(node, name, is_package, files)
+                if id(node) in inside_functions(tree):
+                    DEFERRED.update((name, target) for target in found)
+                else:
+                    targets.update(found)
             if isinstance(node, ast.If) and "__main__" in ast.dump(node.test):
                 commands.add(name)
         targets.discard(name)
         edges[name] = sorted(targets)
     return edges, commands, trees
+
+
+DEFERRED = set()  # (module, target): imports inside a function, run only when it is called
+
+
+def inside_functions(tree):
+    """The ids of the import statements that stand inside a function (not run at import)."""
+    ids = set()
+    for f in ast.walk(tree):
+        if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            ids.update(id(n) for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    return ids
+
+
+def reachable(edges, start):
+    """Every module that `start` imports, directly or through others."""
+    seen, todo = set(), [start]
+    while todo:
+        for b in edges.get(todo.pop(), ()):
+            if b not in seen:
+                seen.add(b)
+                todo.append(b)
+    return seen
 
 
 def circles(edges):
@@ -112,9 +139,16 @@ def main(argv):
     edges, commands, trees = graph(root)
     found = circles(edges)
     print(f"modules: {len(edges):d}, imports: {sum(map(len, edges.values())):d}")
-    print(f"import circles: {len(found):d}")
+    print(f"import circles (imports run when a module is imported): {len(found):d}")
     for part in found:
         print("  " + " ↔ ".join(part))
+    every = {a: set(bs) for a, bs in edges.items()}
+    for a, b in DEFERRED:
+        every[a].add(b)
+    back = sorted((a, b) for a, b in DEFERRED if a != b and a in reachable(every, b))
+    print(f"imports inside a function that run back up the graph: {len(back):d}")
+    for a, b in back:
+        print(f"  {a} → {b}")
     crossing = [(a, b) for a in sorted(commands) for b in edges[a] if b in commands]
     print(f"commands importing a command: {len(crossing):d}")
     for a, b in crossing:
