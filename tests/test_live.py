@@ -460,9 +460,20 @@ def test_close_frees_the_port_and_may_be_called_twice():
 def test_wait_serves_until_ctrl_c_then_closes():
     """After training, Live.wait() keeps the page up until Ctrl-C, then frees the port quietly."""
     code = (
+        "import sys, threading, time\n"
         "from tinynet import live\n"
         "v = live.start()\n"
-        "print(v.url, flush=True)\n"
+        "main = threading.main_thread().ident\n"
+        "def in_wait():\n"
+        "    f = sys._current_frames().get(main)\n"
+        "    while f is not None and f.f_code.co_name != 'wait':\n"
+        "        f = f.f_back\n"
+        "    return f is not None\n"
+        "def tell():\n"  # the URL only once the main thread is inside wait(): a Ctrl-C sent
+        "    while not in_wait():\n"  # earlier would land before wait() can catch it
+        "        time.sleep(0.01)\n"
+        "    print(v.url, flush=True)\n"
+        "threading.Thread(target=tell, daemon=True).start()\n"
         "v.wait()\n"
         "print('closed', v.server is None, flush=True)\n"
     )

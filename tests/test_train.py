@@ -394,6 +394,7 @@ def test_debugger_is_debugpy_when_loaded_but_not_a_jupyter_kernel_s_idle_copy(mo
     loads (ipykernel imports it) does not, while it traces nothing."""
     import types
 
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)  # the notebook test loads it
     monkeypatch.setitem(sys.modules, "debugpy", types.ModuleType("debugpy"))
     monkeypatch.setattr(sys, "gettrace", lambda: None)
     assert train.debugger() == "debugpy"
