@@ -11,8 +11,10 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import struct
+import subprocess
 import threading
 
 import pytest
@@ -214,3 +216,19 @@ def peak_rss_mb(pid):
     except OSError:
         return None
     return None
+
+
+def interruptible(args, **popen):
+    """A child process that Ctrl-C (SIGINT) interrupts as at a terminal, its output piped as text.
+
+    A job started in the background by a script (as CI may be) passes "ignore SIGINT" on to its
+    children, and Python then never raises KeyboardInterrupt: the child puts the default back.
+    """
+    return subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **popen,
+    )

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clients import interruptible
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -205,15 +206,7 @@ def test_a_reader_that_stops_early_ends_quietly_through_the_console_script():
 
 def test_ctrl_c_ends_quietly_through_the_console_script():
     images = [str(EXAMPLES / "eight-large.png")] * 500
-    p = subprocess.Popen(
-        [sys.executable, *CONSOLE_SCRIPT, "predict", *images],
-        cwd=str(ROOT),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Ctrl-C as at a terminal (a background job may have been told to ignore SIGINT)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    p = interruptible([sys.executable, *CONSOLE_SCRIPT, "predict", *images], cwd=str(ROOT))
     try:
         assert "eight-large.png: 8 (" in p.stdout.readline()  # it is reading
         p.send_signal(signal.SIGINT)

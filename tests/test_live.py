@@ -12,7 +12,6 @@ import json
 import random
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -21,12 +20,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from clients import interruptible
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tinynet import engines, live, network
+from tinynet.engines import evaluate
 from tinynet.support.http import loopback_host
-from tinynet.train import evaluate
 from tinynet.visualize import diverging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -477,17 +477,7 @@ def test_wait_serves_until_ctrl_c_then_closes():
         "v.wait()\n"
         "print('closed', v.server is None, flush=True)\n"
     )
-    p = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=str(ROOT),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Ctrl-C as at a terminal: a job started in the background by a script (as CI may be)
-        # passes "ignore SIGINT" on to its children, and Python then never raises
-        # KeyboardInterrupt.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    p = interruptible([sys.executable, "-c", code], cwd=str(ROOT))
     try:
         url = p.stdout.readline().strip()
         assert get(url)[0] == 200  # serving while it waits
