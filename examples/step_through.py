@@ -8,7 +8,7 @@
                                                  #   or --data DIR)
     python -m pdb -m examples.step_through       # from the top folder: set your own
                                                  #   breakpoints, e.g.
-                                                 #   (Pdb) b tinynet/network.py:190  (BP1), then c
+                                                 #   (Pdb) b tinynet/network.py:196  (BP1), then c
 
 The stages, each marked "STAGE n" below and printed as it runs:
 

@@ -29,7 +29,7 @@ import random
 
 
 class Network:
-    """Layer sizes, weights w[l][i][j] and biases b[l][i]. Nothing else."""
+    """Layer sizes, weights w[l][i][j] and biases b[l][i]; in Jupyter it draws itself."""
 
     def __init__(self, sizes, w, b):
         self.sizes = list(sizes)
@@ -38,6 +38,12 @@ class Network:
 
     def __repr__(self):
         return f"Network(sizes={self.sizes!r})"
+
+    def _repr_svg_(self):
+        """How Jupyter draws a network: as a picture (tinynet/pictures.py)."""
+        from .pictures import network_svg
+
+        return network_svg(self)
 
 
 def new_network(sizes=(784, 16, 16, 10), seed=0):
@@ -238,14 +244,3 @@ def sgd_step(net, batch, eta, cost=DEFAULT_COST):
             for j in range(len(net.w[l][i])):
                 net.w[l][i][j] -= eta / m * sum_dw[l][i][j]
     return total_cost / m
-
-
-def _repr_svg_(net):
-    """How Jupyter draws a Network: tinynet/pictures.py. A method of Network, set here at the
-    end so that the formulas above keep their line numbers (README's table, pdb)."""
-    from .pictures import network_svg
-
-    return network_svg(net)
-
-
-Network._repr_svg_ = _repr_svg_
