@@ -186,7 +186,8 @@ def example(data_dir=None, index=0, bundled=False):
     return x, digit, f"the bundled example digit (a {digit:d}; pretrained/digit.json){note}"
 
 
-def main(argv=None):
+def parser():
+    """The argument parser of python -m tinynet.gradcheck."""
     ap = argparse.ArgumentParser(
         prog="python -m tinynet.gradcheck",
         description="Check backpropagation: compare the hand-written gradients ∂C/∂w and ∂C/∂b "
@@ -236,6 +237,12 @@ def main(argv=None):
         help="weights checked per layer (default: %(default)s; in the first layer N on "
         "ink pixels and N/2 on blank ones)",
     )
+    add_precision_options(ap)
+    return ap
+
+
+def add_precision_options(ap):
+    """Add --tolerance, --step and --floor: what counts as agreeing, and the step h."""
     ap.add_argument(
         "--tolerance",
         type=float,
@@ -257,17 +264,77 @@ def main(argv=None):
         metavar="F",
         help="floor of the relative error's denominator (default: %(default)g)",
     )
-    a = ap.parse_args(argv)
 
-    from .weights import WeightsError, load_digit_reader
+
+def network_to_check(weights_file=None, seed=1):
+    """(net, description): the network in weights_file, else a random one, new_network(seed)."""
+    from .weights import load_digit_reader
+
+    if weights_file:
+        return load_digit_reader(weights_file)[0], f"the weights in {weights_file}"
+    return new_network(seed=seed), f"a random network, new_network(seed={seed:d})"
+
+
+def print_setup(net, what, described, x, y, cost, params):
+    """The lines above the table, part 1: what is checked, and on what."""
+    print("Gradient check: backprop's ∂C/∂w and ∂C/∂b against central finite differences")
+    print(f"  network:  {what}, sizes {net.sizes}")
+    print(f"  example:  {described}")
+    print(f"  cost:     {cost}, C = {cost_of(net, x, y, cost):.6g}")
+    print(
+        f"  checked:  all {sum(p == 'b' for p, *_ in params):d} biases and "
+        f"{sum(p == 'w' for p, *_ in params):d} weights"
+    )
+
+
+def print_method(h, floor, tolerance):
+    """The lines above the table, part 2: how the numeric side is computed and compared."""
+    print(
+        f"  numeric:  ∂C/∂θ ≈ (C(θ + h) − C(θ − h)) / 2h, h = {h:g}, refined by Richardson "
+        "extrapolation"
+    )
+    print("  " + FLOOR_REASON.format(floor=floor, h=h, abs_tol=tolerance * floor))
+
+
+def print_verdict(rows, tolerance, h, floor):
+    """The worst row and PASS or FAIL (with a hint on stderr); True if it passed."""
+    worst = max(rows, key=lambda r: r[6])
+    ok = worst[6] <= tolerance
+    print(
+        f"worst relative error: {worst[6]:.2e} at {parameter_name(*worst[:4])} (analytic "
+        f"{worst[4]:+.6e}, numeric {worst[5]:+.6e})"
+    )
+    print(
+        "{}: {} the tolerance {:g}".format(
+            "PASS" if ok else "FAIL", "within" if ok else "above", tolerance
+        )
+    )
+    if ok:
+        return True
+    if floor < FLOOR or h != STEP:
+        print(
+            f"backprop disagrees with the finite differences; with --floor {floor:g} and "
+            f"--step {h:g} "
+            "that may be the rounding noise of the finite differences (see above)",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            "backprop disagrees with the finite differences: a formula in network.backprop "
+            "(BP1–BP4) or network.output_delta is wrong",
+            file=sys.stderr,
+        )
+    return False
+
+
+def main(argv=None):
+    """Read the options, choose the network and the example, compare, print; the exit status."""
+    a = parser().parse_args(argv)
+
+    from .weights import WeightsError
 
     try:
-        if a.weights:
-            net = load_digit_reader(a.weights)[0]
-            what = f"the weights in {a.weights}"
-        else:
-            net = new_network(seed=a.seed)
-            what = f"a random network, new_network(seed={a.seed:d})"
+        net, what = network_to_check(a.weights, a.seed)
         x, digit, described = example(a.data, a.index, a.example)
     except (WeightsError, mnist.DataError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -275,48 +342,13 @@ def main(argv=None):
     y = one_hot(digit)
     params = sample_params(net, x, a.samples, a.seed)
 
-    print("Gradient check: backprop's ∂C/∂w and ∂C/∂b against central finite differences")
-    print(f"  network:  {what}, sizes {net.sizes}")
-    print(f"  example:  {described}")
-    print(f"  cost:     {a.cost}, C = {cost_of(net, x, y, a.cost):.6g}")
-    print(
-        f"  checked:  all {sum(p == 'b' for p, *_ in params):d} biases and "
-        f"{sum(p == 'w' for p, *_ in params):d} weights"
-    )
-    print(
-        f"  numeric:  ∂C/∂θ ≈ (C(θ + h) − C(θ − h)) / 2h, h = {a.step:g}, refined by Richardson "
-        "extrapolation"
-    )
-    print("  " + FLOOR_REASON.format(floor=a.floor, h=a.step, abs_tol=a.tolerance * a.floor))
+    print_setup(net, what, described, x, y, a.cost, params)
+    print_method(a.step, a.floor, a.tolerance)
     print()
     rows = compare(net, x, y, a.cost, params, h=a.step, floor=a.floor)
     print(table(rows, x))
-    worst = max(rows, key=lambda r: r[6])
-    ok = worst[6] <= a.tolerance
     print()
-    print(
-        f"worst relative error: {worst[6]:.2e} at {parameter_name(*worst[:4])} (analytic "
-        f"{worst[4]:+.6e}, numeric {worst[5]:+.6e})"
-    )
-    print(
-        "{}: {} the tolerance {:g}".format(
-            "PASS" if ok else "FAIL", "within" if ok else "above", a.tolerance
-        )
-    )
-    if not ok:
-        if a.floor < FLOOR or a.step != STEP:
-            print(
-                f"backprop disagrees with the finite differences; with --floor {a.floor:g} and "
-                f"--step {a.step:g} "
-                "that may be the rounding noise of the finite differences (see above)",
-                file=sys.stderr,
-            )
-        else:
-            print(
-                "backprop disagrees with the finite differences: a formula in network.backprop "
-                "(BP1–BP4) or network.output_delta is wrong",
-                file=sys.stderr,
-            )
+    ok = print_verdict(rows, a.tolerance, a.step, a.floor)
     return 0 if ok else 1
 
 
