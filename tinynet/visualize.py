@@ -256,9 +256,7 @@ def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
     yticks = nice_ticks(min(values), max(values))
     ylo, yhi = yticks[0], yticks[-1]
     xlo, xhi = min(epochs) - 0.5, max(epochs) + 0.5
-    xticks = [t for t in nice_ticks(xlo, xhi, 8) if xlo <= t <= xhi and t == int(t)]
-    if not xticks or xticks[0] - min(epochs) >= 2:
-        xticks.insert(0, min(epochs))  # always label the first epoch
+    xticks = epoch_ticks(epochs, xlo, xhi)
 
     def X(e):
         return x0 + (e - xlo) / (xhi - xlo) * w
@@ -267,6 +265,26 @@ def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
         return y0 + h - (v - ylo) / (yhi - ylo) * h
 
     out = ["<g>"]
+    out += y_ticks_svg(x0, w, yticks, Y)
+    out += x_ticks_svg(y0 + h, xticks, X)
+    out += axes_svg(x0, y0, w, h, y_title)
+    out += lines_svg(epochs, series, X, Y)
+    out += legend_svg(x0, y0, w, h, series, legend_at)
+    out.append("</g>")
+    return out
+
+
+def epoch_ticks(epochs, xlo, xhi):
+    """Whole-epoch ticks in [xlo, xhi], the first epoch always among them."""
+    xticks = [t for t in nice_ticks(xlo, xhi, 8) if xlo <= t <= xhi and t == int(t)]
+    if not xticks or xticks[0] - min(epochs) >= 2:
+        xticks.insert(0, min(epochs))  # always label the first epoch
+    return xticks
+
+
+def y_ticks_svg(x0, w, yticks, Y):
+    """A grid line, a tick and a label at each y tick."""
+    out = []
     step = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
     for t in yticks:
         out.append(
@@ -280,55 +298,73 @@ def panel(x0, y0, w, h, epochs, series, y_title, legend_at="top"):
             f'<text x="{x0 - 8:.1f}" y="{Y(t):.1f}" text-anchor="end" '
             f'dominant-baseline="middle">{tick_label(t, step)}</text>'
         )
+    return out
+
+
+def x_ticks_svg(bottom, xticks, X):
+    """A tick and an epoch number at each x tick, below the line y = bottom."""
+    out = []
     for t in xticks:
         out.append(
-            f'<line x1="{X(t):.1f}" y1="{y0 + h:.1f}" x2="{X(t):.1f}" y2="{y0 + h + 5:.1f}" '
+            f'<line x1="{X(t):.1f}" y1="{bottom:.1f}" x2="{X(t):.1f}" y2="{bottom + 5:.1f}" '
             'stroke="#333"/>'
         )
         out.append(
-            f'<text x="{X(t):.1f}" y="{y0 + h + 19:.1f}" text-anchor="middle">{int(t)}</text>'
+            f'<text x="{X(t):.1f}" y="{bottom + 19:.1f}" text-anchor="middle">{int(t)}</text>'
         )
-    out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x0:.1f}" y2="{y0 + h:.1f}" stroke="#333"/>')
-    out.append(
-        f'<line x1="{x0:.1f}" y1="{y0 + h:.1f}" x2="{x0 + w:.1f}" y2="{y0 + h:.1f}" stroke="#333"/>'
-    )
-    out.append(
+    return out
+
+
+def axes_svg(x0, y0, w, h, y_title):
+    """The left and bottom axis lines, and the y axis's title turned on its side."""
+    return [
+        f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x0:.1f}" y2="{y0 + h:.1f}" stroke="#333"/>',
+        f'<line x1="{x0:.1f}" y1="{y0 + h:.1f}" x2="{x0 + w:.1f}" y2="{y0 + h:.1f}" '
+        'stroke="#333"/>',
         f'<text x="{x0 - 50:.1f}" y="{y0 + h / 2:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 {x0 - 50:.1f} {y0 + h / 2:.1f})">{escape(y_title)}</text>'
-    )
+        f'transform="rotate(-90 {x0 - 50:.1f} {y0 + h / 2:.1f})">{escape(y_title)}</text>',
+    ]
+
+
+def dash_attribute(dash):
+    return f' stroke-dasharray="{dash}"' if dash else ""
+
+
+def lines_svg(epochs, series, X, Y):
+    """Each series as a line through its values, with a dot at each."""
+    out = []
     for _name, colour, dash, vs in series:
         points = [(X(e), Y(v)) for e, v in zip(epochs, vs) if v is not None]
         out.append(
             '<polyline fill="none" stroke="{}" stroke-width="2"{} points="{}"/>'.format(
                 colour,
-                f' stroke-dasharray="{dash}"' if dash else "",
+                dash_attribute(dash),
                 " ".join("{:.1f},{:.1f}".format(*p) for p in points),
             )
         )
         for px, py in points:
             out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="{colour}"/>')
-    # legend box in a corner
+    return out
+
+
+def legend_svg(x0, y0, w, h, series, legend_at):
+    """A legend box in the top or bottom right corner: a stretch of each line and its name."""
     lw, lh = 300, 10 + 20 * len(series)
     lx = x0 + w - lw - 10
     ly = y0 + 10 if legend_at == "top" else y0 + h - lh - 10
-    out.append(
+    out = [
         f'<rect x="{lx:.1f}" y="{ly:.1f}" width="{lw:d}" height="{lh:d}" fill="white" '
         'stroke="#999"/>'
-    )
+    ]
     for k, (name, colour, dash, _) in enumerate(series):
         yy = ly + 15 + 20 * k
         out.append(
-            (
-                '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" '
-                'stroke-width="2"{}/>'
-            ).format(
-                lx + 10, yy, lx + 40, yy, colour, f' stroke-dasharray="{dash}"' if dash else ""
-            )
+            f'<line x1="{lx + 10:.1f}" y1="{yy:.1f}" x2="{lx + 40:.1f}" y2="{yy:.1f}" '
+            f'stroke="{colour}" stroke-width="2"{dash_attribute(dash)}/>'
         )
         out.append(
             f'<text x="{lx + 48:.1f}" y="{yy:.1f}" dominant-baseline="middle">{escape(name)}</text>'
         )
-    out.append("</g>")
     return out
 
 
@@ -512,7 +548,12 @@ def default_log(weights_path):
     return beside if beside.exists() else path
 
 
-def main(argv=None):
+WEIGHTS_HELP = f"weights file (default: the shipped pretrained/{PRETRAINED.name})"
+DATA_HELP = "folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache)"
+
+
+def parser():
+    """The command line: one subcommand per picture, and `all`."""
     ap = argparse.ArgumentParser(
         prog="python -m tinynet.visualize",
         description="Draw pictures of the network: its first-layer weights (PNG), its training "
@@ -521,9 +562,14 @@ def main(argv=None):
     )
     sub = ap.add_subparsers(dest="what", metavar="weights|curves|mistakes|all")
     sub.required = True
-    weights_help = f"weights file (default: the shipped pretrained/{PRETRAINED.name})"
-    data_help = "folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache)"
+    add_weights_command(sub)
+    add_curves_command(sub)
+    add_mistakes_command(sub)
+    add_all_command(sub)
+    return ap
 
+
+def add_weights_command(sub):
     p = sub.add_parser(
         "weights",
         help="the 16 first-layer neurons' weights as 28×28 tiles (PNG)",
@@ -531,12 +577,14 @@ def main(argv=None):
         "tile, ×6, in a mosaic: blue negative, white zero, red positive, "
         "each tile on its own scale ±max|w| (or one scale with --global-scale).",
     )
-    p.add_argument("--weights", metavar="FILE", help=weights_help)
+    p.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
     p.add_argument(
         "--out", metavar="FILE.png", default="weights.png", help="output (default: %(default)s)"
     )
     p.add_argument("--global-scale", action="store_true", help="one colour scale for all tiles")
 
+
+def add_curves_command(sub):
     p = sub.add_parser(
         "curves",
         help="cost and accuracy per epoch from a training log (SVG)",
@@ -551,14 +599,16 @@ def main(argv=None):
         "--out", metavar="FILE.svg", default="curves.svg", help="output (default: %(default)s)"
     )
 
+
+def add_mistakes_command(sub):
     p = sub.add_parser(
         "mistakes",
         help="misclassified MNIST test digits, labelled true→predicted (PNG)",
         description="The first COUNT test digits the network gets wrong, each labelled "
         "true→predicted (true in black, the network's answer in red). Needs MNIST.",
     )
-    p.add_argument("--weights", metavar="FILE", help=weights_help)
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
+    p.add_argument("--data", metavar="DIR", help=DATA_HELP)
     p.add_argument(
         "--out", metavar="FILE.png", default="mistakes.png", help="output (default: %(default)s)"
     )
@@ -574,6 +624,8 @@ def main(argv=None):
     )
     p.add_argument("--download", action="store_true", help="download MNIST if it is missing")
 
+
+def add_all_command(sub):
     p = sub.add_parser(
         "all",
         help="all three pictures into one folder (weights.png, curves.svg, mistakes.png)",
@@ -581,14 +633,14 @@ def main(argv=None):
         "(default: the current folder) for one weights file. Needs MNIST's test set (for "
         "mistakes.png): without it, nothing is written.",
     )
-    p.add_argument("--weights", metavar="FILE", help=weights_help)
+    p.add_argument("--weights", metavar="FILE", help=WEIGHTS_HELP)
     p.add_argument(
         "--log",
         metavar="LOG",
         help="training log (default: FILE.log.jsonl beside the weights "
         "file if present, else the history inside the weights file)",
     )
-    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument("--data", metavar="DIR", help=DATA_HELP)
     p.add_argument("--download", action="store_true", help="download MNIST if it is missing")
     p.add_argument(
         "--out-dir",
@@ -596,27 +648,46 @@ def main(argv=None):
         default=".",
         help="output folder (default: the current folder; the project's pictures: --out-dir docs)",
     )
-    a = ap.parse_args(argv)
 
+
+def weights_command(a):
+    make_weights(a.weights, a.out, a.global_scale)
+    return [a.out]
+
+
+def curves_command(a):
+    make_curves(a.log, a.out)
+    return [a.out]
+
+
+def mistakes_command(a):
+    _, found = make_mistakes(a.weights, a.data, a.out, a.count, a.columns, a.download)
+    return [f"{a.out} ({len(found):d} mistakes)"]
+
+
+def all_command(a):
     try:
-        if a.what == "weights":
-            make_weights(a.weights, a.out, a.global_scale)
-            written = [a.out]
-        elif a.what == "curves":
-            make_curves(a.log, a.out)
-            written = [a.out]
-        elif a.what == "mistakes":
-            _, found = make_mistakes(a.weights, a.data, a.out, a.count, a.columns, a.download)
-            written = [f"{a.out} ({len(found):d} mistakes)"]
-        else:
-            try:
-                done = make_all(a.weights, a.log, a.data, a.out_dir, a.download)
-            except mnist.DataError as e:
-                raise mnist.DataError(
-                    f"{e}; nothing was written (mistakes.png needs the MNIST test set; "
-                    "'visualize weights' and 'visualize curves' work without it)"
-                ) from None
-            written = [f"{path}{note}" for path, note in done]
+        done = make_all(a.weights, a.log, a.data, a.out_dir, a.download)
+    except mnist.DataError as e:
+        raise mnist.DataError(
+            f"{e}; nothing was written (mistakes.png needs the MNIST test set; "
+            "'visualize weights' and 'visualize curves' work without it)"
+        ) from None
+    return [f"{path}{note}" for path, note in done]
+
+
+COMMANDS = {
+    "weights": weights_command,
+    "curves": curves_command,
+    "mistakes": mistakes_command,
+    "all": all_command,
+}
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
+    try:
+        written = COMMANDS[a.what](a)
     except (WeightsError, mnist.DataError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
