@@ -7,7 +7,7 @@ temporary folder): MNIST *test* digits cropped to their ink, blown up 2-3.5 time
 0.8-1.2 times the number's size, nearest-neighbour), set side by side with gaps of 3-24 pixels
 and baselines up to 12 pixels apart, dark on light, saved as grey, RGB, RGBA (ink on
 transparency) or palette PNGs; and "typed" numbers whose digits are drawn with the pen of
-examples/make_examples.py, 40-70 pixels tall.  Each file is read with `predict.read_number` as
+examples/make_examples.py, 40-70 pixels tall.  Each file is read with `reading.read_number` as
 `python -m tinynet.predict` reads it, and compared with the truth.
 
 (Not called numbers.py, the name the issue suggested: a script's folder comes first on sys.path,
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 
-from tinynet import mnist, predict, weights  # noqa: E402
+from tinynet import mnist, reading, weights  # noqa: E402
 from tinynet.images import png  # noqa: E402
 from tinynet.images.imagefile import read_image  # noqa: E402
 from tinynet.images.preprocess import NoDigitError  # noqa: E402
@@ -142,7 +142,7 @@ def measure(net, made, deskew=False):
     f["single_right"] = 0
     for path, truth, singles in made:
         try:
-            number = predict.read_number(net, *read_image(path), deskew=deskew)["number"]
+            number = reading.read_number(net, *read_image(path), deskew=deskew)["number"]
         except NoDigitError:
             number = ""
         f["numbers"] += 1
@@ -153,8 +153,8 @@ def measure(net, made, deskew=False):
         else:
             f["wrong_count"] += 1
         for single, digit in zip(singles, truth):
-            x = predict.read_digit(single, deskew)
-            f["single_right"] += str(predict.predict(net, x)[0]) == digit
+            x = reading.read_digit(single, deskew)
+            f["single_right"] += str(reading.predict(net, x)[0]) == digit
     return f
 
 
@@ -166,7 +166,7 @@ def main():
     p.add_argument("--weights", help="weights file (default: the pretrained one)")
     a = p.parse_args()
     net, info = weights.load_digit_reader(a.weights)
-    deskew = predict.weights_input(info)["deskew"]
+    deskew = weights.weights_input(info)["deskew"]
     images, labels = mnist.load("test", data_dir=a.data, download=False)
     with tempfile.TemporaryDirectory() as tmp:
         made = build(a.out or tmp, images, labels, a.count)

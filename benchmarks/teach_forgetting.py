@@ -28,7 +28,7 @@ import drawing  # noqa: E402
 
 from tinynet import draw, network, teach, weights  # noqa: E402
 from tinynet.network import classify  # noqa: E402
-from tinynet.predict import read_digit  # noqa: E402
+from tinynet.reading import read_digit  # noqa: E402
 
 NAMES = {
     "zero": 0,

@@ -4,11 +4,11 @@
 
 Builds (seeded, the same every run) a set of non-digit pictures -- noise, stripes,
 checkerboards, blobs, hatching and handwritten-looking letters -- as PNG files in FOLDER
-(default: a temporary folder), reads each with `predict.read_number` exactly as
+(default: a temporary folder), reads each with `reading.read_number` exactly as
 `python -m tinynet.predict` does, and prints the share flagged unsure, per kind and in all.
 Then the share of the 10,000 MNIST test digits (in DIR) flagged unsure, and the test accuracy
 on the digits that are not flagged.  The rule and its thresholds are the constants at the top
-of tinynet/predict.py (see predict.unsure); --grid also prints both shares for other
+of tinynet/reading.py (see reading.unsure); --grid also prints both shares for other
 output thresholds, to choose them.
 """
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 
-from tinynet import mnist, predict, weights  # noqa: E402
+from tinynet import mnist, reading, weights  # noqa: E402
 from tinynet.images import png  # noqa: E402
 from tinynet.images.imagefile import read_image  # noqa: E402
 from tinynet.images.preprocess import NoDigitError  # noqa: E402
@@ -197,17 +197,17 @@ def readings(net, paths, deskew):
 
 def read_number_outputs(net, path, deskew):
     """Each digit's (raw outputs, whether its input's shape alone makes it unsure)."""
-    reading = predict.read_number(net, *read_image(path), deskew=deskew)
-    return [(d["outputs"], shape_unsure(d["upright"])) for d in reading["digits"]]
+    answer = reading.read_number(net, *read_image(path), deskew=deskew)
+    return [(d["outputs"], shape_unsure(d["upright"])) for d in answer["digits"]]
 
 
 def shape_unsure(x):
-    """The input-shape part of predict.unsure alone (outputs that are sure in every way)."""
-    return predict.unsure([1.0, 0.0], x)
+    """The input-shape part of reading.unsure alone (outputs that are sure in every way)."""
+    return reading.unsure([1.0, 0.0], x)
 
 
 def unsure_with(outputs, by_shape, min_output, min_margin):
-    """predict.unsure with other output thresholds (the input-shape limits as they are)."""
+    """reading.unsure with other output thresholds (the input-shape limits as they are)."""
     first, second = sorted(outputs, reverse=True)[:2]
     return first < min_output or first - second < min_margin or by_shape
 
@@ -221,7 +221,7 @@ def main():
     p.add_argument("--grid", action="store_true", help="also try other thresholds")
     a = p.parse_args()
     net, info = weights.load_digit_reader(a.weights)
-    deskew = predict.weights_input(info)["deskew"]
+    deskew = weights.weights_input(info)["deskew"]
     with tempfile.TemporaryDirectory() as tmp:
         made = build_non_digits(a.out or tmp, a.count)
         non_digits = {kind: readings(net, paths, deskew) for kind, paths in made.items()}
@@ -232,7 +232,7 @@ def main():
 
         images = deskew_all(images)
     inputs = [[v / 255 for v in image] for image in images]
-    digits = [predict.predict(net, x) + (shape_unsure(u),) for x, u in zip(inputs, upright)]
+    digits = [reading.predict(net, x) + (shape_unsure(u),) for x, u in zip(inputs, upright)]
 
     def figures(min_output, min_margin):
         """(share of non-digits flagged, by kind; share of MNIST flagged; accuracy unflagged)."""
@@ -249,13 +249,13 @@ def main():
         accuracy = sum(d == y for d, y in kept) / max(1, len(kept))
         return by_kind, sum(flags) / len(flags), accuracy
 
-    by_kind, mnist_share, accuracy = figures(predict.UNSURE_MIN_OUTPUT, predict.UNSURE_MIN_MARGIN)
+    by_kind, mnist_share, accuracy = figures(reading.UNSURE_MIN_OUTPUT, reading.UNSURE_MIN_MARGIN)
     print(f"weights: {a.weights or weights.PRETRAINED.name}  (deskew: {deskew})")
     print(
-        f"rule: unsure if a_max < {predict.UNSURE_MIN_OUTPUT} "
-        f"or a_max - a_second < {predict.UNSURE_MIN_MARGIN} or the input's ink is faint > "
-        f"{predict.UNSURE_MAX_FAINT}, solid > {predict.UNSURE_MAX_SOLID}, crossings > "
-        f"{predict.UNSURE_MAX_CROSSINGS} or spread > {predict.UNSURE_MAX_SPREAD}"
+        f"rule: unsure if a_max < {reading.UNSURE_MIN_OUTPUT} "
+        f"or a_max - a_second < {reading.UNSURE_MIN_MARGIN} or the input's ink is faint > "
+        f"{reading.UNSURE_MAX_FAINT}, solid > {reading.UNSURE_MAX_SOLID}, crossings > "
+        f"{reading.UNSURE_MAX_CROSSINGS} or spread > {reading.UNSURE_MAX_SPREAD}"
     )
     for kind, share in by_kind.items():
         print(f"non_digits_flagged_{kind}: {100 * share:.0f}%")

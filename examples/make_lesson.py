@@ -58,7 +58,7 @@ if find_spec("tinynet") is None:  # run from a clone without installing: use its
 from tinynet import engines, explain, formulas, gradcheck, mnist, network, pictures, weights
 from tinynet.images.imagefile import read_image
 from tinynet.images.preprocess import deskew_input
-from tinynet.predict import probabilities, read_digit""",
+from tinynet.reading import probabilities, read_digit""",
     ),
     (
         "md",

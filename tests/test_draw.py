@@ -21,7 +21,7 @@ from drawing import blank_png, png_header, scribble, side_by_side, stroke_png
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinynet import draw, network, predict, teach, weights
+from tinynet import draw, network, reading, teach, weights
 from tinynet.images import png
 from tinynet.images.preprocess import to_mnist
 from tinynet.weights import PRETRAINED
@@ -93,7 +93,7 @@ def trained_server(tmp_path_factory):
 def test_analyse_png_uses_the_predict_path(random_net):
     data = SEVEN.read_bytes()
     result = teach.analyse_png(random_net, data)
-    x = predict.read_digit(str(SEVEN))  # what python -m tinynet.predict sees
+    x = reading.read_digit(str(SEVEN))  # what python -m tinynet.predict sees
     assert result["blank"] is False
     assert result["input"] == [round(v, 4) for v in x]
     z, a = network.feedforward(random_net, x)
@@ -282,7 +282,7 @@ def test_one_digit_reads_as_before(random_net):
         assert (
             result["unsure"]
             is one["unsure"]
-            is predict.unsure(network.feedforward(random_net, x)[1][-1], x)
+            is reading.unsure(network.feedforward(random_net, x)[1][-1], x)
         )
         width, height = png.decode(data)[:2]
         x0, y0, x1, y1 = one["box"]
@@ -294,8 +294,8 @@ def test_two_digits_side_by_side(server, random_net):
     status, resp, j = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})
     assert status == 200 and j["blank"] is False
     assert len(j["digits"]) == 2 and j["number"] == "".join(str(d["digit"]) for d in j["digits"])
-    reading = predict.read_number(random_net, *png.decode(data))  # what predict reads
-    for d, expected in zip(j["digits"], reading["digits"]):
+    answer = reading.read_number(random_net, *png.decode(data))  # what predict reads
+    for d, expected in zip(j["digits"], answer["digits"]):
         assert d["input"] == [round(v, 4) for v in expected["input"]]
         assert d["digit"] == expected["digit"] and d["box"] == expected["box"]
         assert d["unsure"] is expected["unsure"]
@@ -367,8 +367,8 @@ def test_deskewing_weights_deskew_every_digit(random_net):
     try:
         for data in (stroke_png(slanted), stroke_png(side_by_side(slanted, slanted), wide=2)):
             j = call(server, "POST", "/api/predict", data, {"Content-Type": "image/png"})[2]
-            straight = predict.read_number(random_net, *png.decode(data), deskew=True)
-            leaning = predict.read_number(random_net, *png.decode(data), deskew=False)
+            straight = reading.read_number(random_net, *png.decode(data), deskew=True)
+            leaning = reading.read_number(random_net, *png.decode(data), deskew=False)
             assert len(j["digits"]) == len(straight["digits"])
             for d, s, lean in zip(j["digits"], straight["digits"], leaning["digits"]):
                 assert d["input"] == [round(v, 4) for v in s["input"]]

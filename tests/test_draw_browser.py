@@ -260,7 +260,7 @@ TILES = """() => [...document.querySelectorAll('#tiles .tile')].map(t => {
 SEEN = """() => [...document.getElementById('seen').getContext('2d')
   .getImageData(0, 0, 28, 28).data].filter((v, i) => i % 4 === 0)"""
 # Noise: a zigzag of five teeth. The shipped network answers 8 with a strong output, but the
-# ink is a repeating pattern, not handwriting: unsure (predict.unsure).
+# ink is a repeating pattern, not handwriting: unsure (reading.unsure).
 ZIGZAG = [[(0.1 + 0.08 * k, 0.1 if k % 2 == 0 else 0.9) for k in range(11)]]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tinynet import predict
+from tinynet import reading
 from tinynet.images.imagefile import read_image
 from tinynet.weights import PRETRAINED, load
 
@@ -163,7 +163,7 @@ def test_the_network_reads_every_example():
     files = image_files()
     assert len(files) == 14
     results = [
-        (p.name, label(p), predict.predict(net, predict.read_digit(str(p)))[0]) for p in files
+        (p.name, label(p), reading.predict(net, reading.read_digit(str(p)))[0]) for p in files
     ]
     wrong = [(name, true, got) for name, true, got in results if true != got]
     assert not wrong, f"read {len(files) - len(wrong):d} of {len(files):d}; wrong: {wrong}"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tinynet import explain, gradcheck, network, visualize, weights
 from tinynet.images import png
 from tinynet.network import Network
-from tinynet.predict import read_digit
+from tinynet.reading import read_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP_THROUGH = ROOT / "examples" / "step_through.py"

@@ -1,4 +1,4 @@
-"""Whole numbers: images/segment.py finds the digits, predict.read_number reads them.
+"""Whole numbers: images/segment.py finds the digits, reading.read_number reads them.
 
 Pictures are drawn with the pen of examples/make_examples.py (no MNIST needed), except the
 last test, which reads numbers made of MNIST test digits (benchmarks/read_numbers.py's set)."""
@@ -13,7 +13,7 @@ from digits import load_benchmark, run_predict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinynet import network, predict, weights
+from tinynet import network, reading, weights
 from tinynet.images import png, segment
 from tinynet.images.preprocess import ink_image, to_mnist
 
@@ -173,33 +173,33 @@ def test_read_number_reads_each_digit_as_it_would_read_alone(net):
     strokes_a = pen_digit(2, 5, 45, 60, 70)
     strokes_b = pen_digit(7, 6, 45, 60, 70)
     both = strokes_a + [[(x + 90, y, r) for x, y, r in s] for s in strokes_b]
-    reading = predict.read_number(net, *picture(both, 190, 120))
-    assert len(reading["digits"]) == 2
-    for d, alone in zip(reading["digits"], (strokes_a, strokes_b)):
+    answer = reading.read_number(net, *picture(both, 190, 120))
+    assert len(answer["digits"]) == 2
+    for d, alone in zip(answer["digits"], (strokes_a, strokes_b)):
         x = to_mnist(*picture(alone, 100, 120))
         assert max(abs(u - v) for u, v in zip(d["input"], x)) < 0.02  # prepared the same
         assert set(d) == {"digit", "probabilities", "outputs", "box", "input", "upright", "unsure"}
         assert d["upright"] == d["input"]  # no deskewing asked for
         assert len(d["input"]) == 784 and len(d["outputs"]) == 10
-    assert reading["number"] == "".join(str(d["digit"]) for d in reading["digits"])
-    assert reading["unsure"] == any(d["unsure"] for d in reading["digits"])
+    assert answer["number"] == "".join(str(d["digit"]) for d in answer["digits"])
+    assert answer["unsure"] == any(d["unsure"] for d in answer["digits"])
     if weights.PRETRAINED.exists():
-        assert reading["number"] == "27"
+        assert answer["number"] == "27"
 
 
 def test_a_single_digit_reads_exactly_as_to_mnist_prepares_it(net):
     pic = picture(pen_digit(5, 9, 60, 60, 80), 120, 120)
-    reading = predict.read_number(net, *pic)
-    assert len(reading["digits"]) == 1 and reading["digits"][0]["input"] == to_mnist(*pic)
+    answer = reading.read_number(net, *pic)
+    assert len(answer["digits"]) == 1 and answer["digits"][0]["input"] == to_mnist(*pic)
 
 
 def test_boxes_are_in_the_pictures_pixels_even_for_big_photos(net):
     """A 1200x800 picture is worked on block-averaged by k = 3; boxes are given back in the
     picture's own pixels, within a block or two of the pen's true extent."""
     one, four = pen_digit(1, 2, 300, 400, 500), pen_digit(4, 3, 900, 400, 500)
-    reading = predict.read_number(net, *picture(one + four, 1200, 800))
-    assert len(reading["digits"]) == 2
-    for d, strokes in zip(reading["digits"], (one, four)):
+    answer = reading.read_number(net, *picture(one + four, 1200, 800))
+    assert len(answer["digits"]) == 2
+    for d, strokes in zip(answer["digits"], (one, four)):
         points = [p for s in strokes for p in s]
         true_box = [
             min(x - r for x, _, r in points),

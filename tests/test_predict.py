@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from digits import run_predict as run
 
-from tinynet import network, predict, weights
+from tinynet import network, predict, reading, weights
 from tinynet.engines import make_engine
 from tinynet.images import png, preprocess
 
@@ -119,7 +119,7 @@ def test_the_examples_are_read_correctly():
     for path in sorted(EXAMPLES.iterdir()):
         if path.suffix in (".png", ".pgm"):
             digit = names.index(path.name.split("-")[0])
-            results.append((path.name, digit, predict.predict(net, predict.read_digit(path))[0]))
+            results.append((path.name, digit, reading.predict(net, reading.read_digit(path))[0]))
     right = [r for r in results if r[1] == r[2]]
     assert len(right) >= 0.8 * len(results), results
 
@@ -175,7 +175,7 @@ def test_digits_made_to_look_like_a_persons_image_read_as_well_as_mnist(tmp_path
         original += out.index(max(out)) == digit
         path = tmp_path / (f"digit-{k:d}.png")
         path.write_bytes(as_a_persons_image(image, rng))
-        transformed += predict.predict(net, predict.read_digit(path))[0] == digit
+        transformed += reading.predict(net, reading.read_digit(path))[0] == digit
     assert transformed >= original - 10, (original, transformed)  # within 1 point of 1,000
 
 
@@ -222,12 +222,12 @@ def test_predict_deskews_exactly_when_the_weights_file_says_so(tmp_path, weights
     for path, deskew in ((as_is, False), (deskewing, True)):
         r = run(["--weights", path, "--show", image], tmp_path)
         assert r.returncode == 0, r.stderr
-        x = predict.read_digit(image, deskew)
-        digit, p, _ = predict.predict(net, x)
+        x = reading.read_digit(image, deskew)
+        digit, p, _ = reading.predict(net, x)
         lines = r.stdout.splitlines()
         assert lines[1:] == preprocess.ascii_art(x).splitlines()
         assert f" {digit:d} (" in lines[0] or f"like {digit:d}," in lines[0]
-    assert predict.read_digit(image, True) != predict.read_digit(image, False)
+    assert reading.read_digit(image, True) != reading.read_digit(image, False)
 
 
 def test_non_image_files_from_a_glob_are_skipped_with_a_note(tmp_path, weights_file):

@@ -1,4 +1,4 @@
-"""Honest when unsure: predict.unsure, ink_shape, and what the command says about non-digits."""
+"""Honest when unsure: reading.unsure, ink_shape, and what the command says about non-digits."""
 
 import gzip
 import json
@@ -12,7 +12,7 @@ from digits import load_benchmark
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinynet import predict, weights
+from tinynet import reading, weights
 from tinynet.images import png, preprocess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,41 +35,41 @@ outputs = st.lists(st.floats(0, 1), min_size=10, max_size=10)
 
 @given(outputs)
 def test_a_weak_strongest_output_is_unsure(a):
-    if max(a) < predict.UNSURE_MIN_OUTPUT:
-        assert predict.unsure(a) and predict.unsure(a, stroke_input())
+    if max(a) < reading.UNSURE_MIN_OUTPUT:
+        assert reading.unsure(a) and reading.unsure(a, stroke_input())
 
 
 @given(outputs)
 def test_two_close_outputs_are_unsure(a):
     first, second = sorted(a, reverse=True)[:2]
-    if first - second < predict.UNSURE_MIN_MARGIN:
-        assert predict.unsure(a)
+    if first - second < reading.UNSURE_MIN_MARGIN:
+        assert reading.unsure(a)
 
 
 @given(st.floats(0.0, 0.2), st.integers(0, 9))
 def test_one_clear_output_on_a_pen_stroke_is_sure(rest, digit):
     a = [rest] * 10
-    a[digit] = max(predict.UNSURE_MIN_OUTPUT, rest + predict.UNSURE_MIN_MARGIN) + 0.3
-    assert not predict.unsure(a) and not predict.unsure(a, stroke_input())
+    a[digit] = max(reading.UNSURE_MIN_OUTPUT, rest + reading.UNSURE_MIN_MARGIN) + 0.3
+    assert not reading.unsure(a) and not reading.unsure(a, stroke_input())
 
 
 def test_ink_shape_tells_strokes_from_blobs_patterns_and_haze():
     sure = [0.0] * 9 + [0.99]
-    stroke = predict.ink_shape(stroke_input())
-    assert stroke["faint"] <= predict.UNSURE_MAX_FAINT and stroke["solid"] < 0.5
+    stroke = reading.ink_shape(stroke_input())
+    assert stroke["faint"] <= reading.UNSURE_MAX_FAINT and stroke["solid"] < 0.5
     assert stroke["crossings"] == 2 and stroke["spread"] < 0.2
     blob = [
         1.0 if (r - 14) ** 2 + (c - 14) ** 2 < 64 else 0.0 for r in range(28) for c in range(28)
     ]
-    assert predict.ink_shape(blob)["solid"] > predict.UNSURE_MAX_SOLID
-    assert predict.unsure(sure, blob)
+    assert reading.ink_shape(blob)["solid"] > reading.UNSURE_MAX_SOLID
+    assert reading.unsure(sure, blob)
     stripes = [1.0 if c % 3 == 0 and 4 <= r < 24 else 0.0 for r in range(28) for c in range(28)]
-    assert predict.ink_shape(stripes)["crossings"] > predict.UNSURE_MAX_CROSSINGS
-    assert predict.unsure(sure, stripes)
+    assert reading.ink_shape(stripes)["crossings"] > reading.UNSURE_MAX_CROSSINGS
+    assert reading.unsure(sure, stripes)
     haze = [0.3 if 4 <= r < 24 and 4 <= c < 24 else 0.0 for r in range(28) for c in range(28)]
-    assert predict.ink_shape(haze)["faint"] == 1.0 and predict.unsure(sure, haze)
+    assert reading.ink_shape(haze)["faint"] == 1.0 and reading.unsure(sure, haze)
     everywhere = [1.0 if (r // 2 + c // 2) % 4 == 0 else 0.0 for r in range(28) for c in range(28)]
-    assert predict.ink_shape(everywhere)["spread"] > predict.UNSURE_MAX_SPREAD
+    assert reading.ink_shape(everywhere)["spread"] > reading.UNSURE_MAX_SPREAD
 
 
 @pretrained
@@ -77,8 +77,8 @@ def test_the_example_digits_are_not_unsure():
     net = weights.load()
     for path in sorted(EXAMPLES.iterdir()):
         if path.suffix in (".png", ".pgm"):
-            x = predict.read_digit(path)
-            assert not predict.unsure(predict.predict(net, x)[2], x), path.name
+            x = reading.read_digit(path)
+            assert not reading.unsure(reading.predict(net, x)[2], x), path.name
 
 
 @pretrained
@@ -93,7 +93,7 @@ def test_most_non_digit_pictures_are_flagged(tmp_path):
         for result in bench.readings(net, paths, deskew=False):
             total += 1
             flagged += result is None or any(
-                bench.unsure_with(o, by_shape, predict.UNSURE_MIN_OUTPUT, predict.UNSURE_MIN_MARGIN)
+                bench.unsure_with(o, by_shape, reading.UNSURE_MIN_OUTPUT, reading.UNSURE_MIN_MARGIN)
                 for o, by_shape in result
             )
     assert flagged >= 0.6 * total, (flagged, total)
@@ -110,7 +110,7 @@ def test_few_mnist_test_digits_are_flagged(mnist_dir):
     for k in range(3000):
         upright = [v / 255 for v in images[k * 784 : (k + 1) * 784]]  # the ink's shape, as drawn
         x = preprocess.deskew_input(upright) if deskew else upright  # what the network is shown
-        flagged += predict.unsure(predict.predict(net, x)[2], upright)
+        flagged += reading.unsure(reading.predict(net, x)[2], upright)
     assert flagged <= 0.03 * 3000, flagged
 
 

@@ -8,7 +8,7 @@ You draw on the page with a mouse, a finger or a pen; while you draw, the page s
 drawing to the server as a PNG, the server reads it exactly the way ``python -m
 tinynet.predict`` reads an image file, and the page shows what came back: the number read,
 each digit's 28×28 input, the activation of every neuron for one digit, the ten outputs, and
-"unsure" when the network does not really recognise a digit (``predict.unsure``). The Teach
+"unsure" when the network does not really recognise a digit (``reading.unsure``). The Teach
 button takes one step of gradient descent on the drawing. Nothing is fetched from the
 internet: the page is one file with its script and style inside.
 

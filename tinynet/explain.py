@@ -29,7 +29,7 @@ from pathlib import Path
 from . import network
 from .images.imagefile import ImageError
 from .images.preprocess import ASCII_RAMP, NoDigitError, ascii_art
-from .predict import probabilities, read_digit
+from .reading import probabilities, read_digit
 from .settings import DEFAULTS
 from .support.cli import positive_int, prog, run
 from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file, weights_input
@@ -59,7 +59,7 @@ def example_digit(path=EXAMPLE):
     """(x, digit): the bundled example's 784 inputs (0 = paper, 1 = ink) and the digit it shows.
 
     pretrained/digit.json was made from examples/seven-ink-on-paper.png by make_example_digit,
-    i.e. by predict.read_digit, so it is exactly what the network sees for that image.
+    i.e. by reading.read_digit, so it is exactly what the network sees for that image.
     """
     try:
         with open(str(path), encoding="utf-8") as f:
@@ -85,7 +85,7 @@ def make_example_digit(image=EXAMPLE_IMAGE, label=7, path=EXAMPLE):
         source = Path(image).name
     head = {
         "about": "the 28×28 input the network sees for {}: 0 = paper, 1 = ink, row by row "
-        "(made by tinynet.explain.make_example_digit, i.e. tinynet.predict.read_digit; "
+        "(made by tinynet.explain.make_example_digit, i.e. tinynet.reading.read_digit; "
         "not from MNIST)".format(source.replace("\\", "/")),
         "source": source.replace("\\", "/"),
         "label": label,

@@ -29,7 +29,7 @@ from . import network
 from .images import png
 from .images.preprocess import NoDigitError, to_mnist
 from .network import DEFAULT_COST, feedforward, one_hot
-from .predict import probabilities, read_number, unsure
+from .reading import probabilities, read_number, unsure
 from .support.http import RequestError
 from .weights import weights_input
 
@@ -115,7 +115,7 @@ def drawing_input(data, deskew=False):
 
 
 def read_drawing(net, data, deskew=False):
-    """``predict.read_number`` for a drawing given as PNG bytes: {"number", "digits", "unsure"},
+    """``reading.read_number`` for a drawing given as PNG bytes: {"number", "digits", "unsure"},
     the digits left to right, each prepared like one digit (and deskewed when the weights
     file says so). DrawingError for bytes that are not a usable PNG; NoDigitError for a
     drawing without ink. A drawing of one digit gives drawing_input's 784 inputs."""
@@ -174,8 +174,8 @@ def analyse_input(net, x):
          "input": x, the 784 values (0 = paper … 1 = ink) of the 28×28 image, row by row,
          "hidden": [a¹, a²], the activations of the hidden layers (16 values each),
          "outputs": a³, the ten output activations,
-         "probabilities": the outputs scaled to sum to 1 (predict.probabilities),
-         "unsure": predict.unsure(a³, x), True when the network does not really recognise
+         "probabilities": the outputs scaled to sum to 1 (reading.probabilities),
+         "unsure": reading.unsure(a³, x), True when the network does not really recognise
                    a digit (weak strongest output, two close, or not handwriting-like)}
 
     Numbers are rounded to 4 decimals: plenty for drawing, and a quarter of the bytes.
@@ -199,14 +199,14 @@ BLANK_RESULT = {
 
 
 def analyse_reading(net, reading):
-    """What the page shows for a reading of predict.read_number: analyse_input's dict for the
+    """What the page shows for a reading of reading.read_number: analyse_input's dict for the
     first (leftmost) digit, and
 
         "number": the digits read, left to right, as a string ("2026"),
         "digits": for each digit, left to right, analyse_input's fields for it (digit, input,
                   hidden, outputs, probabilities, unsure) and "box": [x0, y0, x1, y1), where
                   it is in the drawing's pixels,
-        "unsure": True when the network is unsure of any digit (predict.unsure).
+        "unsure": True when the network is unsure of any digit (reading.unsure).
     """
     digits = []
     for d in reading["digits"][:MAX_DIGITS]:
@@ -225,7 +225,7 @@ def analyse_reading(net, reading):
 def analyse_png(net, data, deskew=False):
     """Read a drawing given as PNG bytes and run it through the network.
 
-    The same path as ``python -m tinynet.predict``: ``png.decode`` → ``predict.read_number``
+    The same path as ``python -m tinynet.predict``: ``png.decode`` → ``reading.read_number``
     (the ink cut into digits, each prepared by ``preprocess.prepare_digit``, one digit exactly
     as ``preprocess.to_mnist``) → ``network.feedforward``. Returns analyse_reading's dict (for
     one digit: analyse_input's dict, plus "number", "digits" and "unsure"), or, for a drawing
