@@ -374,6 +374,20 @@ def test_preset_3b1b_is_the_videos_network_and_options_override_it(tmp_path, mni
     assert record["cost"] == "quadratic"
 
 
+def test_preset_nielsen_is_his_chapter_one_network(tmp_path, mnist_dir):
+    out = tmp_path / "n.json"
+    args = ["--data", str(mnist_dir), "--limit", "30", "--epochs", "1", "--test-limit", "10"]
+    assert train.main(args + ["--preset", "nielsen", "--out", str(out)]) == 0
+    net, info = weights.load_with_info(out)
+    record = info["training"]
+    assert net.sizes == [784, 30, 10]
+    assert (record["cost"], record["l2"], record["batch_size"]) == ("quadratic", 0.0, 10)
+    # his η = 3.0 on C = ½Σ(a − y)² is our η = 1.5 on C = Σ(a − y)²: the same step
+    assert record["learning_rate"] == record["learning_rate_final"] == 1.5
+    assert record["deskew"] is False
+    assert train.PRESETS["nielsen"]["epochs"] == 30
+
+
 def test_the_time_in_all_counts_the_data_preparation_too(tmp_path, mnist_dir, monkeypatch, capsys):
     real = train.mnist.deskewed_set
 
