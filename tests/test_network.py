@@ -182,7 +182,7 @@ def test_relu_networks_start_with_he_weights_and_zero_biases():
 def test_softmax_is_positive_and_sums_to_one(z):
     a = network.softmax(z)
     assert all(a_k >= 0.0 for a_k in a) and math.isclose(sum(a), 1.0, rel_tol=1e-12)
-    assert a.index(max(a)) == z.index(max(z))
+    assert a[z.index(max(z))] == max(a)  # the largest z gets the largest output
     c = network.cost(a, network.one_hot(0, len(z)), z, "cross-entropy", "softmax")
     assert math.isfinite(c) and c >= 0.0
 
@@ -217,3 +217,28 @@ def test_softmax_with_the_quadratic_cost_is_refused_in_one_line():
             assert "unknown" in str(e)
         else:
             raise AssertionError("an unknown activation was accepted")
+
+
+def test_an_engine_that_cannot_run_a_network_gives_way_to_plain(monkeypatch):
+    from types import SimpleNamespace
+
+    from tinynet import engines
+
+    relu = network.new_network([6, 4, 3], seed=1, activation="relu", output="softmax")
+    sigmoid_only = SimpleNamespace(ACTIVATIONS=("sigmoid",), OUTPUTS=("sigmoid",))
+    monkeypatch.setitem(engines.MODULES, "lanes", sigmoid_only)
+    monkeypatch.setitem(engines.MODULES, "loops", SimpleNamespace())  # no constants: sigmoid
+    for name in ("lanes", "loops"):
+        chosen, note = engines.engine_for(relu, name)
+        assert chosen == "plain" and f"engine {name} has no relu" in note and "\n" not in note
+        assert engines.engine_for(network.new_network([6, 4, 3]), name) == (name, None)
+        try:
+            engines.make_engine(relu, name)
+        except ValueError as e:
+            assert "--engine plain" in str(e)
+        else:
+            raise AssertionError(f"engine {name} took a relu network")
+    softmax_no_hidden = network.new_network([6, 3], seed=1, activation="relu", output="softmax")
+    assert "no softmax output" in engines.engine_for(softmax_no_hidden, "lanes")[1]
+    assert engines.engine_for(relu, "plain") == ("plain", None)
+    assert type(engines.make_engine(relu, None)).__name__ in ("Plain", "Lanes", "Loops")
