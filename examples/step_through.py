@@ -8,7 +8,7 @@
                                                  #   or --data DIR)
     python -m pdb -m examples.step_through       # from the top folder: set your own
                                                  #   breakpoints, e.g.
-                                                 #   (Pdb) b tinynet/network.py:196  (BP1), then c
+                                                 #   (Pdb) b tinynet/network.py:308  (BP1), then c
 
 The stages, each marked "STAGE n" below and printed as it runs:
 
@@ -246,7 +246,7 @@ def stage_2_forward(net, x, digit):
     stage(
         2,
         "forward pass: z = w·a + b, a = σ(z)   (network.feedforward, {} and {})".format(
-            line_of("total += w[i][j] * a_prev[j]"), line_of("a.append([sigmoid(")
+            line_of("total += w[i][j] * a_prev[j]"), line_of("a.append([f(z_i)")
         ),
         "`s` steps into network.feedforward, `n` runs it; then `p z[-1]`, `p a[-1]`",
     )

@@ -344,8 +344,8 @@ def test_gradcheck_falls_back_to_the_bundled_digit(monkeypatch, capsys):
 def test_gradcheck_fails_when_bp1_is_wrong(monkeypatch, capsys):
     right = network.output_delta
 
-    def wrong(a_L, y, z_L, cost="quadratic"):
-        delta = right(a_L, y, z_L, cost)
+    def wrong(a_L, y, z_L, cost="quadratic", output="sigmoid"):
+        delta = right(a_L, y, z_L, cost, output)
         delta[3] *= 1.001  # one entry of δ⁽ᴸ⁾ off by 0.1 %
         return delta
 

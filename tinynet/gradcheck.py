@@ -32,7 +32,7 @@ from .support.cli import non_negative_int, run
 def cost_of(net, x, y, cost):
     """C(x, y) at the network's current weights: feedforward, then the cost of the output."""
     z, a = feedforward(net, x)
-    return network.cost(a[-1], y, z[-1], cost)
+    return network.cost(a[-1], y, z[-1], cost, net.output)
 
 
 def numeric_derivative(net, x, y, cost, param, l, i, j=None, h=1e-5):
