@@ -66,9 +66,13 @@ def test_one_batch_equals_network_sgd_step(hidden, seed, kind, engine, m, eta):
     assert seen[0][0] == m and abs(seen[0][1] / m - ref_cost) < 1e-9
 
 
-def allowed_costs(output):
-    """The costs network.py trains a network of this output layer with."""
-    return [c for c in network.COSTS if network.cost_allowed(output, c)]
+# Every output layer with every cost network.py trains it with (softmax: cross-entropy only).
+OUTPUTS_AND_COSTS = [
+    (o, c)
+    for o in network.OUTPUTS
+    for c in network.COSTS
+    if o == "sigmoid" or c in network.SOFTMAX_COSTS
+]
 
 
 # Any depth (0–4 hidden layers) and width up to 80: loops writes out layers of at most
@@ -79,9 +83,7 @@ def allowed_costs(output):
 @given(
     hidden=st.lists(st.integers(1, 80), min_size=0, max_size=4),
     activation=st.sampled_from(sorted(network.ACTIVATIONS)),
-    output_and_cost=st.sampled_from(
-        [(o, c) for o in ("sigmoid", "softmax") for c in allowed_costs(o)]
-    ),
+    output_and_cost=st.sampled_from(OUTPUTS_AND_COSTS),
     engine=st.sampled_from(["lanes", "loops"]),
     m=st.integers(1, 6),
     eta=st.sampled_from([0.1, 0.5, 3.0]),
@@ -114,7 +116,17 @@ def test_every_activation_output_and_cost_at_any_depth_equals_network_py(
 def test_the_fast_engines_run_every_activation_and_output():
     for engine in (lanes, loops):
         assert set(engine.ACTIVATIONS) == set(network.ACTIVATIONS)
-        assert set(engine.OUTPUTS) == {"sigmoid", "softmax"}
+        assert set(engine.OUTPUTS) == set(network.OUTPUTS) == {"sigmoid", "softmax"}
+    net = network.new_network([30, 5, 10], seed=1, activation="relu", output="softmax")
+    assert fast.engine_for(net) == (fast.default_engine(), None)
+
+
+@pytest.mark.parametrize("engine", ["lanes", "loops"])
+def test_softmax_with_the_quadratic_cost_is_refused_as_network_py_does(engine):
+    net = network.new_network([30, 5, 10], seed=1, output="softmax")
+    batch = [fast.sparse(im) + (3,) for im in random_images(1, 2, size=30)]
+    with pytest.raises(ValueError, match=network.SOFTMAX_QUADRATIC):
+        fast.make_engine(net, engine).train([batch], 0.5, "quadratic")
 
 
 @pytest.mark.parametrize("engine", ["lanes", "loops", "plain"])

@@ -38,7 +38,7 @@ from itertools import chain, repeat
 from math import dist, hypot
 from operator import add, lshift, lt, mul, truediv
 
-from ..network import Network, argmax
+from ..network import Network, argmax, cost_pair
 from .listmath import HIDDEN, LAYER, OUTPUT_LAYERS, hidden_delta, output_delta_and_cost
 from .pixels import gatherer, sparse
 
@@ -220,6 +220,7 @@ def train_lanes(lanes, batches, eta, cost, on_batch=None):
     """
     n_layers = len(lanes.sizes) - 1
     f, output = lanes.activation, lanes.output_layer
+    cost_pair(cost, output)  # softmax with the quadratic cost: the clear error of network.py
     for batch in batches:
         m = len(batch)
         step = eta / m

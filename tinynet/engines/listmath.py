@@ -54,7 +54,7 @@ def output_delta_and_cost(a_L, z_L, digit, cost, output="sigmoid"):
 
     sigmoid output, quadratic:      δᵢ = 2(aᵢ − yᵢ) · aᵢ(1 − aᵢ),   C = Σₖ (aₖ − yₖ)²
     sigmoid output, cross-entropy:  δᵢ = aᵢ − yᵢ,   C = Σₖ yₖ softplus(−zₖ) + (1 − yₖ) softplus(zₖ)
-    softmax output:                 see softmax_delta_and_cost
+    softmax output, cross-entropy:  δᵢ = aᵢ − yᵢ,   C = −ln a_digit (softmax_delta_and_cost)
     """
     if output == "softmax":
         return softmax_delta_and_cost(a_L, z_L, digit, cost)
@@ -74,18 +74,9 @@ def output_delta_and_cost(a_L, z_L, digit, cost, output="sigmoid"):
 
 
 def softmax_delta_and_cost(a_L, z_L, digit, cost):
-    """(BP1) for a softmax output.
-
-    cross-entropy (log-likelihood):  δᵢ = aᵢ − yᵢ,   C = −ln a_digit = ln Σₖ e^zₖ − z_digit
-    quadratic:  C = Σₖ (aₖ − yₖ)², and since ∂aₖ/∂zᵢ = aₖ(1[k = i] − aᵢ),
-                δᵢ = aᵢ (gᵢ − Σₖ gₖ aₖ) with gₖ = ∂C/∂aₖ = 2(aₖ − yₖ)
+    """(BP1) for a softmax output, whose cost is the cross-entropy (log-likelihood; network.py
+    refuses the quadratic cost with softmax):  δᵢ = aᵢ − yᵢ,  C = −ln a_digit = ln Σₖ e^zₖ − z_digit
     """
-    y = [1.0 if k == digit else 0.0 for k in range(len(a_L))]
-    if cost == "cross-entropy":
-        top = max(z_L)
-        C = log(sum(exp(z_k - top) for z_k in z_L)) - (z_L[digit] - top)
-        return [a_k - y_k for a_k, y_k in zip(a_L, y)], C
-    g = [2.0 * (a_k - y_k) for a_k, y_k in zip(a_L, y)]
-    mean_g = sum(g_k * a_k for g_k, a_k in zip(g, a_L))
-    C = sum((a_k - y_k) ** 2 for a_k, y_k in zip(a_L, y))
-    return [a_i * (g_i - mean_g) for a_i, g_i in zip(a_L, g)], C
+    top = max(z_L)
+    C = log(sum(exp(z_k - top) for z_k in z_L)) - (z_L[digit] - top)
+    return [a_k - (1.0 if k == digit else 0.0) for k, a_k in enumerate(a_L)], C

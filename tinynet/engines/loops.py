@@ -24,7 +24,7 @@ import types
 from functools import cache
 from math import exp, tanh
 
-from ..network import Network, argmax
+from ..network import Network, argmax, cost_pair
 from .listmath import HIDDEN, OUTPUT_LAYERS, output_delta_and_cost, softmax
 from .pixels import PIXEL
 
@@ -468,6 +468,7 @@ def train_loops(loops, batches, eta, cost, on_batch=None):
     L = len(loops.sizes) - 1
     w0, w, b = loops.w0, loops.w, loops.b
     first, kernels, output = loops.first, loops.kernels, loops.output_layer
+    cost_pair(cost, output)  # softmax with the quadratic cost: the clear error of network.py
     for batch in batches:
         m = len(batch)
         z, a = loops.forward(batch)
