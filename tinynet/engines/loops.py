@@ -237,6 +237,18 @@ def first_layer_kernels(n):
     return _compile(source, f"first layer, {n:d} neurons")
 
 
+# The lines from the end of forward to the loop over the examples in backward, in both
+# dense_source and wide_dense_source.
+_BETWEEN_FORWARD_AND_BACKWARD = [
+    "        z[x] = z_x",
+    "    return z",
+    "",
+    "def backward(w, delta, a):",
+    "    back = [None] * len(a)",
+    "    for x in range(len(a)):",
+]
+
+
 def dense_source(n_in, n_out, f="sigmoid"):
     """The source of forward, backward and update for a layer after the first.
 
@@ -306,12 +318,7 @@ def dense_source(n_in, n_out, f="sigmoid"):
         "            z_x.append(b[i] + {})".format(
             " + ".join(f"w[i * {n_in:d} + {j:d}] * a{j:d}" for j in range(n_in))
         ),
-        "        z[x] = z_x",
-        "    return z",
-        "",
-        "def backward(w, delta, a):",
-        "    back = [None] * len(a)",
-        "    for x in range(len(a)):",
+        *_BETWEEN_FORWARD_AND_BACKWARD,
         "        " + _unpack("d", n_out, "delta[x]"),
         "        a_x = a[x]; back_x = []",
         f"        for j in range({n_in:d}):",
@@ -344,12 +351,7 @@ def wide_dense_source(n_in, n_out, f="sigmoid"):
         f"            for j in range({n_in:d}):",
         "                total += w[row + j] * a_x[j]",
         "            z_x.append(total)",
-        "        z[x] = z_x",
-        "    return z",
-        "",
-        "def backward(w, delta, a):",
-        "    back = [None] * len(a)",
-        "    for x in range(len(a)):",
+        *_BETWEEN_FORWARD_AND_BACKWARD,
         "        d = delta[x]; a_x = a[x]; back_x = []",
         f"        for j in range({n_in:d}):",
         "            a_j = a_x[j]; total = 0.0",
