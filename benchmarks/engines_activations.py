@@ -100,6 +100,7 @@ def main():
         runs = ", ".join(f"{s:.0f}" for s in seen[root])
         print(f"{label} {root}: examples_per_cpu_second: best {max(seen[root]):.0f} ({runs})")
     print(f"B_over_A_best: {max(seen[str(HERE)]) / max(seen[a.against]):.3f}")
+    print(f"B_over_A_mean: {sum(seen[str(HERE)]) / sum(seen[a.against]):.3f}")
 
 
 if __name__ == "__main__":
