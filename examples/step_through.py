@@ -395,7 +395,7 @@ def stage_5_gradients(a, digit, dC_db, dC_dw, delta):
 # STAGE 6: the video's formulas (tinynet/formulas.py): the same ∂C/∂w written out with no
 # δ's, a sum for each layer the error travels back through. Same numbers, added in another
 # order, so the last digit or two may differ; and far more work, because nothing is reused.
-# BREAKPOINT: `s` into formulas.dC_dw for the first layer: `p k, l, inner` in its loops.
+# BREAKPOINT: `s` into formulas.dC_dw for the first layer: `p k, h, inner` in its loops.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -403,7 +403,7 @@ def stage_6_formulas(net, x, y, kind, z, a, dC_dw):
     stage(
         6,
         "the video's formulas: ∂C/∂w with the δ's written out (tinynet/formulas.py)",
-        "`s` steps into formulas.dC_dw (first layer: the double sum over k and l)",
+        "`s` steps into formulas.dC_dw (first layer: the double sum over k and h)",
     )
     if BREAK:
         breakpoint()  # noqa: E701
