@@ -209,3 +209,12 @@ def test_step_through_takes_a_relu_softmax_network(tmp_path):
     assert "a = ReLU(z)" in r.stdout and "a[3] = softmax(z[2])" in r.stdout
     assert "δ = ReLU'(z[" in r.stdout and "C = −Σₖ yₖ ln aₖ" in r.stdout
     assert "lower" in r.stdout.split("STAGE 8")[1]
+
+
+def test_the_videos_notation_names_f_and_softmax():
+    s = dict(train.DEFAULTS, cost="cross-entropy", activation="relu", output="softmax")
+    text = train._video_notation(s, [784, 100, 10], 10)
+    assert "a⁽ˡ⁾ = ReLU(w⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾), a⁽²⁾ = softmax(w⁽²⁾ a⁽¹⁾ + b⁽²⁾)" in text
+    assert "C = −Σⱼ yⱼ ln a⁽²⁾ⱼ" in text
+    s.update(activation="sigmoid", output="sigmoid")
+    assert "a⁽ˡ⁾ = σ(w⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾); cost" in train._video_notation(s, [784, 16, 10], 10)

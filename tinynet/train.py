@@ -127,10 +127,16 @@ def _video_notation(s, sizes, m):
         if s["cost"] == "quadratic"
         else f"C = −Σⱼ [yⱼ ln a⁽{L}⁾ⱼ + (1 − yⱼ) ln(1 − a⁽{L}⁾ⱼ)]"
     )
+    if s["output"] == "softmax":
+        C = f"C = −Σⱼ yⱼ ln a⁽{L}⁾ⱼ"
+    f = {"sigmoid": "σ", "relu": "ReLU", "tanh": "tanh"}[s["activation"]]
+    K = str(len(sizes) - 2).translate(SUPERSCRIPT)  # the last hidden layer
     eta = f"η = {s['lr']:g}" if s["lr"] == s["lr_final"] else f"η {s['lr']:g} → {s['lr_final']:g}"
     decay = "no weight decay" if not s["l2"] else f"weight decay λ = {s['l2']:g}"
     return (
-        f"network: {layers}, a⁽ˡ⁾ = σ(w⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾); cost {C}; gradient descent "
+        f"network: {layers}, a⁽ˡ⁾ = {f}(w⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾)"
+        + ("" if s["output"] == "sigmoid" else f", a⁽{L}⁾ = softmax(w⁽{L}⁾ a⁽{K}⁾ + b⁽{L}⁾)")
+        + f"; cost {C}; gradient descent "
         f"w ← w − (η/m) Σₓ ∂Cₓ/∂w with {eta}, m = {m:d}; {decay}"
     )
 
