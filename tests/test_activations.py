@@ -92,6 +92,15 @@ def test_resume_goes_on_with_the_checkpoints_activation(tmp_path, mnist_dir):
     ckpt.write_text(json.dumps(d))
     with pytest.raises(weights.WeightsError, match="network.activation"):
         train.train(resume=str(ckpt), quiet=True, data=str(mnist_dir), download=False)
+    d["settings"]["activation"] = "elu"
+    ckpt.write_text(json.dumps(d))
+    with pytest.raises(weights.WeightsError, match="settings.activation must be one of") as e:
+        train.train(resume=str(ckpt), quiet=True, data=str(mnist_dir), download=False)
+    assert "\n" not in str(e.value)
+    d["settings"].update(activation="tanh", cost="quadratic")  # with softmax: refused
+    ckpt.write_text(json.dumps(d))
+    with pytest.raises(weights.WeightsError, match="softmax"):
+        train.train(resume=str(ckpt), quiet=True, data=str(mnist_dir), download=False)
 
 
 def test_softmax_with_the_quadratic_cost_is_one_line(tmp_path):
