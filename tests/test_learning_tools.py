@@ -193,7 +193,9 @@ def small_networks(draw):
     ]
     b = [[draw(weight) for _ in range(sizes[l + 1])] for l in range(len(sizes) - 1)]
     x = [draw(st.floats(0.0, 1.0)) for _ in range(sizes[0])]
-    return Network(sizes, w, b), x
+    activation = draw(st.sampled_from(list(network.ACTIVATIONS)))
+    output = draw(st.sampled_from(network.OUTPUTS))
+    return Network(sizes, w, b, activation, output), x
 
 
 @settings(max_examples=50, deadline=None)
