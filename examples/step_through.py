@@ -6,9 +6,11 @@
     python examples/step_through.py --break      # stop in the debugger (pdb) at every stage
     python examples/step_through.py --mnist 0    # MNIST test image 0 (from $TINYNET_DATA
                                                  #   or --data DIR)
+    python examples/step_through.py --activation relu --output softmax
+                                                 # another network: ReLU hidden layers
     python -m pdb -m examples.step_through       # from the top folder: set your own
                                                  #   breakpoints, e.g.
-                                                 #   (Pdb) b tinynet/network.py:196  (BP1), then c
+                                                 #   (Pdb) b tinynet/network.py:308  (BP1), then c
 
 The stages, each marked "STAGE n" below and printed as it runs:
 
@@ -176,6 +178,20 @@ def parse_args(argv):
         help="seed of the random network (default: %(default)s)",
     )
     ap.add_argument(
+        "--activation",
+        choices=tuple(network.ACTIVATIONS),
+        default="sigmoid",
+        help="the random network's hidden layers: σ (the video's), ReLU or tanh "
+        "(default: %(default)s)",
+    )
+    ap.add_argument(
+        "--output",
+        choices=network.OUTPUTS,
+        default="sigmoid",
+        help="the random network's output layer (default: %(default)s; softmax goes with "
+        "--cost cross-entropy)",
+    )
+    ap.add_argument(
         "--cost",
         choices=network.COSTS,
         default=network.DEFAULT_COST,
@@ -216,7 +232,10 @@ def the_network(args):
     """The weights of args.weights, or a fresh random network, as training starts from."""
     if args.weights:
         return load(args.weights)
-    return network.new_network([784, 16, 16, 10], seed=args.seed)
+    return network.new_network([784, 16, 16, 10], args.seed, args.activation, args.output)
+
+
+F = {"sigmoid": "σ", "relu": "ReLU", "tanh": "tanh", "softmax": "softmax"}  # f's name in print
 
 
 def stage_1_example(net, x, y, digit, where, args):
@@ -233,6 +252,8 @@ def stage_1_example(net, x, y, digit, where, args):
     show(f"y (the output we want: 1 for digit {digit:d})", y, "%.0f")
     start = "weights from " + args.weights if args.weights else f"random (seed {args.seed:d})"
     print(f"  network: sizes {net.sizes}, {start}, cost {args.cost}, η = {args.lr:g}")
+    if (net.activation, net.output) != ("sigmoid", "sigmoid"):
+        print(f"  hidden layers a = {F[net.activation]}(z), output layer a = {F[net.output]}(z)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,8 +266,8 @@ def stage_1_example(net, x, y, digit, where, args):
 def stage_2_forward(net, x, digit):
     stage(
         2,
-        "forward pass: z = w·a + b, a = σ(z)   (network.feedforward, {} and {})".format(
-            line_of("total += w[i][j] * a_prev[j]"), line_of("a.append([sigmoid(")
+        "forward pass: z = w·a + b, a = {}(z)   (network.feedforward, {} and {})".format(
+            F[net.activation], line_of("total += w[i][j] * a_prev[j]"), line_of("a.append([f(z_i)")
         ),
         "`s` steps into network.feedforward, `n` runs it; then `p z[-1]`, `p a[-1]`",
     )
@@ -257,7 +278,8 @@ def stage_2_forward(net, x, digit):
     for l in range(L):
         name = "output layer" if l == L - 1 else f"hidden layer {l + 1:d}"
         show(f"z[{l:d}]  ({name}, {len(z[l]):d} neurons)", z[l])
-        show(f"a[{l + 1:d}] = σ(z[{l:d}])", a[l + 1], "%.4f ")
+        f = F[net.output if l == L - 1 else net.activation]
+        show(f"a[{l + 1:d}] = {f}(z[{l:d}])", a[l + 1], "%.4f ")
     i = 0  # redo one z by hand: the first neuron of hidden layer 1
     by_hand = net.b[0][i] + sum(net.w[0][i][j] * x[j] for j in range(len(x)))
     print(
@@ -278,7 +300,7 @@ def stage_2_forward(net, x, digit):
 # ---------------------------------------------------------------------------------------------
 
 
-def stage_3_cost(z, a, y, digit, kind):
+def stage_3_cost(z, a, y, digit, kind, output="sigmoid"):
     stage(
         3,
         "the cost C   (network.cost, {})".format(line_of("def cost(")),
@@ -286,9 +308,13 @@ def stage_3_cost(z, a, y, digit, kind):
     )
     if BREAK:
         breakpoint()  # noqa: E701
-    C = network.cost(a[-1], y, z[-1], kind)
+    C = network.cost(a[-1], y, z[-1], kind, output)
     L = len(z)
-    if kind == "quadratic":
+    if output == "softmax":
+        print(
+            f"  C = −Σₖ yₖ ln aₖ = −ln a[{L:d}][{digit:d}] = {C:.6f}  (softmax: outputs sum to 1)"
+        )
+    elif kind == "quadratic":
         print(
             f"  C = Σₖ (aₖ − yₖ)² = {C:.6f}; the true digit's term (a[{L:d}][{digit:d}] − 1)² = "
             f"{(a[-1][digit] - 1) ** 2:.6f}"
@@ -348,10 +374,11 @@ def stage_4_backward(net, x, y, digit, kind):
         show(f"delta[{l:d}]  (hidden layer {l + 1:d}: BP2)", delta[l], "%+.2e")
         j = max(range(len(delta[l])), key=lambda k: abs(delta[l][k]))  # the largest, redone by hand
         back = sum(net.w[l + 1][i][j] * delta[l + 1][i] for i in range(len(delta[l + 1])))
+        f_prime = network.ACTIVATIONS[net.activation][1]
         print(
-            f"  by hand, neuron {j:d}: δ = σ'(z[{l:d}][{j:d}]) · Σᵢ "
-            f"w[{l + 1:d}][i][{j:d}]·δ[{l + 1:d}][i] = {network.sigmoid_prime(z[l][j]):.4f} × "
-            f"{back:+.4e} = {network.sigmoid_prime(z[l][j]) * back:+.4e}"
+            f"  by hand, neuron {j:d}: δ = {F[net.activation]}'(z[{l:d}][{j:d}]) · Σᵢ "
+            f"w[{l + 1:d}][i][{j:d}]·δ[{l + 1:d}][i] = {f_prime(z[l][j]):.4f} × "
+            f"{back:+.4e} = {f_prime(z[l][j]) * back:+.4e}"
             f"  (backprop: {delta[l][j]:+.4e})"
         )
     return dC_db, dC_dw, delta
@@ -395,7 +422,7 @@ def stage_5_gradients(a, digit, dC_db, dC_dw, delta):
 # STAGE 6: the video's formulas (tinynet/formulas.py): the same ∂C/∂w written out with no
 # δ's, a sum for each layer the error travels back through. Same numbers, added in another
 # order, so the last digit or two may differ; and far more work, because nothing is reused.
-# BREAKPOINT: `s` into formulas.dC_dw for the first layer: `p k, l, inner` in its loops.
+# BREAKPOINT: `s` into formulas.dC_dw for the first layer: `p k, h, inner` in its loops.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -403,7 +430,7 @@ def stage_6_formulas(net, x, y, kind, z, a, dC_dw):
     stage(
         6,
         "the video's formulas: ∂C/∂w with the δ's written out (tinynet/formulas.py)",
-        "`s` steps into formulas.dC_dw (first layer: the double sum over k and l)",
+        "`s` steps into formulas.dC_dw (first layer: the double sum over k and h)",
     )
     if BREAK:
         breakpoint()  # noqa: E701
@@ -460,7 +487,7 @@ def stage_8_check(net, x, y, digit, kind, C, a):
     if BREAK:
         breakpoint()  # noqa: E701
     z_after, a_after = network.feedforward(net, x)
-    C_after = network.cost(a_after[-1], y, z_after[-1], kind)
+    C_after = network.cost(a_after[-1], y, z_after[-1], kind, net.output)
     print(
         "  C: {:.6f} → {:.6f} ({})".format(
             C, C_after, "lower" if C_after < C else "NOT lower: try a smaller --lr"
@@ -485,6 +512,7 @@ def main(argv=None):
     try:
         x, digit, where = the_example(args)
         net = the_network(args)
+        network.cost_pair(kind, net.output)  # softmax with the quadratic cost: refused
     except (mnist.DataError, WeightsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -492,7 +520,7 @@ def main(argv=None):
 
     stage_1_example(net, x, y, digit, where, args)
     z, a = stage_2_forward(net, x, digit)
-    C = stage_3_cost(z, a, y, digit, kind)
+    C = stage_3_cost(z, a, y, digit, kind, net.output)
     dC_db, dC_dw, delta = stage_4_backward(net, x, y, digit, kind)
     stage_5_gradients(a, digit, dC_db, dC_dw, delta)
     stage_6_formulas(net, x, y, kind, z, a, dC_dw)

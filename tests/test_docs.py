@@ -341,7 +341,7 @@ def where(code):
 STALE = [  # (a true reference, the same shifted by a line), one of each kind of claim
     (
         "> .../tinynet/network.py({n})backprop()\n"
-        "-> delta[-1] = output_delta(a[-1], y, z[-1], cost)  # (BP1)\n",
+        "-> delta[-1] = output_delta(a[-1], y, z[-1], cost, net.output)  # (BP1)\n",
         where("# (BP1)"),
     ),
     ("    δ = ...   (BP2)   network.py:{n}\n", where("# (BP2)")),

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tinynet import engines as fast
 from tinynet import network
-from tinynet.engines import lanes
+from tinynet.engines import lanes, loops
 
 
 def copy(net):
@@ -64,6 +64,69 @@ def test_one_batch_equals_network_sgd_step(hidden, seed, kind, engine, m, eta):
     )
     assert max_difference(e.network(), reference) < 1e-9
     assert seen[0][0] == m and abs(seen[0][1] / m - ref_cost) < 1e-9
+
+
+# Every output layer with every cost network.py trains it with (softmax: cross-entropy only).
+OUTPUTS_AND_COSTS = [
+    (o, c)
+    for o in network.OUTPUTS
+    for c in network.COSTS
+    if o == "sigmoid" or c in network.SOFTMAX_COSTS
+]
+
+
+# Any depth (0–4 hidden layers) and width up to 80: loops writes out layers of at most
+# loops.WRITTEN_OUT = 64 neurons and keeps the loops of wider ones. At most 6 examples: lanes
+# rounds each example's first-layer step to whole units (of 2⁻⁴⁰/255) before multiplying it by
+# a pixel byte, an error of at most 6 · ½ · 255 · 2⁻⁴⁰/255 ≈ 7e-10 per weight.
+@settings(max_examples=60, deadline=None)
+@given(
+    hidden=st.lists(st.integers(1, 80), min_size=0, max_size=4),
+    activation=st.sampled_from(sorted(network.ACTIVATIONS)),
+    output_and_cost=st.sampled_from(OUTPUTS_AND_COSTS),
+    engine=st.sampled_from(["lanes", "loops"]),
+    m=st.integers(1, 6),
+    eta=st.sampled_from([0.1, 0.5, 3.0]),
+    seed=st.integers(0, 10**6),
+)
+def test_every_activation_output_and_cost_at_any_depth_equals_network_py(
+    hidden, activation, output_and_cost, engine, m, eta, seed
+):
+    output, cost = output_and_cost
+    sizes = [30] + hidden + [10]
+    net = network.new_network(sizes, seed=seed, activation=activation, output=output)
+    images = random_images(seed, m, size=30, ink=0.5)
+    labels = [random.Random(seed + k).randrange(10) for k in range(m)]
+    e = fast.make_engine(net, engine)
+    for image in images:  # the outputs: network.feedforward
+        expected = network.output(net, [p / 255 for p in image])
+        assert max(abs(x - y) for x, y in zip(e.output(image), expected)) < 1e-9
+    reference = network.copy_network(net)  # one training step: network.sgd_step
+    examples = [([p / 255 for p in im], network.one_hot(d)) for im, d in zip(images, labels)]
+    ref_cost = network.sgd_step(reference, examples, eta, cost)
+    seen = []
+    batch = [fast.sparse(im) + (d,) for im, d in zip(images, labels)]
+    e.train([batch], eta, cost, lambda n, c, k: seen.append(c / n))
+    got = e.network()
+    assert (got.activation, got.output) == (activation, output)
+    assert max_difference(got, reference) < 1e-9
+    assert abs(seen[0] - ref_cost) < 1e-9
+
+
+def test_the_fast_engines_run_every_activation_and_output():
+    for engine in (lanes, loops):
+        assert set(engine.ACTIVATIONS) == set(network.ACTIVATIONS)
+        assert set(engine.OUTPUTS) == set(network.OUTPUTS) == {"sigmoid", "softmax"}
+    net = network.new_network([30, 5, 10], seed=1, activation="relu", output="softmax")
+    assert fast.engine_for(net) == (fast.default_engine(), None)
+
+
+@pytest.mark.parametrize("engine", ["lanes", "loops"])
+def test_softmax_with_the_quadratic_cost_is_refused_as_network_py_does(engine):
+    net = network.new_network([30, 5, 10], seed=1, output="softmax")
+    batch = [fast.sparse(im) + (3,) for im in random_images(1, 2, size=30)]
+    with pytest.raises(ValueError, match=network.SOFTMAX_QUADRATIC):
+        fast.make_engine(net, engine).train([batch], 0.5, "quadratic")
 
 
 @pytest.mark.parametrize("engine", ["lanes", "loops", "plain"])

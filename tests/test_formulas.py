@@ -1,7 +1,7 @@
 """tinynet/formulas.py: the video's per-weight formulas give backprop's gradient.
 
 The formulas and backprop multiply the same numbers but add them in a different order (the
-formulas sum over k inside, backprop sums over k first into δ⁽²⁾ and then over l). Rounding
+formulas sum over k inside, backprop sums over k first into δ⁽²⁾ and then over h). Rounding
 each of N additions and m multiplications costs at most one unit in the last place (u = 2⁻⁵³)
 relative to the size of what is being added, so the two results differ by at most about
 (N + m) · u · Σ|terms| each, where Σ|terms| is the same sum with every factor replaced by its
@@ -47,16 +47,16 @@ def magnitude(net, z, a, y, layer, i, j, cost):
     n2, n3 = net.sizes[2], net.sizes[3]
     if layer == 3:
         return e[i] * a_j, 1
-    sp = network.sigmoid_prime
+    f_prime = network.ACTIVATIONS[net.activation][1]
     if layer == 2:
         s = sum(e[k] * abs(net.w[2][k][i]) for k in range(n3))
-        return sp(z[1][i]) * a_j * s, n3
+        return f_prime(z[1][i]) * a_j * s, n3
     s = sum(
-        e[k] * abs(net.w[2][k][l]) * sp(z[1][l]) * abs(net.w[1][l][i])
+        e[k] * abs(net.w[2][k][h]) * f_prime(z[1][h]) * abs(net.w[1][h][i])
         for k in range(n3)
-        for l in range(n2)
+        for h in range(n2)
     )
-    return sp(z[0][i]) * a_j * s, n3 * n2 + n3
+    return f_prime(z[0][i]) * a_j * s, n3 * n2 + n3
 
 
 def tolerance(net, z, a, y, layer, i, j, cost):
@@ -66,19 +66,24 @@ def tolerance(net, z, a, y, layer, i, j, cost):
 
 @st.composite
 def cases(draw):
-    """A random network with three weight layers of small random sizes, an input and a y."""
+    """A random network with three weight layers of small random sizes, any activation and
+    output, an input and a y."""
     sizes = [draw(st.integers(1, 6)) for _ in range(4)]
     weight = st.floats(-4.0, 4.0, allow_nan=False)
     w = [[[draw(weight) for _ in range(sizes[l])] for _ in range(sizes[l + 1])] for l in range(3)]
     b = [[draw(weight) for _ in range(sizes[l + 1])] for l in range(3)]
     x = [draw(st.floats(0.0, 1.0)) for _ in range(sizes[0])]
     y = network.one_hot(draw(st.integers(0, sizes[3] - 1)), sizes[3])
-    return network.Network(sizes, w, b), x, y
+    activation = draw(st.sampled_from(list(network.ACTIVATIONS)))
+    output = draw(st.sampled_from(network.OUTPUTS))
+    return network.Network(sizes, w, b, activation, output), x, y
 
 
 @given(cases(), st.sampled_from(COSTS))
 def test_every_gradient_equals_backprop(case, cost):
     net, x, y = case
+    if net.output == "softmax":
+        cost = "cross-entropy"  # softmax goes with cross-entropy only
     dC_db, dC_dw = network.backprop(net, x, y, cost)[:2]
     z, a = network.feedforward(net, x)
     for layer in (1, 2, 3):
@@ -272,3 +277,19 @@ def test_step_through_q_at_a_break_stop_ends_quietly(quit_at):
     assert "Traceback" not in r.stderr and "BdbQuit" not in r.stderr
     assert "stopped: you quit the debugger (q)" in r.stdout
     assert f"STAGE {quit_at:d}" in r.stdout and f"STAGE {quit_at + 1:d}" not in r.stdout
+
+
+def test_the_hidden_layers_activation_is_used():
+    """The same weights with σ, ReLU and tanh hidden layers: three different ∂C/∂w⁽¹⁾, each
+    backprop's; softmax with the quadratic cost is refused, as network.py refuses it."""
+    base = network.new_network([4, 3, 3, 2], seed=2)
+    x, y = [0.5, 0.5, 1.0, 0.0], [1.0, 0.0]
+    seen = set()
+    for activation in network.ACTIVATIONS:
+        net = network.Network(base.sizes, base.w, base.b, activation, "softmax")
+        got = formulas.dC_dw(net, x, y, 1, 0, 0, "cross-entropy")
+        assert math.isclose(got, network.backprop(net, x, y)[1][0][0][0], rel_tol=1e-12)
+        seen.add(got)
+    assert len(seen) == 3
+    with pytest.raises(ValueError, match="softmax"):
+        formulas.dC_db(net, x, y, 1, 0, "quadratic")

@@ -193,7 +193,9 @@ def small_networks(draw):
     ]
     b = [[draw(weight) for _ in range(sizes[l + 1])] for l in range(len(sizes) - 1)]
     x = [draw(st.floats(0.0, 1.0)) for _ in range(sizes[0])]
-    return Network(sizes, w, b), x
+    activation = draw(st.sampled_from(list(network.ACTIVATIONS)))
+    output = draw(st.sampled_from(network.OUTPUTS))
+    return Network(sizes, w, b, activation, output), x
 
 
 @settings(max_examples=50, deadline=None)
@@ -344,8 +346,8 @@ def test_gradcheck_falls_back_to_the_bundled_digit(monkeypatch, capsys):
 def test_gradcheck_fails_when_bp1_is_wrong(monkeypatch, capsys):
     right = network.output_delta
 
-    def wrong(a_L, y, z_L, cost="quadratic"):
-        delta = right(a_L, y, z_L, cost)
+    def wrong(a_L, y, z_L, cost="quadratic", output="sigmoid"):
+        delta = right(a_L, y, z_L, cost, output)
         delta[3] *= 1.001  # one entry of δ⁽ᴸ⁾ off by 0.1 %
         return delta
 

@@ -23,10 +23,11 @@ def random_image(rng, size, ink=0.4):
     return bytes(rng.randrange(1, 256) if rng.random() < ink else 0 for _ in range(size))
 
 
+# Up to 80 neurons: more than loops.WRITTEN_OUT (64) keep their loops (wide_dense_source).
 @settings(max_examples=40, deadline=None)
 @given(
-    n_in=st.integers(1, 20),
-    n_out=st.integers(1, 20),
+    n_in=st.integers(1, 80),
+    n_out=st.integers(1, 80),
     m=st.integers(1, 4),
     seed=st.integers(0, 10**6),
 )
@@ -72,7 +73,7 @@ def test_dense_kernels_equal_the_plain_double_loops(n_in, n_out, m, seed):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    n=st.integers(1, 20), size=st.integers(1, 40), m=st.integers(1, 4), seed=st.integers(0, 10**6)
+    n=st.integers(1, 80), size=st.integers(1, 40), m=st.integers(1, 4), seed=st.integers(0, 10**6)
 )
 def test_first_layer_kernels_equal_the_plain_loops_over_the_non_zero_pixels(n, size, m, seed):
     rng = random.Random(seed)
@@ -104,14 +105,32 @@ def test_first_layer_kernels_equal_the_plain_loops_over_the_non_zero_pixels(n, s
     assert w0 == w_plain and b0 == b_plain
 
 
-@given(n=st.integers(1, 80), seed=st.integers(0, 10**6))
-def test_sigmoids_kernel_equals_sparse_sigmoids_bit_for_bit(n, seed):
+@given(n=st.integers(1, 80), seed=st.integers(0, 10**6), f=st.sampled_from(listmath.HIDDEN))
+def test_activations_kernel_equals_listmath_bit_for_bit(n, seed, f):
     rng = random.Random(seed)
     z = [
         random_floats(rng, n, 10.0),
-        [rng.choice([-800.0, -700.0, -699.0, 0.0, 700.0, 800.0]) for i in range(n)],
+        [rng.choice([-800.0, -700.0, -699.0, 0.0, -0.0, 700.0, 800.0]) for i in range(n)],
     ]
-    assert loops.sigmoids_kernel(n)(z) == [listmath.sigmoids(z_x) for z_x in z]
+    assert loops.activations_kernel(n, f)(z) == [listmath.LAYER[f](z_x) for z_x in z]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_in=st.integers(1, 80),
+    n_out=st.integers(1, 80),
+    seed=st.integers(0, 10**6),
+    f=st.sampled_from(listmath.HIDDEN),
+)
+def test_dense_backward_is_bp2_with_the_derivative_of_network_py(n_in, n_out, seed, f):
+    rng = random.Random(seed)
+    f_z, f_prime = network.ACTIVATIONS[f]
+    w, d = random_floats(rng, n_in * n_out), random_floats(rng, n_out)
+    z = [0.0] + random_floats(rng, n_in - 1, 3.0)  # and z = 0, where relu′ is 0 in both
+    [got] = loops.dense_kernels(n_in, n_out, f)["backward"](w, [d], [[f_z(z_j) for z_j in z]])
+    for j in range(n_in):  # (BP2) δⱼ = f′(zⱼ) Σᵢ wᵢⱼ δᵢ
+        expected = f_prime(z[j]) * sum(w[i * n_in + j] * d[i] for i in range(n_out))
+        assert abs(got[j] - expected) <= 1e-12 * (1.0 + abs(expected))
 
 
 def test_output_is_the_last_activation_of_forward_bit_for_bit():
@@ -196,7 +215,7 @@ def sigma_written_out(src):
 
 def test_the_docstrings_show_the_source_that_is_generated():
     for source, doc in [
-        (loops.sigmoids_source(2), loops.sigmoids_source.__doc__),
+        (loops.activations_source(2), loops.activations_source.__doc__),
         (loops.first_layer_source(2), loops.first_layer_source.__doc__),
         (loops.dense_source(2, 3), loops.dense_source.__doc__),
     ]:
@@ -210,7 +229,7 @@ def test_the_generated_kernels_show_their_source_in_tracebacks_and_to_inspect():
     kernels = loops.dense_kernels(3, 2)
     source = "\n".join(loops.dense_source(3, 2)) + "\n"
     code = kernels["forward"].__code__
-    assert code.co_filename == "<tinynet.loops dense 3→2>"
+    assert code.co_filename == "<tinynet.loops dense 3→2 after sigmoid>"
     assert linecache.getline(code.co_filename, code.co_firstlineno) == "def forward(w, b, a):\n"
     assert inspect.getsource(kernels["forward"]) in source
     assert inspect.getsource(kernels["forward"]).startswith("def forward(w, b, a):")
@@ -220,5 +239,5 @@ def test_the_generated_kernels_show_their_source_in_tracebacks_and_to_inspect():
         shown = traceback.format_exc()
     else:
         raise AssertionError("a wrong-sized a[x] should not unpack")
-    assert '"<tinynet.loops dense 3→2>", line 4, in forward' in shown
+    assert '"<tinynet.loops dense 3→2 after sigmoid>", line 4, in forward' in shown
     assert "a0, a1, a2 = a[x]" in shown  # the generated line itself, as pdb's `l` shows it

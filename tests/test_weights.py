@@ -33,12 +33,36 @@ def test_save_then_load_gives_the_same_network(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["n.json"]  # no temporary file left behind
 
 
+@pytest.mark.parametrize("activation", list(network.ACTIVATIONS))
+@pytest.mark.parametrize("output", network.OUTPUTS)
+def test_the_file_says_its_activation_and_output(tmp_path, activation, output):
+    net = network.new_network([5, 4, 3, 2], seed=2, activation=activation, output=output)
+    weights.save(net, tmp_path / "n.json", "cross-entropy")
+    d = json.loads((tmp_path / "n.json").read_text())
+    assert (d["activation"], d["output"]) == (activation, output)
+    back = weights.load(tmp_path / "n.json")
+    assert (back.activation, back.output) == (activation, output)
+    assert back.w == net.w and back.b == net.b
+    assert network.output(back, [0.5] * 5) == network.output(net, [0.5] * 5)
+
+
+def test_a_file_without_activation_or_output_is_all_sigmoid(tmp_path):
+    d = weights.to_dict(network.new_network([4, 3, 2], seed=1), "quadratic")
+    del d["activation"], d["output"]
+    (tmp_path / "old.json").write_text(json.dumps(d))
+    back = weights.load(tmp_path / "old.json")
+    assert (back.activation, back.output) == ("sigmoid", "sigmoid")
+
+
 @pytest.mark.parametrize(
     "changes, words",
     [
         ({"format": "other"}, "not a tinynet weights file"),
         ({"version": 2}, "unsupported version"),
-        ({"activation": "relu"}, "unsupported activation"),
+        ({"activation": "elu"}, "unsupported activation"),
+        ({"activation": ["relu"]}, "unsupported activation"),
+        ({"output": "relu"}, 'unsupported "output"'),
+        ({"output": "softmax"}, "softmax output with the quadratic cost"),
         ({"sizes": [4, 3]}, "weights"),
         ({"sizes": [4, 0, 2]}, "sizes"),
         ({"weights": [[[0.0] * 4] * 3, [[0.0] * 3]]}, "rows"),

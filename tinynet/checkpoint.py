@@ -163,6 +163,10 @@ def load_checkpoint(path):
     _check_history(ck["history"], path, ck["epoch"], settings["epochs"])
     sizes = layer_sizes(settings)
     net = _network(ck, path, sizes)
+    for field in ("activation", "output"):  # the network is the one the settings train
+        if getattr(net, field) != settings[field]:
+            what = f"a network with {field} {settings[field]}, as settings.{field} says"
+            raise _damaged(path, f"network.{field}", what, getattr(net, field))
     _check_exact(ck.get("exact"), path, settings["engine"], sizes)
     return {
         "settings": settings,
@@ -280,6 +284,8 @@ def save_weights(engine, s, argv, history, seconds, data_dir, n, n_test, out_pat
         "learning_rate_final": s["lr_final"],
         "batch_size": s["batch_size"],
         "cost": s["cost"],
+        "activation": s["activation"],
+        "output": s["output"],
         "limit": s["limit"],
         "l2": s["l2"],
         "shift": s["shift"],

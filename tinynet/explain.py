@@ -1,6 +1,6 @@
 """Explain one prediction, neuron by neuron:  python -m tinynet.explain IMAGE [--label DIGIT]
 
-The forward pass, layer by layer: every neuron's weighted input z and activation a = σ(z), with
+The forward pass, layer by layer: every neuron's weighted input z and activation a = f(z), with
 a small bar; for each neuron of the first hidden layer, the part of the 28×28 picture it looks
 for (where its positive weights are); for the later layers, which neuron below pushed it most.
 With --label, also the backward pass: the cost C, every error δ = ∂C/∂z, the largest ∂C/∂w and
@@ -44,7 +44,8 @@ EIGHTHS = " ▏▎▍▌▋▊▉█"  # 0/8 … 8/8 of a character cell
 DEFAULT_ETA = DEFAULTS["lr"]  # η for "one step of training": training's starting rate
 
 Neuron = namedtuple("Neuron", "l i z a b excitation inhibition")
-Neuron.__doc__ = """One neuron's forward pass: z = b + excitation + inhibition and a = σ(z).
+Neuron.__doc__ = """One neuron's forward pass: z = b + excitation + inhibition and a = f(z)
+(f the hidden layers' activation; in the output layer σ(z), or softmax(z) of the whole layer).
 
 excitation = Σ of the positive terms w[l][i][j]·a[l][j], inhibition = Σ of the negative ones:
 how much the layer below pushed z up and pulled it down."""
@@ -104,7 +105,8 @@ def make_example_digit(image=EXAMPLE_IMAGE, label=7, path=EXAMPLE):
 
 
 def neuron(net, a_prev, l, i):
-    """Neuron i of layer l+1: z = b[l][i] + Σⱼ w[l][i][j]·a_prev[j] and a = σ(z).
+    """Neuron i of layer l+1: z = b[l][i] + Σⱼ w[l][i][j]·a_prev[j] and a = f(z) (σ(z) in the
+    output layer; forward_pass makes that softmax for a softmax output, which needs every z).
 
     The sum is taken in the same order as network.feedforward, so z is the very same number;
     along the way the positive and negative terms are also added up separately.
@@ -119,7 +121,8 @@ def neuron(net, a_prev, l, i):
             excitation += term
         else:
             inhibition += term
-    return Neuron(l, i, z, network.sigmoid(z), b_i, excitation, inhibition)
+    f = network.sigmoid if l == len(net.w) - 1 else network.ACTIVATIONS[net.activation][0]
+    return Neuron(l, i, z, f(z), b_i, excitation, inhibition)
 
 
 def forward_pass(net, x):
@@ -127,6 +130,9 @@ def forward_pass(net, x):
     layers, a_prev = [], list(x)
     for l in range(len(net.w)):
         layer = [neuron(net, a_prev, l, i) for i in range(len(net.w[l]))]
+        if l == len(net.w) - 1:  # the output layer: σ(z) or softmax(z), as network.py has it
+            a_L = network.output_layer([n.z for n in layer], net.output)
+            layer = [n._replace(a=a_k) for n, a_k in zip(layer, a_L)]
         layers.append(layer)
         a_prev = [n.a for n in layer]
     return layers
@@ -229,11 +235,11 @@ def step_effect(net, x, digit, cost, eta):
     copy."""
     y = network.one_hot(digit, len(net.b[-1]))
     z, a = network.feedforward(net, x)
-    before = network.cost(a[-1], y, z[-1], cost)
+    before = network.cost(a[-1], y, z[-1], cost, net.output)
     copy = network.copy_network(net)
     network.sgd_step(copy, [(x, y)], eta, cost)
     z, a = network.feedforward(copy, x)
-    return before, network.cost(a[-1], y, z[-1], cost), a[-1]
+    return before, network.cost(a[-1], y, z[-1], cost, net.output), a[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,13 +306,15 @@ def forward_lines(net, layers, a, label):
     L = len(net.w)
     out = [
         "",
-        "FORWARD PASS:  z = b + Σⱼ w·a (from the layer below),  a = σ(z) = 1/(1 + e⁻ᶻ)",
+        "FORWARD PASS:  z = b + Σⱼ w·a (from the layer below),  " + ACTIVATION_TEXT[net.activation],
         "(z = b + pushed up + pulled down: the sums of the positive and negative terms w·a)",
     ]
     for l, layer in enumerate(layers):
         title = "Output layer" if l == L - 1 else f"Hidden layer {l + 1:d}"
         out += ["", f"{title} ({len(layer):d} neurons; w[{l:d}], b[{l:d}]):"]
         if l == L - 1:
+            if net.output == "softmax" or net.activation != "sigmoid":
+                out.append(f"  (the output layer: {ACTIVATION_TEXT[net.output + ' output']})")
             out.append(
                 "  digit        z        a               b    pushed up  pulled down  share (a / "
                 "Σa)"
@@ -325,6 +333,15 @@ def forward_lines(net, layers, a, label):
         if l == 0 and len(net.w[0][0]) == SIZE * SIZE:
             out += receptive_field_lines(net, len(layer))
     return out
+
+
+ACTIVATION_TEXT = {
+    "sigmoid": "a = σ(z) = 1/(1 + e⁻ᶻ)",
+    "relu": "a = ReLU(z) = max(0, z)",
+    "tanh": "a = tanh(z)",
+    "sigmoid output": "a = σ(z) = 1/(1 + e⁻ᶻ)",
+    "softmax output": "a = softmax(z): aₖ = e^zₖ / Σⱼ e^zⱼ, which sum to 1",
+}
 
 
 def neuron_line(n):
@@ -382,13 +399,20 @@ def receptive_field_lines(net, n_neurons):
     return out
 
 
+PRIME = {"sigmoid": "σ'(zⱼ)", "relu": "ReLU'(zⱼ)", "tanh": "tanh'(zⱼ)"}
+
+
 def backward_lines(net, y, label, cost, gradients):
     """The backward pass for the label: the cost, then every layer's δ (BP1, then BP2)."""
     L = len(net.w)
     _, _, delta, z, a = gradients
-    C = network.cost(a[-1], y, z[-1], cost)
+    C = network.cost(a[-1], y, z[-1], cost, net.output)
     out = ["", f"BACKWARD PASS for the label {label:d} ({cost} cost):"]
-    if cost == "quadratic":
+    if net.output == "softmax":
+        out.append(
+            f"  C = −Σₖ yₖ ln aₖ = {C:.6f}      (y = 1 for digit {label:d}, 0 for the others)"
+        )
+    elif cost == "quadratic":
         out.append(
             f"  C = Σₖ (aₖ − yₖ)² = {C:.6f}      (y = 1 for digit {label:d}, 0 for the others)"
         )
@@ -401,7 +425,7 @@ def backward_lines(net, y, label, cost, gradients):
         if l == L - 1:
             eq = "(BP1) δᵢ = 2(aᵢ − yᵢ)·σ'(zᵢ)" if cost == "quadratic" else "(BP1) δᵢ = aᵢ − yᵢ"
         else:
-            eq = f"(BP2) δⱼ = σ'(zⱼ) · Σᵢ w[{l + 1:d}][i][j]·δ[{l + 1:d}][i]"
+            eq = f"(BP2) δⱼ = {PRIME[net.activation]} · Σᵢ w[{l + 1:d}][i][j]·δ[{l + 1:d}][i]"
         out += ["", f"  δ[{l:d}], the error ∂C/∂z of {layer_name(l, L)}: {eq}"]
         scale = max(abs(d) for d in delta[l]) or 1.0
         out += [
@@ -515,6 +539,9 @@ def main(argv=None):
         print(f"error: {a.image}: {e}", file=sys.stderr)
         return 2
     cost = a.cost or info.get("cost", network.DEFAULT_COST)
+    if net.output == "softmax" and cost == "quadratic":
+        print(f"error: --cost quadratic: {network.SOFTMAX_QUADRATIC}", file=sys.stderr)
+        return 2
     print(report(net, x, a.label, cost, a.lr, a.top))
     return 0
 

@@ -5,51 +5,58 @@ one example, C = Σₖ (aₖ⁽³⁾ − yₖ)², for the network (in) → (1) �
 
     ∂C/∂w⁽³⁾ᵢⱼ = 2(aᵢ⁽³⁾ − yᵢ) · σ'(zᵢ⁽³⁾) · aⱼ⁽²⁾
     ∂C/∂b⁽³⁾ᵢ  = 2(aᵢ⁽³⁾ − yᵢ) · σ'(zᵢ⁽³⁾)
-    ∂C/∂w⁽²⁾ᵢⱼ = σ'(zᵢ⁽²⁾) · aⱼ⁽¹⁾ · Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · w⁽³⁾ₖᵢ
-    ∂C/∂b⁽²⁾ᵢ  = σ'(zᵢ⁽²⁾) · Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · w⁽³⁾ₖᵢ
-    ∂C/∂w⁽¹⁾ᵢⱼ = σ'(zᵢ⁽¹⁾) · aⱼ⁽ⁱⁿ⁾ · Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · Σₗ w⁽³⁾ₖₗ · σ'(zₗ⁽²⁾) · w⁽²⁾ₗᵢ
-    ∂C/∂b⁽¹⁾ᵢ  = σ'(zᵢ⁽¹⁾) · Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · Σₗ w⁽³⁾ₖₗ · σ'(zₗ⁽²⁾) · w⁽²⁾ₗᵢ
+    ∂C/∂w⁽²⁾ᵢⱼ = f'(zᵢ⁽²⁾) · aⱼ⁽¹⁾ · Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · w⁽³⁾ₖᵢ
+    ∂C/∂b⁽²⁾ᵢ  = f'(zᵢ⁽²⁾) · Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · w⁽³⁾ₖᵢ
+    ∂C/∂w⁽¹⁾ᵢⱼ = f'(zᵢ⁽¹⁾) · aⱼ⁽ⁱⁿ⁾ · Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · Σₕ w⁽³⁾ₖₕ · f'(zₕ⁽²⁾) · w⁽²⁾ₕᵢ
+    ∂C/∂b⁽¹⁾ᵢ  = f'(zᵢ⁽¹⁾) · Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · Σₕ w⁽³⁾ₖₕ · f'(zₕ⁽²⁾) · w⁽²⁾ₕᵢ
 
-with k over the n₃ outputs and l over the n₂ neurons of layer 2. This module is those six lines
-and nothing else: dC_dw and dC_db, every sum an explicit loop, for a network of three weight
-layers of any sizes. With cost="cross-entropy" the factor 2(aₖ − yₖ) · σ'(zₖ⁽³⁾) is (aₖ − yₖ)
-(network.cross_entropy_delta says why); the rest is the same.
+with k over the n₃ outputs, h over the n₂ neurons of layer 2 (the hidden layer next to the
+outputs), and f the hidden layers' activation: σ in the video (f' = σ'), or ReLU or tanh
+(net.activation, network.ACTIVATIONS); the outputs are sigmoids, whence σ'(zₖ⁽³⁾).
+This module is those six lines and nothing else: dC_dw and dC_db, every sum an explicit loop,
+for a network of three weight layers of any sizes. With cost="cross-entropy" the factor
+2(aₖ − yₖ) · σ'(zₖ⁽³⁾) is (aₖ − yₖ) (network.cross_entropy_delta says why), and with a softmax
+output too (network.log_likelihood_delta); the rest is the same.
 
 Symbols → code (`net` from network.new_network; z, a = network.feedforward(net, x)):
 
     maths         code              note
-    layer 1, 2, 3 layer=1, 2, 3     the maths' numbering; Python's lists count from 0:
+    layer 1, 2, 3 layer=1, 2, 3     the maths' numbering l; Python's lists count from 0:
     w⁽ˡ⁾ᵢⱼ         net.w[l-1][i][j]  so w⁽³⁾ₖᵢ is net.w[2][k][i]
     b⁽ˡ⁾ᵢ          net.b[l-1][i]
     z⁽ˡ⁾ᵢ          z[l-1][i]
     a⁽ˡ⁾ᵢ          a[l][i]           a[0] is the input a⁽ⁱⁿ⁾ = x, a[3] the output a⁽³⁾
     yₖ             y[k]              the one-hot list: 1.0 for the true digit
-    σ'(z)         network.sigmoid_prime(z)
+    σ'(z)         sigmoid_prime(z)  the output layer's: network.sigmoid_prime
+    f'(z)         f_prime(z)        the hidden layers': network.ACTIVATIONS[net.activation][1]
     n₂, n₃         net.sizes[2], net.sizes[3]
-    i, j, k, l    i, j, k, l        0-based, as Python indexes lists
+    i, j, k, h    i, j, k, h        0-based, as Python indexes lists: i a neuron of the layer
+                                    asked for, j one of its inputs, k an output, h a neuron of
+                                    layer 2 (l is only ever a layer)
 
 Why these are backpropagation, unrolled. Name the repeated factor δ⁽³⁾ₖ = 2(aₖ⁽³⁾ − yₖ) σ'(zₖ⁽³⁾):
-that is BP1 (network.output_delta). Then the third line is σ'(zᵢ⁽²⁾) Σₖ w⁽³⁾ₖᵢ δ⁽³⁾ₖ = δ⁽²⁾ᵢ, BP2.
-In the fifth line, swap the two sums (Σₖ Σₗ = Σₗ Σₖ) and take out the factors that do not
+that is BP1 (network.output_delta). Then the third line is f'(zᵢ⁽²⁾) Σₖ w⁽³⁾ₖᵢ δ⁽³⁾ₖ = δ⁽²⁾ᵢ, BP2.
+In the fifth line, swap the two sums (Σₖ Σₕ = Σₕ Σₖ) and take out the factors that do not
 depend on k:
 
-    Σₖ δ⁽³⁾ₖ Σₗ w⁽³⁾ₖₗ σ'(zₗ⁽²⁾) w⁽²⁾ₗᵢ = Σₗ w⁽²⁾ₗᵢ · σ'(zₗ⁽²⁾) Σₖ w⁽³⁾ₖₗ δ⁽³⁾ₖ = Σₗ w⁽²⁾ₗᵢ δ⁽²⁾ₗ
+    Σₖ δ⁽³⁾ₖ Σₕ w⁽³⁾ₖₕ f'(zₕ⁽²⁾) w⁽²⁾ₕᵢ = Σₕ w⁽²⁾ₕᵢ · f'(zₕ⁽²⁾) Σₖ w⁽³⁾ₖₕ δ⁽³⁾ₖ = Σₕ w⁽²⁾ₕᵢ δ⁽²⁾ₕ
 
-so σ'(zᵢ⁽¹⁾) times it is δ⁽¹⁾ᵢ, BP2 once more. Every line is then δ⁽ˡ⁾ᵢ · aⱼ⁽ˡ⁻¹⁾ (BP4) or
+so f'(zᵢ⁽¹⁾) times it is δ⁽¹⁾ᵢ, BP2 once more. Every line is then δ⁽ˡ⁾ᵢ · aⱼ⁽ˡ⁻¹⁾ (BP4) or
 δ⁽ˡ⁾ᵢ (BP3): the same products, added in a different order, so the results agree with
 network.backprop to the last few bits (tests/test_formulas.py checks it for any weights).
 
 The difference is the work. backprop computes the 10 + 16 + 16 numbers δ once and reuses them;
 these formulas recompute the whole double sum for every single weight: each of the first
-layer's 12,544 weights costs n₃(3n₂ + 4) + 3 = 523 multiplications (quadratic cost, σ' counted
-as one) where backprop's BP4 needs one. `multiplications` counts both ways for the whole
+layer's 12,544 weights costs n₃(3n₂ + 4) + 3 = 523 multiplications (quadratic cost, σ' and f'
+counted as one) where backprop's BP4 needs one. `multiplications` counts both ways for the whole
 gradient (6,581,214 against 13,470); examples/step_through.py prints the counts and times them.
 """
 
-from .network import COSTS, feedforward, sigmoid_prime
+from .network import ACTIVATIONS, cost_pair, feedforward, sigmoid_prime
 
 
-def _check(net, layer, i, j=None):
+def _check(net, layer, i, j=None, cost="quadratic"):
+    cost_pair(cost, net.output)  # an unknown cost, or softmax with quadratic: a clear error
     if len(net.w) != 3:
         raise ValueError(
             f"the formulas are for three weight layers (in → 1 → 2 → 3); this network has "
@@ -65,12 +72,11 @@ def _check(net, layer, i, j=None):
 
 
 def _error_factor(a3_k, y_k, z3_k, cost):
-    """2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) for the quadratic cost; (aₖ⁽³⁾ − yₖ) for cross-entropy."""
+    """2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) for the quadratic cost; (aₖ⁽³⁾ − yₖ) for cross-entropy, with a
+    sigmoid or a softmax output."""
     if cost == "quadratic":
         return 2.0 * (a3_k - y_k) * sigmoid_prime(z3_k)
-    if cost == "cross-entropy":
-        return a3_k - y_k
-    raise ValueError(f"unknown cost {cost!r} (choose from {', '.join(COSTS)})")
+    return a3_k - y_k
 
 
 def _sum_from_layer_2(net, z, a, y, i, cost):
@@ -83,13 +89,14 @@ def _sum_from_layer_2(net, z, a, y, i, cost):
 
 
 def _sum_from_layer_1(net, z, a, y, i, cost):
-    """Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · Σₗ w⁽³⁾ₖₗ · σ'(zₗ⁽²⁾) · w⁽²⁾ₗᵢ   (k over n₃, l over n₂)."""
+    """Σₖ 2(aₖ⁽³⁾ − yₖ) · σ'(zₖ⁽³⁾) · Σₕ w⁽³⁾ₖₕ · f'(zₕ⁽²⁾) · w⁽²⁾ₕᵢ   (k over n₃, h over n₂)."""
     w3, w2 = net.w[2], net.w[1]
+    f_prime = ACTIVATIONS[net.activation][1]
     total = 0.0
     for k in range(net.sizes[3]):
         inner = 0.0
-        for l in range(net.sizes[2]):
-            inner += w3[k][l] * sigmoid_prime(z[1][l]) * w2[l][i]
+        for h in range(net.sizes[2]):
+            inner += w3[k][h] * f_prime(z[1][h]) * w2[h][i]
         total += _error_factor(a[3][k], y[k], z[2][k], cost) * inner
     return total
 
@@ -107,24 +114,26 @@ def dC_dw(net, x, y, layer, i, j, cost="quadratic", forward=None):
         >>> abs(formulas.dC_dw(net, x, y, 1, 2, 3) - g[0][2][3]) < 1e-15
         True
     """
-    _check(net, layer, i, j)
+    _check(net, layer, i, j, cost)
     z, a = forward or feedforward(net, x)
+    f_prime = ACTIVATIONS[net.activation][1]  # f' of the hidden layers; σ' in the video
     if layer == 3:
         return _error_factor(a[3][i], y[i], z[2][i], cost) * a[2][j]
     if layer == 2:
-        return sigmoid_prime(z[1][i]) * a[1][j] * _sum_from_layer_2(net, z, a, y, i, cost)
-    return sigmoid_prime(z[0][i]) * a[0][j] * _sum_from_layer_1(net, z, a, y, i, cost)
+        return f_prime(z[1][i]) * a[1][j] * _sum_from_layer_2(net, z, a, y, i, cost)
+    return f_prime(z[0][i]) * a[0][j] * _sum_from_layer_1(net, z, a, y, i, cost)
 
 
 def dC_db(net, x, y, layer, i, cost="quadratic", forward=None):
     """∂C/∂b⁽ˡᵃʸᵉʳ⁾ᵢ for one example (x, y), straight from the video's formulas (see dC_dw)."""
-    _check(net, layer, i)
+    _check(net, layer, i, None, cost)
     z, a = forward or feedforward(net, x)
+    f_prime = ACTIVATIONS[net.activation][1]
     if layer == 3:
         return _error_factor(a[3][i], y[i], z[2][i], cost)
     if layer == 2:
-        return sigmoid_prime(z[1][i]) * _sum_from_layer_2(net, z, a, y, i, cost)
-    return sigmoid_prime(z[0][i]) * _sum_from_layer_1(net, z, a, y, i, cost)
+        return f_prime(z[1][i]) * _sum_from_layer_2(net, z, a, y, i, cost)
+    return f_prime(z[0][i]) * _sum_from_layer_1(net, z, a, y, i, cost)
 
 
 def gradient(net, x, y, cost="quadratic"):
@@ -132,14 +141,15 @@ def gradient(net, x, y, cost="quadratic"):
     network.backprop's first two results (dC_dw[l-1][i][j] = ∂C/∂w⁽ˡ⁾ᵢⱼ)."""
     forward = feedforward(net, x)
     dC_db_all = [
-        [dC_db(net, x, y, l, i, cost, forward) for i in range(net.sizes[l])] for l in (1, 2, 3)
+        [dC_db(net, x, y, layer, i, cost, forward) for i in range(net.sizes[layer])]
+        for layer in (1, 2, 3)
     ]
     dC_dw_all = [
         [
-            [dC_dw(net, x, y, l, i, j, cost, forward) for j in range(net.sizes[l - 1])]
-            for i in range(net.sizes[l])
+            [dC_dw(net, x, y, layer, i, j, cost, forward) for j in range(net.sizes[layer - 1])]
+            for i in range(net.sizes[layer])
         ]
-        for l in (1, 2, 3)
+        for layer in (1, 2, 3)
     ]
     return dC_db_all, dC_dw_all
 
@@ -149,7 +159,7 @@ def multiplications(sizes, cost="quadratic"):
     …, "forward": …}.
 
     Counted from the code (tests/test_formulas.py checks the counts by counting the real
-    multiplications): σ'(z) = σ(z)(1 − σ(z)) counts as one; the forward pass z, a
+    multiplications): σ'(z) = σ(z)(1 − σ(z)) and f'(z) count as one; the forward pass z, a
     ("forward", network.feedforward) is the same both ways and is left out of the other two.
     With n₀ … n₃ the layer sizes and e the multiplications in one δ⁽³⁾ₖ (3 for 2(a−y)σ'(z), 0
     for cross-entropy's a − y):

@@ -7,6 +7,8 @@ If the hand-written formulas in network.backprop are right, the two agree to man
 From the command line,
 
     python -m tinynet.gradcheck [--cost quadratic|cross-entropy] [--seed N] [--weights FILE]
+                                [--hidden N,N] [--activation sigmoid|relu|tanh]
+                                [--output sigmoid|softmax]
 
 checks every bias and a sample of the weights of every layer on one example (an MNIST test
 image when MNIST is present, else the bundled example digit), prints a table and exits with
@@ -25,14 +27,23 @@ import random
 import sys
 
 from . import mnist, network
-from .network import COSTS, DEFAULT_COST, backprop, feedforward, new_network, one_hot
+from .network import (
+    ACTIVATIONS,
+    COSTS,
+    DEFAULT_COST,
+    OUTPUTS,
+    backprop,
+    feedforward,
+    new_network,
+    one_hot,
+)
 from .support.cli import non_negative_int, run
 
 
 def cost_of(net, x, y, cost):
     """C(x, y) at the network's current weights: feedforward, then the cost of the output."""
     z, a = feedforward(net, x)
-    return network.cost(a[-1], y, z[-1], cost)
+    return network.cost(a[-1], y, z[-1], cost, net.output)
 
 
 def numeric_derivative(net, x, y, cost, param, l, i, j=None, h=1e-5):
@@ -88,6 +99,9 @@ def compare(net, x, y, cost, params, h=1e-5, floor=1e-8):
 
 TOLERANCE = 1e-5  # the worst relative error allowed
 STEP = 1e-3  # h for the command line (see FLOOR_REASON)
+# ReLU has a kink at z = 0: where some z lies within about h of it, C(θ ± h) straddle the kink
+# and the difference quotient is not the derivative. A smaller h meets a kink less often.
+RELU_STEP = 1e-5
 FLOOR = 1e-5  # relative_error's floor for the command line
 
 FLOOR_REASON = """\
@@ -216,6 +230,24 @@ def parser():
         help="check at these weights (default: a fresh random network, new_network(seed=N))",
     )
     ap.add_argument(
+        "--hidden",
+        default="16,16",
+        metavar="N,N",
+        help="the random network's hidden layer sizes (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--activation",
+        choices=tuple(ACTIVATIONS),
+        default="sigmoid",
+        help="the random network's hidden layers (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--output",
+        choices=OUTPUTS,
+        default="sigmoid",
+        help="the random network's output layer (default: %(default)s)",
+    )
+    ap.add_argument(
         "--data",
         metavar="DIR",
         help="folder with the MNIST files (default: $TINYNET_DATA, else the per-user cache; "
@@ -253,9 +285,8 @@ def add_precision_options(ap):
     ap.add_argument(
         "--step",
         type=float,
-        default=STEP,
         metavar="H",
-        help="finite-difference step h (default: %(default)g)",
+        help=f"finite-difference step h (default: {STEP:g}, for ReLU networks {RELU_STEP:g})",
     )
     ap.add_argument(
         "--floor",
@@ -266,19 +297,32 @@ def add_precision_options(ap):
     )
 
 
-def network_to_check(weights_file=None, seed=1):
-    """(net, description): the network in weights_file, else a random one, new_network(seed)."""
+def network_to_check(weights_file=None, seed=1, hidden="16,16", activation="sigmoid",
+                     output="sigmoid"):  # fmt: skip
+    """(net, description): the network in weights_file, else a random one, new_network(seed)
+    with those hidden layers (sizes "16,16"), activation and output."""
     from .weights import load_digit_reader
 
     if weights_file:
         return load_digit_reader(weights_file)[0], f"the weights in {weights_file}"
-    return new_network(seed=seed), f"a random network, new_network(seed={seed:d})"
+    try:
+        sizes = [784] + [int(n) for n in hidden.split(",") if n.strip()] + [10]
+    except ValueError:
+        raise ValueError(f"--hidden must be sizes like 16,16, not {hidden!r}") from None
+    if min(sizes) < 1:
+        raise ValueError(f"--hidden must be sizes of at least 1, not {hidden!r}")
+    net = new_network(sizes, seed, activation, output)
+    kind = "" if (activation, output) == ("sigmoid", "sigmoid") else f", {activation!r}, {output!r}"
+    return net, f"a random network, new_network({sizes}, seed={seed:d}{kind})"
 
 
 def print_setup(net, what, described, x, y, cost, params):
     """The lines above the table, part 1: what is checked, and on what."""
     print("Gradient check: backprop's ∂C/∂w and ∂C/∂b against central finite differences")
-    print(f"  network:  {what}, sizes {net.sizes}")
+    print(
+        f"  network:  {what}, sizes {net.sizes}, {net.activation} hidden layers, "
+        f"{net.output} output"
+    )
     print(f"  example:  {described}")
     print(f"  cost:     {cost}, C = {cost_of(net, x, y, cost):.6g}")
     print(
@@ -296,7 +340,7 @@ def print_method(h, floor, tolerance):
     print("  " + FLOOR_REASON.format(floor=floor, h=h, abs_tol=tolerance * floor))
 
 
-def print_verdict(rows, tolerance, h, floor):
+def print_verdict(rows, tolerance, h, floor, relu=False):
     """The worst row and PASS or FAIL (with a hint on stderr); True if it passed."""
     worst = max(rows, key=lambda r: r[6])
     ok = worst[6] <= tolerance
@@ -311,7 +355,7 @@ def print_verdict(rows, tolerance, h, floor):
     )
     if ok:
         return True
-    if floor < FLOOR or h != STEP:
+    if floor < FLOOR or h not in (STEP, RELU_STEP):
         print(
             f"backprop disagrees with the finite differences; with --floor {floor:g} and "
             f"--step {h:g} "
@@ -324,6 +368,12 @@ def print_verdict(rows, tolerance, h, floor):
             "(BP1–BP4) or network.output_delta is wrong",
             file=sys.stderr,
         )
+    if relu:
+        print(
+            "(with ReLU, a z within h of its kink at 0 makes the finite difference disagree "
+            "too: try a smaller --step)",
+            file=sys.stderr,
+        )
     return False
 
 
@@ -334,8 +384,9 @@ def main(argv=None):
     from .weights import WeightsError
 
     try:
-        net, what = network_to_check(a.weights, a.seed)
+        net, what = network_to_check(a.weights, a.seed, a.hidden, a.activation, a.output)
         x, digit, described = example(a.data, a.index, a.example)
+        network.cost_pair(a.cost, net.output)  # softmax with quadratic: refused
     except (WeightsError, mnist.DataError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -343,12 +394,17 @@ def main(argv=None):
     params = sample_params(net, x, a.samples, a.seed)
 
     print_setup(net, what, described, x, y, a.cost, params)
+    relu = net.activation == "relu" and len(net.sizes) > 2
+    if a.step is None:
+        a.step = RELU_STEP if relu else STEP
     print_method(a.step, a.floor, a.tolerance)
+    if relu and a.step == RELU_STEP:
+        print(f"  ReLU: h = {RELU_STEP:g}, so that fewer z lie within h of ReLU's kink at z = 0")
     print()
     rows = compare(net, x, y, a.cost, params, h=a.step, floor=a.floor)
     print(table(rows, x))
     print()
-    ok = print_verdict(rows, a.tolerance, a.step, a.floor)
+    ok = print_verdict(rows, a.tolerance, a.step, a.floor, relu)
     return 0 if ok else 1
 
 

@@ -9,7 +9,7 @@ import argparse
 import re
 
 from .engines import ENGINES
-from .network import COSTS, DEFAULT_COST
+from .network import ACTIVATIONS, COSTS, DEFAULT_COST, OUTPUTS, SOFTMAX_QUADRATIC
 from .support.cli import at_least, positive_int
 from .support.text import is_real, is_whole, short
 from .weights import WeightsError
@@ -22,6 +22,8 @@ DEFAULTS = {
     "lr_final": 0.01,  # η falls linearly to this by the last epoch (set = lr for none)
     "cost": DEFAULT_COST,  # or "quadratic" (3Blue1Brown's)
     "hidden": "16,16",  # sizes of the hidden layers
+    "activation": "sigmoid",  # the hidden layers' f: sigmoid, relu or tanh
+    "output": "sigmoid",  # the output layer: sigmoid or softmax
     "seed": 1,  # the same seed gives the same weights, bit for bit
     "l2": 5.0,  # weight decay λ: C = C₀ + (λ/2n) Σ w² (Nielsen ch. 3)
     "shift": 0,  # move each training image by up to N pixels, anew each epoch
@@ -71,6 +73,8 @@ TRAINING_SETTINGS = (
     "lr_final",
     "cost",
     "hidden",
+    "activation",
+    "output",
     "seed",
     "l2",
     "shift",
@@ -109,6 +113,8 @@ SETTING_RULES = {
     "lr_final": (lambda v: is_real(v, 0.0, 1e4), "a number from 0 to 10000"),
     "cost": (lambda v: isinstance(v, str) and v in COSTS, "one of: " + ", ".join(COSTS)),
     "hidden": (_hidden_ok, "up to 8 layer sizes from 1 to 4096, comma-separated, e.g. 16,16"),
+    "activation": (lambda v: v in tuple(ACTIVATIONS), "one of: " + ", ".join(ACTIVATIONS)),
+    "output": (lambda v: v in OUTPUTS, "one of: " + ", ".join(OUTPUTS)),
     "seed": (lambda v: is_whole(v, -(2**63), 2**63), "a whole number (below 2⁶³ in size)"),
     "l2": (lambda v: is_real(v, 0.0, 1e6), "a number from 0 to 1000000"),
     "shift": (lambda v: is_whole(v, 0, 27), "a whole number from 0 to 27"),
@@ -139,6 +145,10 @@ def check_settings(s, where=None):
                 )
             option = "--" + name.replace("_", "-")
             raise TrainingError(f"{option} must be {what} (it is {it_is})")
+    if s.get("output") == "softmax" and s.get("cost") == "quadratic":  # network.cost_pair
+        if where is not None:
+            raise WeightsError(f"{where}: damaged checkpoint: {SOFTMAX_QUADRATIC}")
+        raise TrainingError(f"--output softmax: {SOFTMAX_QUADRATIC} (--cost cross-entropy)")
 
 
 def layer_sizes(s):
@@ -191,6 +201,21 @@ OPTIONS = (
         "sigmoid outputs (default %(default)s)",
     ),
     ("hidden", str, "N,N", "sizes of the hidden layers, comma-separated (default %(default)s)"),
+    (
+        "activation",
+        tuple(ACTIVATIONS),
+        None,
+        "the hidden layers' activation f: sigmoid σ (3Blue1Brown), relu max(0, z) or tanh; "
+        "initial weights w ~ N(0, 1/fan_in) and biases b ~ N(0, 1), for relu He's "
+        "w ~ N(0, 2/fan_in) and b = 0 (default %(default)s)",
+    ),
+    (
+        "output",
+        OUTPUTS,
+        None,
+        "the output layer: sigmoid (ten independent σ) or softmax (ten outputs that sum to 1, "
+        "with --cost cross-entropy: C = −Σ y ln a) (default %(default)s)",
+    ),
     (
         "seed",
         int,

@@ -268,7 +268,7 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
         "m": the mini-batch size, "eta": η.
     """
     y = one_hot(digit, len(net.b[-1]))
-    C = network.cost_pair(cost)[0]
+    C = network.cost_pair(cost, net.output)[0]
     old_w = [[list(row) for row in w_l] for w_l in net.w]
     batch = [(x, y)] + [(x_k, one_hot(d_k, len(y))) for x_k, d_k in rehearsal]
     m = len(batch)

@@ -127,10 +127,16 @@ def _video_notation(s, sizes, m):
         if s["cost"] == "quadratic"
         else f"C = −Σⱼ [yⱼ ln a⁽{L}⁾ⱼ + (1 − yⱼ) ln(1 − a⁽{L}⁾ⱼ)]"
     )
+    if s["output"] == "softmax":
+        C = f"C = −Σⱼ yⱼ ln a⁽{L}⁾ⱼ"
+    f = {"sigmoid": "σ", "relu": "ReLU", "tanh": "tanh"}[s["activation"]]
+    K = str(len(sizes) - 2).translate(SUPERSCRIPT)  # the last hidden layer
     eta = f"η = {s['lr']:g}" if s["lr"] == s["lr_final"] else f"η {s['lr']:g} → {s['lr_final']:g}"
     decay = "no weight decay" if not s["l2"] else f"weight decay λ = {s['l2']:g}"
     return (
-        f"network: {layers}, a⁽ˡ⁾ = σ(w⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾); cost {C}; gradient descent "
+        f"network: {layers}, a⁽ˡ⁾ = {f}(w⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾)"
+        + ("" if s["output"] == "sigmoid" else f", a⁽{L}⁾ = softmax(w⁽{L}⁾ a⁽{K}⁾ + b⁽{L}⁾)")
+        + f"; cost {C}; gradient descent "
         f"w ← w − (η/m) Σₓ ∂Cₓ/∂w with {eta}, m = {m:d}; {decay}"
     )
 
@@ -143,8 +149,11 @@ def describe(s, sizes, data):
     if s["preset"] == "3b1b":
         notation = _video_notation(s, sizes, data.m)
         return f"{notation}\n{where}; {epochs} of {data.n_batches:d} batches"
+    kind = ""
+    if (s["activation"], s["output"]) != ("sigmoid", "sigmoid"):
+        kind = f", {s['activation']} hidden layers, {s['output']} output"
     return (
-        f"network: {'-'.join(map(str, sizes))}, {s['cost']} cost, {where}; {epochs} of "
+        f"network: {'-'.join(map(str, sizes))}{kind}, {s['cost']} cost, {where}; {epochs} of "
         f"{data.n_batches:d} batches of {data.m:d}, η {s['lr']:g} → {s['lr_final']:g}"
     )
 
@@ -181,6 +190,10 @@ def choose_engine(s, say):
             f"{debugged} is running: engine {s['engine']} as asked; stepping into it shows "
             f"{shows[s['engine']]}, not the formulas (--engine plain steps through network.py)"
         )
+    kind = SimpleNamespace(sizes=layer_sizes(s), activation=s["activation"], output=s["output"])
+    s["engine"], note = engines.engine_for(kind, s["engine"])  # plain runs every network
+    if note:
+        say(note)
 
 
 def load_data(s, quiet, say):
@@ -222,7 +235,8 @@ def load_data(s, quiet, say):
 def start(s, ck, data, sizes):
     """(engine, where to start): a new network from the seed, or the checkpoint's."""
     if ck is None:
-        engine = engines.make_engine(new_network(sizes, seed=s["seed"]), s["engine"])
+        net = new_network(sizes, seed=s["seed"], activation=s["activation"], output=s["output"])
+        engine = engines.make_engine(net, s["engine"])
         return engine, {"epoch": 0, "batch": 0, "history": [], "seconds": 0.0, "stats": None}
     check_position(ck, s["resume"], data.n, data.n_batches, data.m)
     return resumed_engine(ck, s["resume"], s["engine"]), ck

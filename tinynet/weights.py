@@ -1,10 +1,13 @@
 """Weights files: a network saved as JSON, checked thoroughly when loaded.
 
     {"format": "tinynet", "version": 1, "sizes": [784, 16, 16, 10], "activation": "sigmoid",
-     "cost": "cross-entropy", "weights": w[l][i][j], "biases": b[l][i], "training": {...}}
+     "output": "sigmoid", "cost": "cross-entropy", "weights": w[l][i][j], "biases": b[l][i],
+     "training": {...}}
 
 `weights[l][i][j]` is the weight from neuron j of layer l to neuron i of layer l+1, `biases[l][i]`
 the bias of neuron i of layer l+1 (see network.py). `training` records how the file was made.
+"activation" is the hidden layers' f (sigmoid, relu or tanh), "output" the output layer's
+(sigmoid or softmax); a file without them is the video's all-sigmoid network.
 """
 
 import json
@@ -14,7 +17,7 @@ import re
 import stat
 from pathlib import Path
 
-from .network import COSTS, DEFAULT_COST, Network
+from .network import ACTIVATIONS, COSTS, DEFAULT_COST, OUTPUTS, SOFTMAX_COSTS, Network
 from .support.files import write_atomic
 from .support.text import is_whole, one_line, short
 
@@ -64,7 +67,8 @@ def to_dict(net, cost=DEFAULT_COST, training=None, deskew=False):
         "format": FORMAT,
         "version": VERSION,
         "sizes": list(net.sizes),
-        "activation": "sigmoid",
+        "activation": net.activation,
+        "output": net.output,
         "cost": cost,
     }
     if deskew:
@@ -93,7 +97,7 @@ def from_dict(d, where="weights file"):
     sizes, w, b = _checked_layers(d, fail)
     w = [[list(map(float, row)) for row in w_l] for w_l in w]
     b = [list(map(float, b_l)) for b_l in b]
-    return Network(sizes, w, b)
+    return Network(sizes, w, b, d.get("activation", "sigmoid"), d.get("output", "sigmoid"))
 
 
 def _check_header(d, where, fail):
@@ -113,11 +117,16 @@ def _check_header(d, where, fail):
     version = d.get("version")
     if not is_whole(version) or version != VERSION:
         fail(f"unsupported version {short(version)} (this tinynet reads version {VERSION:d})")
-    if d.get("activation", "sigmoid") != "sigmoid":
-        fail(f"unsupported activation {short(d.get('activation'))} (only sigmoid)")
+    activation, output = d.get("activation", "sigmoid"), d.get("output", "sigmoid")
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        fail(f"unsupported activation {short(activation)} (sigmoid, relu or tanh)")
+    if not isinstance(output, str) or output not in OUTPUTS:
+        fail(f'unsupported "output" {short(output)} (sigmoid or softmax)')
     cost = d.get("cost", "quadratic")
     if not isinstance(cost, str) or cost not in COSTS:
         fail(f"unknown cost {short(cost)}")
+    if output == "softmax" and cost not in SOFTMAX_COSTS:
+        fail(f"a softmax output with the {cost} cost (softmax goes with cross-entropy)")
     training = d.get("training")
     if training is not None and not isinstance(training, dict):
         fail(

@@ -30,18 +30,35 @@ which one they have:
                                               on bit for bit (lanes: its integers; else None)
 
 make_engine() builds one; answers() and evaluate() read the test images with any of them.
+Each engine's module says which networks it can run, in ACTIVATIONS (hidden layers) and OUTPUTS
+(output layer); plain runs them all, and supported() tells the others' limits.
 The engines are deterministic: the same weights, examples and settings give the same result,
 bit for bit, every time. Their results differ from each other in the last digits.
 """
 
 from ..network import argmax
 from ..support import ON_PYPY
+from . import lanes, loops, plain
 from .lanes import Lanes
 from .loops import Loops
 from .pixels import PIXEL, sparse  # noqa: F401  (sparse() is part of this interface)
 from .plain import Plain
 
 ENGINES = ("lanes", "loops", "plain")
+MODULES = {"lanes": lanes, "loops": loops, "plain": plain}
+
+
+def unsupported(name, net):
+    """Why engine `name` cannot run `net` (its activation or output is not one the engine's
+    module lists), in a few words; None if it can."""
+    module = MODULES[name]
+    activations = getattr(module, "ACTIVATIONS", ("sigmoid",))
+    outputs = getattr(module, "OUTPUTS", ("sigmoid",))
+    if len(net.sizes) > 2 and net.activation not in activations:
+        return f"engine {name} has no {net.activation} hidden layers"
+    if net.output not in outputs:
+        return f"engine {name} has no {net.output} output layer"
+    return None
 
 
 def default_engine():
@@ -49,12 +66,26 @@ def default_engine():
     return "loops" if ON_PYPY else "lanes"
 
 
+def engine_for(net, name=None):
+    """(engine name, note): `name` (default: default_engine()), or plain if that one cannot
+    run `net`, with a one-line note saying why; the note is None when nothing changed."""
+    name = name or default_engine()
+    why = unsupported(name, net)
+    if why is None:
+        return name, None
+    return "plain", f"{why}: using engine plain (network.py itself, slower)"
+
+
 def make_engine(net, name=None, exact=None):
     """The network `net` as the engine `name` trains it: a Lanes, a Loops or a Plain.
 
+    Without `name`, the default engine, or plain if the default cannot run `net` (engine_for).
     `exact` is a state() from a checkpoint, to continue bit for bit (only lanes has one).
     """
-    name = name or default_engine()
+    if name is None:
+        name = engine_for(net)[0]
+    elif name in MODULES and unsupported(name, net):
+        raise ValueError(unsupported(name, net) + " (--engine plain runs every network)")
     if name == "lanes":
         return Lanes(net, exact=exact)
     if name == "loops":

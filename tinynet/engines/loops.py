@@ -11,25 +11,41 @@ Since the sizes are only known at run time, the kernels' source is generated (an
 size; each generator's docstring shows what it generates for a small size, and the plain loop
 it stands for. (Writing out more than that, a whole layer or the whole network, measured
 slower: PyPy compiles at most a few thousand steps in one piece, and cuts longer code into
-pieces that take long to warm up.)
+pieces that take long to warm up.) A layer wider than WRITTEN_OUT neurons keeps its loops
+(784 → 2048 → 10: 2048 locals would be too much): the same sums in the same order.
+
+The activation f of the hidden layers is a parameter of the generated source: its formula,
+f(z), and f′ read from a = f(z) for BP2, are written out in place (FORMULAS). A softmax output is
+listmath.softmax, one example at a time.
 """
 
 import linecache
 import types
 from functools import cache
-from math import exp
+from math import exp, tanh
 
-from ..network import Network, argmax
-from .listmath import output_delta_and_cost
+from ..network import Network, argmax, cost_pair
+from .listmath import HIDDEN, OUTPUT_LAYERS, output_delta_and_cost, softmax
 from .pixels import PIXEL
+
+# The hidden activations and the outputs this engine runs (engines/__init__.py reads them).
+ACTIVATIONS, OUTPUTS = HIDDEN, OUTPUT_LAYERS
 
 # σ(z) = 1 / (1 + e⁻ᶻ), and 0 below z = −700 where e⁻ᶻ would overflow (as in listmath.sigmoids).
 # The kernels write it out in place (shown as σ(z) in the docstrings below).
 SIGMA = "(1.0 / (1.0 + exp(-{z})) if {z} > -700.0 else 0.0)"
 
-# σ of a layer of at most this many neurons is written out, one σ(zᵢ) after the other; PyPy
-# compiles at most a few thousand steps in one piece, so bigger layers keep a loop.
-WRITTEN_OUT_SIGMOIDS = 64
+# Each hidden activation as (f(z), f′(z) written with a = f(z)), the source written out in place:
+# σ′(z) = a(1 − a), relu′(z) = 1 if z > 0 else 0, tanh′(z) = 1 − a² (as in listmath.hidden_delta).
+FORMULAS = {
+    "sigmoid": (SIGMA, "{a} * (1.0 - {a})"),
+    "relu": ("({z} if {z} > 0.0 else 0.0)", "(1.0 if {a} > 0.0 else 0.0)"),
+    "tanh": ("tanh({z})", "(1.0 - {a} * {a})"),
+}
+
+# A layer of at most this many neurons is written out, one σ(zᵢ) or one term after the other;
+# PyPy compiles at most a few thousand steps in one piece, so wider layers keep a loop.
+WRITTEN_OUT = 64
 
 
 def _compile(lines, name):
@@ -44,7 +60,7 @@ def _compile(lines, name):
     filename = f"<tinynet.loops {name}>"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     namespace = types.ModuleType(name).__dict__
-    namespace.update(PIXEL=PIXEL, exp=exp)
+    namespace.update(PIXEL=PIXEL, exp=exp, tanh=tanh)
     exec(compile(src, filename, "exec"), namespace)
     return namespace
 
@@ -60,41 +76,43 @@ def _unpack(name, n, source):
     return _each(name + "{i}", n, ", ") + ("," if n == 1 else "") + " = " + source
 
 
-def _sigma(z):
-    return SIGMA.format(z=z)
+def activations_source(n, f="sigmoid"):
+    """The source of activations(z) = [[f(z₀), f(z₁), …] for each example's z], for n neurons.
 
+    For n = 2 and f = σ (written out as SIGMA; FORMULAS has the others):
 
-def sigmoids_source(n):
-    """The source of sigmoids(z) = [[σ(z₀), σ(z₁), …] for each example's z], for n neurons.
-
-    For n = 2 (with σ written out as SIGMA):
-
-        def sigmoids(z):
+        def activations(z):
             a = [None] * len(z)
             for x in range(len(z)):
                 z0, z1 = z[x]
                 a[x] = [σ(z0), σ(z1)]
             return a
 
-    More than WRITTEN_OUT_SIGMOIDS neurons keep the loop: a[x] = [σ(z_i) for z_i in z[x]].
+    More than WRITTEN_OUT neurons keep the loop: a[x] = [σ(z_i) for z_i in z[x]].
     """
-    if n > WRITTEN_OUT_SIGMOIDS:
-        body = ["        a[x] = [{} for z_i in z[x]]".format(_sigma("z_i"))]
+    f_z = FORMULAS[f][0]
+    if n > WRITTEN_OUT:
+        body = ["        a[x] = [{} for z_i in z[x]]".format(f_z.format(z="z_i"))]
     else:
         body = [
             "        " + _unpack("z", n, "z[x]"),
-            "        a[x] = [{}]".format(_each(_sigma("z{i}"), n, ", ")),
+            "        a[x] = [{}]".format(_each(f_z.format(z="z{i}"), n, ", ")),
         ]
     return (
-        ["def sigmoids(z):", "    a = [None] * len(z)", "    for x in range(len(z)):"]
+        ["def activations(z):", "    a = [None] * len(z)", "    for x in range(len(z)):"]
         + body
         + ["    return a"]
     )
 
 
 @cache  # one per size: the same code objects, so PyPy compiles them once
-def sigmoids_kernel(n):
-    return _compile(sigmoids_source(n), f"sigmoids {n:d}")["sigmoids"]
+def activations_kernel(n, f="sigmoid"):
+    return _compile(activations_source(n, f), f"{f} {n:d}")["activations"]
+
+
+def softmaxes(z):
+    """[softmax(z[x]) for each example x]: the output layer's activations when it is a softmax."""
+    return [softmax(z_x) for z_x in z]
 
 
 def first_layer_source(n):
@@ -176,12 +194,62 @@ def first_layer_source(n):
     ]
 
 
+def wide_first_layer_source(n):
+    """first_layer_source for more than WRITTEN_OUT neurons: the loop over the neurons i kept,
+    with z, u as lists. The same sums in the same order, so the same numbers bit for bit."""
+    sums = [f"            for i in range({n:d}):", "                z[i] += w0[col + i] * x_j"]
+    return [
+        "def forward(w0, b0, batch):",
+        "    out = [None] * len(batch)",
+        "    for x in range(len(batch)):",
+        "        nz, p, digit = batch[x]",
+        "        z = list(b0)",
+        "        for k in range(len(nz)):",
+        f"            x_j = PIXEL[p[k]]; col = nz[k] * {n:d}",
+        *sums,
+        "        out[x] = z",
+        "    return out",
+        "",
+        "def forward_image(w0, b0, image):",
+        "    z = list(b0)",
+        "    for j in range(len(image)):",
+        "        if image[j]:",
+        f"            x_j = PIXEL[image[j]]; col = j * {n:d}",
+        *sums,
+        "    return z",
+        "",
+        "def update(w0, b0, step, delta, batch):",
+        "    for x in range(len(batch)):",
+        "        nz, p, digit = batch[x]",
+        "        u = [step * d_i for d_i in delta[x]]",
+        f"        for i in range({n:d}):",
+        "            b0[i] -= u[i]",
+        "        for k in range(len(nz)):",
+        f"            x_j = PIXEL[p[k]]; col = nz[k] * {n:d}",
+        f"            for i in range({n:d}):",
+        "                w0[col + i] -= u[i] * x_j",
+    ]
+
+
 @cache
 def first_layer_kernels(n):
-    return _compile(first_layer_source(n), f"first layer, {n:d} neurons")
+    source = first_layer_source(n) if n <= WRITTEN_OUT else wide_first_layer_source(n)
+    return _compile(source, f"first layer, {n:d} neurons")
 
 
-def dense_source(n_in, n_out):
+# The lines from the end of forward to the loop over the examples in backward, in both
+# dense_source and wide_dense_source.
+_BETWEEN_FORWARD_AND_BACKWARD = [
+    "        z[x] = z_x",
+    "    return z",
+    "",
+    "def backward(w, delta, a):",
+    "    back = [None] * len(a)",
+    "    for x in range(len(a)):",
+]
+
+
+def dense_source(n_in, n_out, f="sigmoid"):
     """The source of forward, backward and update for a layer after the first.
 
     The layer has n_in inputs and n_out neurons; its weights are w[i·n_in + j] = w⁽ˡ⁾ᵢⱼ. For
@@ -189,11 +257,12 @@ def dense_source(n_in, n_out):
     this layer's δ⁽ˡ⁾:
 
         forward(w, b, a)               z[x]       zᵢ = Σⱼ w[i·n_in + j] aⱼ + bᵢ
-        backward(w, delta, a)          δ⁽ˡ⁻¹⁾[x]   (BP2) δ⁽ˡ⁻¹⁾ⱼ = aⱼ(1 − aⱼ) Σᵢ w[i·n_in + j] δᵢ
+        backward(w, delta, a)          δ⁽ˡ⁻¹⁾[x]   (BP2) δ⁽ˡ⁻¹⁾ⱼ = f′(zⱼ) Σᵢ w[i·n_in + j] δᵢ
         update(w, b, step, delta, a)              (BP4) w[i·n_in + j] −= step δᵢ aⱼ,
                                                   (BP3) bᵢ −= step δᵢ
 
-    (BP2 needs no z, since σ'(z) = σ(z)(1 − σ(z)) = a(1 − a).) For n_in = 2 and n_out = 3:
+    where f is the activation of the layer before. BP2 needs no z, since f′ can be read from a:
+    σ′(z) = σ(z)(1 − σ(z)) = a(1 − a) here (FORMULAS has relu′ and tanh′). For n_in = 2, n_out = 3:
 
         def forward(w, b, a):
             z = [None] * len(a)
@@ -235,9 +304,10 @@ def dense_source(n_in, n_out):
             for j in range(n_in): w[i * n_in + j] -= step * delta[x][i] * a[x][j]
 
     with the inner one written out, so that each aⱼ or δᵢ lives in a local variable (as in
-    first_layer_source).
+    first_layer_source). Wider layers keep the inner loop too (wide_dense_source).
     """  # noqa: E501 (the example must match the generated source line for line)
     a_x = _unpack("a", n_in, "a[x]")
+    f_prime = FORMULAS[f][1].format(a="a_j")
     return [
         "def forward(w, b, a):",
         "    z = [None] * len(a)",
@@ -248,18 +318,13 @@ def dense_source(n_in, n_out):
         "            z_x.append(b[i] + {})".format(
             " + ".join(f"w[i * {n_in:d} + {j:d}] * a{j:d}" for j in range(n_in))
         ),
-        "        z[x] = z_x",
-        "    return z",
-        "",
-        "def backward(w, delta, a):",
-        "    back = [None] * len(a)",
-        "    for x in range(len(a)):",
+        *_BETWEEN_FORWARD_AND_BACKWARD,
         "        " + _unpack("d", n_out, "delta[x]"),
         "        a_x = a[x]; back_x = []",
         f"        for j in range({n_in:d}):",
         "            a_j = a_x[j]",
-        "            back_x.append(a_j * (1.0 - a_j) * ({}))".format(
-            " + ".join(f"w[{i * n_in:d} + j] * d{i:d}" for i in range(n_out))
+        "            back_x.append({} * ({}))".format(
+            f_prime, " + ".join(f"w[{i * n_in:d} + j] * d{i:d}" for i in range(n_out))
         ),
         "        back[x] = back_x",
         "    return back",
@@ -273,9 +338,45 @@ def dense_source(n_in, n_out):
     ]
 
 
+def wide_dense_source(n_in, n_out, f="sigmoid"):
+    """dense_source for layers with more than WRITTEN_OUT inputs or neurons: the plain double
+    loops of dense_source's docstring, the same sums in the same order."""
+    return [
+        "def forward(w, b, a):",
+        "    z = [None] * len(a)",
+        "    for x in range(len(a)):",
+        "        a_x = a[x]; z_x = []",
+        f"        for i in range({n_out:d}):",
+        f"            total = b[i]; row = i * {n_in:d}",
+        f"            for j in range({n_in:d}):",
+        "                total += w[row + j] * a_x[j]",
+        "            z_x.append(total)",
+        *_BETWEEN_FORWARD_AND_BACKWARD,
+        "        d = delta[x]; a_x = a[x]; back_x = []",
+        f"        for j in range({n_in:d}):",
+        "            a_j = a_x[j]; total = 0.0",
+        f"            for i in range({n_out:d}):",
+        f"                total += w[i * {n_in:d} + j] * d[i]",
+        "            back_x.append({} * total)".format(FORMULAS[f][1].format(a="a_j")),
+        "        back[x] = back_x",
+        "    return back",
+        "",
+        "def update(w, b, step, delta, a):",
+        "    for x in range(len(a)):",
+        "        a_x = a[x]; d = delta[x]",
+        f"        for i in range({n_out:d}):",
+        f"            u = step * d[i]; b[i] -= u; row = i * {n_in:d}",
+        f"            for j in range({n_in:d}):",
+        "                w[row + j] -= u * a_x[j]",
+    ]
+
+
 @cache
-def dense_kernels(n_in, n_out):
-    return _compile(dense_source(n_in, n_out), f"dense {n_in:d}→{n_out:d}")
+def dense_kernels(n_in, n_out, f="sigmoid"):
+    """The kernels of a layer after the first, whose inputs come from neurons of activation f."""
+    wide = max(n_in, n_out) > WRITTEN_OUT
+    source = (wide_dense_source if wide else dense_source)(n_in, n_out, f)
+    return _compile(source, f"dense {n_in:d}→{n_out:d} after {f}")
 
 
 class Loops:
@@ -283,19 +384,23 @@ class Loops:
 
     The first layer is stored column by column instead, w0[j * n_out + i], so that the weights
     leaving one pixel sit side by side and the zero pixels can be skipped. b holds the biases
-    b[l][i] as in network.py.
+    b[l][i] as in network.py. f[l] computes the activations a[l] of layer l from its z: the
+    hidden activation's kernel, then the output's.
     """
 
     def __init__(self, net):
         self.sizes = list(net.sizes)
+        self.activation, self.output_layer = net.activation, net.output
         self.b = [list(b_l) for b_l in net.b]
         w0 = net.w[0]
         self.w0 = [w0[i][j] for j in range(len(w0[0])) for i in range(len(w0))]
         self.w = [None] + [[w_ij for row in w_l for w_ij in row] for w_l in net.w[1:]]
         self.first = first_layer_kernels(self.sizes[1])
-        self.sigmoids = [None] + [sigmoids_kernel(n) for n in self.sizes[1:]]
+        f = net.activation
+        self.f = [None] + [activations_kernel(n, f) for n in self.sizes[1:-1]]
+        self.f.append(softmaxes if net.output == "softmax" else activations_kernel(self.sizes[-1]))
         self.kernels = [None] + [
-            dense_kernels(n_in, n_out) for n_in, n_out in zip(self.sizes[1:-1], self.sizes[2:])
+            dense_kernels(n_in, n_out, f) for n_in, n_out in zip(self.sizes[1:-1], self.sizes[2:])
         ]
 
     def network(self):
@@ -305,7 +410,8 @@ class Loops:
         for l in range(1, len(self.sizes) - 1):
             n_in, n_out = self.sizes[l], self.sizes[l + 1]
             w.append([self.w[l][i * n_in : (i + 1) * n_in] for i in range(n_out)])
-        return Network(self.sizes, w, [list(b_l) for b_l in self.b])
+        b = [list(b_l) for b_l in self.b]
+        return Network(self.sizes, w, b, activation=self.activation, output=self.output_layer)
 
     def train(self, batches, eta, cost, on_batch=None):
         """Mini-batch gradient descent over `batches`: see train_loops."""
@@ -338,13 +444,13 @@ class Loops:
 
     def forward_from(self, z_1):
         """(z, a) for a batch whose first layer's weighted inputs z⁽¹⁾ are z_1[x]."""
-        z_l, a_l = z_1, self.sigmoids[1](z_1)  # a = σ(z)
+        z_l, a_l = z_1, self.f[1](z_1)  # a = f(z)
         z, a = [z_l], [None, a_l]
         for l in range(1, len(self.sizes) - 1):
             z_l = self.kernels[l]["forward"](
                 self.w[l], self.b[l], a_l
             )  # z = w·a + b, see dense_source
-            a_l = self.sigmoids[l + 1](z_l)
+            a_l = self.f[l + 1](z_l)
             z.append(z_l)
             a.append(a_l)
         return z, a
@@ -363,7 +469,8 @@ def train_loops(loops, batches, eta, cost, on_batch=None):
     """
     L = len(loops.sizes) - 1
     w0, w, b = loops.w0, loops.w, loops.b
-    first, kernels = loops.first, loops.kernels
+    first, kernels, output = loops.first, loops.kernels, loops.output_layer
+    cost_pair(cost, output)  # softmax with the quadratic cost: the clear error of network.py
     for batch in batches:
         m = len(batch)
         z, a = loops.forward(batch)
@@ -373,7 +480,7 @@ def train_loops(loops, batches, eta, cost, on_batch=None):
         for x in range(m):
             a_x = a[L][x]
             digit = batch[x][2]
-            delta_L[x], c = output_delta_and_cost(a_x, z[L - 1][x], digit, cost)
+            delta_L[x], c = output_delta_and_cost(a_x, z[L - 1][x], digit, cost, output)
             cost_sum += c
             correct += argmax(a_x) == digit
         # (BP2) back through the layers: delta[l][x] is the δ of layer l + 1 for example x.

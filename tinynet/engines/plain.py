@@ -5,8 +5,12 @@ network.py, so that stepping into `engine.train(...)` lands in network.sgd_step 
 where ∂C/∂w are plain numbers in lists.
 """
 
+from .. import network
 from ..network import argmax, copy_network, feedforward, one_hot, sgd_step
 from .pixels import PIXEL
+
+ACTIVATIONS = tuple(network.ACTIVATIONS)  # every network: network.py is the reference
+OUTPUTS = network.OUTPUTS
 
 
 class Plain:
