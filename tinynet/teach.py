@@ -29,7 +29,13 @@ from . import network
 from .images import png
 from .images.preprocess import NoDigitError, to_mnist
 from .network import DEFAULT_COST, feedforward, one_hot
-from .reading import probabilities, read_number, unsure
+from .reading import (
+    UNSURE_MIN_MARGIN,
+    UNSURE_MIN_OUTPUT,
+    probabilities,
+    read_number,
+    unsure,
+)
 from .support.http import RequestError
 from .weights import weights_input
 
@@ -464,13 +470,15 @@ def network_summary(net, info=None):
                                  picture of what that neuron looks for,
          "summary": {"parameters": how many weights and biases, "test_accuracy", "epochs",
                      "cost", "command": how it was trained (when the weights file says),
-                     "deskew": whether drawings are deskewed first, as its training digits were}}
+                     "deskew": whether drawings are deskewed first, as its training digits were,
+                     "unsure_rule": reading.unsure's output limits, {"min_output", "min_margin"}}}
 
     `info` is the decoded weights file (weights.load_with_info), for the training record.
     """
     training = (info or {}).get("training") or {}
     summary = {"parameters": sum(len(row) + 1 for w_l in net.w for row in w_l)}
     summary["deskew"] = weights_input(info or {})["deskew"]  # drawings are straightened too
+    summary["unsure_rule"] = {"min_output": UNSURE_MIN_OUTPUT, "min_margin": UNSURE_MIN_MARGIN}
     for key in ("test_accuracy", "epochs", "cost", "command"):
         if key in training:
             summary[key] = training[key]
