@@ -98,8 +98,14 @@ def pad_two(scale=1.0, cx=0.5, cy=0.5):
     """A two in one stroke: an arc over the top, a sweep down to the left, a base line."""
     top = arc(0.5, 0.34, 0.2, 0.19, 200, -30, 25)
     x0, y0 = top[-1]
-    sweep = [(x0 + (0.28 - x0) * t, y0 + (0.8 - y0) * t) for t in (k / 14 for k in range(1, 15))]
-    base = [(0.28 + 0.48 * t, 0.8 + 0.01 * t) for t in (k / 11 for k in range(1, 12))]
+    sweep = [
+        (x0 + (0.28 - x0) * t, y0 + (0.8 - y0) * t + 0.03 * math.sin(math.pi * t))
+        for t in (k / 14 for k in range(1, 15))
+    ]
+    base = [
+        (0.28 + 0.48 * t, 0.8 - 0.015 * math.sin(math.pi * t) + 0.01 * t)
+        for t in (k / 11 for k in range(1, 12))
+    ]
     return [[(cx + scale * (x - 0.5), cy + scale * (y - 0.5)) for x, y in top + sweep + base]]
 
 

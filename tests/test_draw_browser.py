@@ -21,41 +21,19 @@ from pathlib import Path
 import clients
 import pytest
 from clients import chromium
-from drawing import PAD_DIGITS
+from drawing import PAD_DIGITS, SEVEN_STROKE, pad_two
 
 from tinynet import draw, network, weights
 from tinynet.images import png
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Digits as strokes, in fractions of the drawing pad.
+# Digits as strokes, in fractions of the drawing pad (tests/drawing.py).
 # A seven in one stroke: the bar, then down to the left.
-SEVEN = [[(0.24, 0.2), (0.5, 0.19), (0.76, 0.2), (0.62, 0.45), (0.5, 0.65), (0.43, 0.84)]]
+SEVEN = [SEVEN_STROKE]
 ONE = [[(0.52, 0.15), (0.5, 0.5), (0.48, 0.86)]]
-
-
-def two():
-    """A two in one stroke: an arc over the top, a sweep down to the left, a base line."""
-    pts = [
-        (
-            0.5 + 0.2 * math.cos(math.radians(200 - 9.2 * k)),
-            0.34 - 0.19 * math.sin(math.radians(200 - 9.2 * k)),
-        )
-        for k in range(26)
-    ]
-    x0, y0 = pts[-1]
-    pts += [
-        (x0 + (0.28 - x0) * t, y0 + (0.8 - y0) * t + 0.03 * math.sin(math.pi * t))
-        for t in (k / 14 for k in range(1, 15))
-    ]
-    pts += [
-        (0.28 + 0.48 * t, 0.8 - 0.015 * math.sin(math.pi * t) + 0.01 * t)
-        for t in (k / 11 for k in range(1, 12))
-    ]
-    return [pts]
-
-
-TWO = two()
+# A two in one stroke: an arc over the top, a sweep down to the left, a base line.
+TWO = pad_two()
 #: Set to a file name to also save the laptop-sized screenshot of a number on the wide pad there
 #: (docs/draw-screenshot.png is made this way, with the shipped weights).
 SCREENSHOT_ENV = "TINYNET_DRAW_SCREENSHOT"
