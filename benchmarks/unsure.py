@@ -7,9 +7,10 @@ checkerboards, blobs, hatching and handwritten-looking letters -- as PNG files i
 (default: a temporary folder), reads each with `reading.read_number` exactly as
 `python -m tinynet.predict` does, and prints the share flagged unsure, per kind and in all.
 Then the share of the 10,000 MNIST test digits (in DIR) flagged unsure, and the test accuracy
-on the digits that are not flagged.  The rule and its thresholds are the constants at the top
-of tinynet/reading.py (see reading.unsure); --grid also prints both shares for other
-output thresholds, to choose them.
+on the digits that are not flagged; and how many of 14 clean digits drawn as on the draw page
+(tests/drawing.py's PAD_DIGITS, read the page's way: teach.analyse_png) are flagged.  The rule
+and its thresholds are the constants at the top of tinynet/reading.py (see reading.unsure);
+--grid also prints both shares for other output thresholds, to choose them.
 """
 
 import argparse
@@ -22,12 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from tinynet import mnist, reading, weights  # noqa: E402
+from tinynet import mnist, reading, teach, weights  # noqa: E402
 from tinynet.images import png  # noqa: E402
 from tinynet.images.imagefile import read_image  # noqa: E402
 from tinynet.images.preprocess import NoDigitError  # noqa: E402
 
+PAD_STROKE = 18  # the page's pen: 19 pixels on a 300-pixel pad, sent 280 pixels high
 SIDE = 96  # the non-digit pictures are SIDE x SIDE grey images, dark on white
 
 # Letters as pen strokes in a unit box (x right, y down), drawn like examples/make_examples.py
@@ -212,6 +215,18 @@ def unsure_with(outputs, by_shape, min_output, min_margin):
     return first < min_output or first - second < min_margin or by_shape
 
 
+def pad_drawings(net, deskew):
+    """[(name, digit read, unsure)] for the clean digits of tests/drawing.py's PAD_DIGITS,
+    rendered as the page's canvas sends them and read as the draw page reads them."""
+    from drawing import PAD_DIGITS, stroke_png
+
+    answers = []
+    for name, _, strokes in PAD_DIGITS:
+        answer = teach.analyse_png(net, stroke_png(strokes, width=PAD_STROKE), deskew=deskew)
+        answers.append((name, answer["digit"], answer["unsure"]))
+    return answers
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="folder with the MNIST .gz files (default: $TINYNET_DATA)")
@@ -269,6 +284,12 @@ def main():
         f"{sum(d == y for (d, _, _, _), y in zip(digits, labels)) / len(digits):.4f}"
     )
     print(f"mnist_test_accuracy_not_flagged: {accuracy:.4f}")
+    pad = pad_drawings(net, deskew)
+    flagged = [name for name, _, unsure in pad if unsure]
+    print(
+        f"pad_drawings_flagged: {len(flagged):d} of {len(pad):d}"
+        + (f"  ({', '.join(flagged)})" if flagged else "")
+    )
     if a.grid:
         print("min_output min_margin non_digits_flagged mnist_flagged")
         for min_output in (0.2, 0.3, 0.4, 0.5, 0.6):

@@ -8,9 +8,9 @@
                                                  #   or --data DIR)
     python examples/step_through.py --activation relu --output softmax
                                                  # another network: ReLU hidden layers
-    python -m pdb -m examples.step_through       # from the top folder: set your own
-                                                 #   breakpoints, e.g.
-                                                 #   (Pdb) b tinynet/network.py:308  (BP1), then c
+    python -m pdb examples/step_through.py       # your own breakpoints, from any folder:
+                                                 #   b main, c, b network.backprop, c, then
+                                                 #   b 308 (BP1, network.py:308) and c
 
 The stages, each marked "STAGE n" below and printed as it runs:
 
@@ -31,6 +31,12 @@ adds printing, and redoes one entry of each equation by hand so you can see the 
 Python counts layers from 0 (see network.py): w[l], b[l], z[l] and delta[l] belong to layer
 l+1, and a[l] is layer l's activation (a[0] = x). So the maths' δ⁽³⁾, the output layer's error,
 is delta[2] (= delta[-1]); its entry for the true digit is delta[-1][digit].
+
+The video (3Blue1Brown) writes the weight from neuron k of layer l−1 to neuron j of layer l as
+w⁽ˡ⁾ⱼₖ; the code writes it w[l-1][i][j]: the code's i is the video's j (the neuron it feeds),
+the code's j is the video's k (the neuron it comes from). The video multiplies the chain rule
+from the weight up, ∂C/∂w⁽ᴸ⁾ⱼₖ = a⁽ᴸ⁻¹⁾ₖ · σ′(z⁽ᴸ⁾ⱼ) · 2(a⁽ᴸ⁾ⱼ − yⱼ); the code from the cost
+down, δ = 2(a − y)·σ′(z) (BP1), then δ·a (BP4). Stage 5 prints one weight both ways.
 """
 
 import argparse
@@ -92,10 +98,16 @@ SUPERSCRIPT = {1: "¹", 2: "²", 3: "³"}
 
 
 def timed(f, *args):
-    """Seconds one call of f(*args) takes."""
-    start = time.perf_counter()
-    f(*args)
-    return time.perf_counter() - start
+    """Seconds one call of f(*args) takes: the code's own time, so a debugger's tracing (which
+    makes every line in a file with breakpoints many times slower) is paused during it."""
+    trace = sys.gettrace()
+    sys.settrace(None)
+    try:
+        start = time.perf_counter()
+        f(*args)
+        return time.perf_counter() - start
+    finally:
+        sys.settrace(trace)
 
 
 def largest_entry(matrix):
@@ -124,6 +136,18 @@ def formulas_stage(net, x, y, kind, z, a, dC_dw):
         "  formulas add the same products in another order, so the last digit may differ.)"
     )
     counts = formulas.multiplications(net.sizes, kind)
+    print(
+        f"  Now timing the whole gradient both ways: {counts['formulas']:,d} multiplications by "
+        "the formulas\n  (about a second) against backprop's"
+        f" {counts['backprop']:,d}"
+        + (
+            ";\n  the debugger's tracing is paused while it runs (its breakpoints do not stop in"
+            "\n  it: traced, the formulas take tens of times longer, 20 s instead of 0.5) ..."
+            if sys.gettrace() is not None
+            else " ..."
+        ),
+        flush=True,
+    )
     t_backprop = min(timed(network.backprop, net, x, y, kind) for _ in range(5))
     t_formulas = timed(formulas.gradient, net, x, y, kind)
     n_params = sum(len(row) + 1 for w_l in net.w for row in w_l)
@@ -418,6 +442,33 @@ def stage_5_gradients(a, digit, dC_db, dC_dw, delta):
     )
 
 
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def video_notation(z, a, y, digit, kind, dC_dw):
+    """Stage 5, continued: the largest gradient into the true digit's neuron in the video's
+    notation and factor order beside the code's (see the map at the top of this file)."""
+    L = len(dC_dw)
+    row = dC_dw[-1][digit]
+    k = max(range(len(row)), key=lambda j: abs(row[j]))  # the code's j: the neuron it comes from
+    a_j, a_k, s = a[-1][digit], a[-2][k], network.sigmoid_prime(z[-1][digit])
+    dC_da = 2 * (a_j - y[digit]) if kind == "quadratic" else (a_j - y[digit]) / (a_j * (1 - a_j))
+    up, jk = SUPERSCRIPT[L], f"{digit:d},{k:d}".translate(SUBSCRIPT)
+    print(
+        f"  The same ∂C/∂w in the video's notation: the code's w[{L - 1:d}][{digit:d}][{k:d}] "
+        f"(w[l][i][j]: from neuron j to neuron i)\n  is the video's w⁽{up}⁾{jk} (w⁽ˡ⁾ⱼₖ: from "
+        "neuron k of layer l−1 to neuron j of layer l), so code i = video j, code j = video k.\n"
+        f"      video, from the weight up:  ∂C/∂w⁽{up}⁾{jk} = a⁽{SUPERSCRIPT[L - 1]}⁾ₖ · "
+        f"σ′(z⁽{up}⁾ⱼ) · ∂C/∂a⁽{up}⁾ⱼ = {a_k:.4f} × {s:.4f} × {dC_da:+.4f} = "
+        f"{a_k * s * dC_da:+.4e}\n"
+        f"      code, from the cost down:   dC_dw[{L - 1:d}][{digit:d}][{k:d}] = "
+        f"∂C/∂a · σ′(z) · a = {dC_da:+.4f} × {s:.4f} × {a_k:.4f} = {row[k]:+.4e}  "
+        "(BP1, then BP4)\n"
+        "      ∂C/∂a = 2(a − y) for the video's quadratic cost"
+        + ("" if kind == "quadratic" else "; here (cross-entropy) (a − y)/(a(1 − a)), so δ = a − y")
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # STAGE 6: the video's formulas (tinynet/formulas.py): the same ∂C/∂w written out with no
 # δ's, a sum for each layer the error travels back through. Same numbers, added in another
@@ -523,6 +574,7 @@ def main(argv=None):
     C = stage_3_cost(z, a, y, digit, kind, net.output)
     dC_db, dC_dw, delta = stage_4_backward(net, x, y, digit, kind)
     stage_5_gradients(a, digit, dC_db, dC_dw, delta)
+    video_notation(z, a, y, digit, kind, dC_dw)
     stage_6_formulas(net, x, y, kind, z, a, dC_dw)
     stage_7_update(net, x, y, digit, kind, eta, dC_db, dC_dw)
     stage_8_check(net, x, y, digit, kind, C, a)

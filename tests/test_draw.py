@@ -185,6 +185,10 @@ def test_network_summary(random_net):
         "test_accuracy": 0.95,
         "epochs": 3,
         "deskew": False,
+        "unsure_rule": {  # what the page needs to say why it is unsure
+            "min_output": reading.UNSURE_MIN_OUTPUT,
+            "min_margin": reading.UNSURE_MIN_MARGIN,
+        },
     }
     deskewed = {"training": {}, "input": {"deskew": True}}
     assert teach.network_summary(random_net, deskewed)["summary"]["deskew"] is True

@@ -154,6 +154,66 @@ def test_teaching_lowers_the_cost_of_the_drawing():
     assert step["after"]["outputs"][3] > step["before"]["outputs"][3]
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    digit=st.integers(0, 9),
+    eta=st.floats(0.01, 10.0),
+    seed=st.integers(0, 1000),
+    rehearse=st.integers(0, 3),
+    cost=st.sampled_from(sorted(network.COSTS)),
+)
+def test_the_step_example_is_bp1_bp2_bp4_on_the_taught_output(digit, eta, seed, rehearse, cost):
+    """Issue 20: the BP4 example is a weight into the taught digit's output, its numbers are
+    BP1, BP2 and BP4 of the drawing, and the drawing's part and the rehearsal's part of the
+    batch gradient add up to the step taken."""
+    net = network.new_network(seed=seed)
+    x = teach.drawing_input(SEVEN.read_bytes())
+    rehearsal = [(x, (digit + k + 1) % 10) for k in range(rehearse)]
+    old = network.copy_network(net)
+    step = teach.teach(net, x, digit, eta, cost, rehearsal=rehearsal)
+    e, h = step["example"], step["example"]["hidden"]
+    y = network.one_hot(digit)
+    _, dC_dw, delta, z, a = network.backprop(old, x, y, cost)
+    L = len(net.w) - 1
+    assert (e["layer"], e["i"]) == (L, digit)
+    assert abs(e["grad"]) == max(abs(g) for g in dC_dw[L][digit])  # the drawing's hardest push
+    assert e["grad"] == dC_dw[L][digit][e["j"]] == e["delta"] * e["a_j"]  # (BP4)
+    assert e["delta"] == delta[L][digit]
+    assert math.isclose(e["dC_da"] * e["sigma_prime"], e["delta"], rel_tol=1e-9)  # (BP1)
+    assert e["sigma_prime"] == network.sigmoid_prime(z[L][digit]) and e["a"] == a[-1][digit]
+    assert math.isclose(h["sigma_prime"] * h["sum"], h["delta"], rel_tol=1e-9, abs_tol=1e-15)
+    assert h["delta"] == delta[L - 1][e["j"]]  # (BP2)
+    assert (e["old"], e["new"]) == (old.w[L][digit][e["j"]], net.w[L][digit][e["j"]])
+    assert math.isclose(e["grad"] + e["rehearsal_grad"], e["batch_grad"], rel_tol=1e-9)
+    assert math.isclose(
+        e["new"], e["old"] - eta / step["m"] * e["batch_grad"], rel_tol=1e-9, abs_tol=1e-12
+    )
+    for c in step["changes"]:
+        assert math.isclose(c["grad"] + c["rehearsal_grad"], c["batch_grad"], rel_tol=1e-9)
+    if not rehearsal:  # the drawing's part of the step is the whole step
+        assert math.isclose(step["cost_drawing_part"], step["cost_after"], rel_tol=1e-9)
+    rose = step["cost_after"] > step["cost_before"]
+    assert (step["cost_rose"] is not None) == rose
+    if rose:
+        alone_lowers = step["cost_drawing_part"] < step["cost_before"]
+        assert step["cost_rose"] == ("rehearsal" if alone_lowers else "eta")
+
+
+@pytest.mark.skipif(not weights.PRETRAINED.exists(), reason="no pretrained weights")
+def test_when_the_drawings_cost_rises_the_step_says_why():
+    """Measured, not guessed: nine copies of the drawing labelled 5 pull a taught 3 the other
+    way ("rehearsal"); a far too long step overshoots even alone ("eta")."""
+    net = weights.load_digit_reader()[0]
+    x = teach.drawing_input(SEVEN.read_bytes())
+    step = teach.teach(network.copy_network(net), x, 7, 0.1, rehearsal=[(x, 5)] * 9)
+    assert step["cost_after"] > step["cost_before"] > step["cost_drawing_part"]
+    assert step["cost_rose"] == "rehearsal"
+    long_steps = [teach.teach(network.copy_network(net), x, 7, eta) for eta in (100, 300, 1000)]
+    assert any(s["cost_rose"] == "eta" for s in long_steps), [s["cost_after"] for s in long_steps]
+    for s in long_steps:
+        assert s["cost_rose"] in (None, "eta")
+
+
 # ----------------------------------------------------------------------------- the API
 
 

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from digits import load_benchmark
+from drawing import PAD_DIGITS, stroke_png
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinynet import reading, weights
+from tinynet import reading, teach, weights
 from tinynet.images import png, preprocess
+from tinynet.network import copy_network, new_network
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -140,3 +142,60 @@ def test_the_command_says_unsure_for_noise(tmp_path):
         timeout=60,
     )
     assert json.loads(r.stdout)["unsure"] is False
+
+
+# --------------------------------------------------------------------- drawings from the pad
+
+
+@pretrained
+def test_clean_pad_drawings_are_read_right_and_not_unsure():
+    """Issue 20: 14 clean digits drawn on the pad (every digit, a plain 1, a crossed 7, a
+    straight-tailed 9, a small 2), read the draw page's way: at most 1 flagged unsure, and
+    none by the ink's shape (the pad's clean stroke is handwriting)."""
+    net, info = weights.load_digit_reader()
+    deskew = weights.weights_input(info)["deskew"]
+    flagged = []
+    for name, digit, strokes in PAD_DIGITS:
+        answer = teach.analyse_png(net, stroke_png(strokes, width=18), deskew=deskew)
+        assert answer["digit"] == digit, (name, answer["digit"])
+        upright = teach.read_drawing(net, stroke_png(strokes, width=18), deskew)["digits"][0]
+        assert not reading.unsure([1.0, 0.0], upright["upright"]), name  # shape alone: a stroke
+        if answer["unsure"]:
+            flagged.append(name)
+    assert len(flagged) <= 1, flagged
+
+
+@pytest.mark.parametrize("name, digit, strokes", PAD_DIGITS[:4] + PAD_DIGITS[-4:])
+def test_the_page_judges_the_ink_as_drawn_like_predict(name, digit, strokes):
+    """The draw page's "unsure" -- as read, before and after teaching -- is reading.read_number's:
+    the ink's shape judged before deskewing (whose resampling blurs a thin stroke into "faint"
+    ink), for any network."""
+    net = weights.load_digit_reader()[0] if weights.PRETRAINED.exists() else new_network(seed=3)
+    data = stroke_png(strokes, width=18)
+    for deskew in (False, True):
+        read = teach.read_drawing(net, data, deskew)
+        shown = teach.analyse_reading(net, read)
+        assert [d["unsure"] for d in shown["digits"]] == [d["unsure"] for d in read["digits"]]
+        one = read["digits"][0]
+        step = teach.teach(copy_network(net), one["input"], digit, upright=one["upright"])
+        assert step["before"]["unsure"] == one["unsure"], name
+        after = reading.unsure(step["after"]["outputs"], one["upright"])
+        assert step["after"]["unsure"] == after, name
+
+
+@pytest.mark.slow
+@pretrained
+def test_unsure_benchmark_shares(mnist_dir):
+    """benchmarks/unsure.py, run as a reader would: at least 75% of the non-digits flagged, at
+    most 3% of MNIST's 10,000 test digits, at most 1 of the 14 pad drawings."""
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "unsure.py"), "--data", str(mnist_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr
+    figures = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
+    assert float(figures["non_digits_flagged"].split("%")[0]) >= 75.0, r.stdout
+    assert float(figures["mnist_test_flagged"].split("%")[0]) <= 3.0, r.stdout
+    assert int(figures["pad_drawings_flagged"].split()[0]) <= 1, r.stdout

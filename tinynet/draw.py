@@ -89,8 +89,8 @@ from .teach import (
     REHEARSE_WITH,
     accuracy,
     analyse_reading,
-    digit_input,
     network_summary,
+    pick_digit,
     read_drawing,
     rounded,
     teach,
@@ -278,7 +278,7 @@ class Teacher:
             self.summary_cache = (self.version, body)
         return body
 
-    def teach(self, x, digit, eta=None, rehearse=None):
+    def teach(self, x, digit, eta=None, rehearse=None, upright=None):
         """One step (teach.teach) on the drawing x (call with the lock held); the answer of
         POST /api/teach."""
         eta = DEFAULT_LR if eta is None else eta
@@ -293,7 +293,7 @@ class Teacher:
             for k in self.rng.sample(range(len(labels)), REHEARSE_WITH):
                 image = deskew_image(images[k]) if self.deskew else images[k]
                 rehearsal.append(([p / 255.0 for p in image], labels[k]))
-        result = teach(self.net, x, digit, eta, self.cost, rehearsal)
+        result = teach(self.net, x, digit, eta, self.cost, rehearsal, upright=upright)
         self.steps += 1
         self.rehearsed_steps += bool(rehearse)
         self.version += 1
@@ -489,13 +489,13 @@ class DrawHandler(http.Handler):
         with self.computing():
             try:
                 # teacher.start: the starting weights, never changed; only the inputs matter
-                x = digit_input(teacher.start, data, teacher.deskew, pick)
+                one = pick_digit(teacher.start, data, teacher.deskew, pick)
             except NoDigitError:
                 raise RequestError(
                     400, "no ink: the drawing is blank, draw a digit to teach"
                 ) from None
             with teacher.lock:
-                return 200, teacher.teach(x, digit, lr, rehearse)
+                return 200, teacher.teach(one["input"], digit, lr, rehearse, one["upright"])
 
     def post_reset(self, body):
         teacher = self.server.teacher

@@ -29,7 +29,13 @@ from . import network
 from .images import png
 from .images.preprocess import NoDigitError, to_mnist
 from .network import DEFAULT_COST, feedforward, one_hot
-from .reading import probabilities, read_number, unsure
+from .reading import (
+    UNSURE_MIN_MARGIN,
+    UNSURE_MIN_OUTPUT,
+    probabilities,
+    read_number,
+    unsure,
+)
 from .support.http import RequestError
 from .weights import weights_input
 
@@ -132,6 +138,12 @@ def digit_input(net, data, deskew=False, pick=None):
     network reads does not matter here, so any network will do for the segmentation: the
     inputs do not depend on it: the draw server passes the weights it started with, which
     teaching never changes.)"""
+    return pick_digit(net, data, deskew, pick)["input"]
+
+
+def pick_digit(net, data, deskew=False, pick=None):
+    """digit_input's digit as read_drawing gives it: {"input", "upright", "digit", …} (its
+    "upright" inputs, before deskewing, are what ``reading.unsure`` judges the ink's shape on)."""
     reading = read_drawing(net, data, deskew)
     digits = reading["digits"]
     if pick is None:
@@ -146,14 +158,15 @@ def digit_input(net, data, deskew=False, pick=None):
             f'"pick" is {pick:d}, but the drawing holds {len(digits):d} digit'
             f"{'' if len(digits) == 1 else 's'} (0 = leftmost)",
         )
-    return digits[pick]["input"]
+    return digits[pick]
 
 
 # ---------------------------------------------------------- what the page shows
 
 
-def _analysis(x, a):
-    """What the page shows for input x and the activations a of the forward pass."""
+def _analysis(x, a, upright=None):
+    """What the page shows for input x and the activations a of the forward pass; `upright`:
+    the digit before deskewing, whose ink's shape says "unsure" (default x: not deskewed)."""
     outputs = a[-1]
     return {
         "blank": False,
@@ -162,11 +175,13 @@ def _analysis(x, a):
         "hidden": [rounded(layer) for layer in a[1:-1]],
         "outputs": rounded(outputs),
         "probabilities": rounded(probabilities(outputs)),
-        "unsure": unsure(outputs, x),  # predict's rule: weak, close, or not handwriting-like
+        # predict's rule: weak, close, or not handwriting-like -- judged on the ink as drawn
+        # (deskewing resamples: its blurred strokes would look faint, see reading.read_number)
+        "unsure": unsure(outputs, x if upright is None else upright),
     }
 
 
-def analyse_input(net, x):
+def analyse_input(net, x, upright=None):
     """Feed the 784 inputs x to the network; return what the page shows, as a dict.
 
         {"blank": False,
@@ -175,13 +190,14 @@ def analyse_input(net, x):
          "hidden": [a¹, a²], the activations of the hidden layers (16 values each),
          "outputs": a³, the ten output activations,
          "probabilities": the outputs scaled to sum to 1 (reading.probabilities),
-         "unsure": reading.unsure(a³, x), True when the network does not really recognise
-                   a digit (weak strongest output, two close, or not handwriting-like)}
+         "unsure": reading.unsure(a³, upright or x), True when the network does not really
+                   recognise a digit (weak strongest output, two close, or not handwriting-like;
+                   the ink's shape judged on `upright`, the digit before deskewing, if given)}
 
     Numbers are rounded to 4 decimals: plenty for drawing, and a quarter of the bytes.
     """
     z, a = feedforward(net, x)
-    return _analysis(x, a)
+    return _analysis(x, a, upright)
 
 
 BLANK_RESULT = {
@@ -210,7 +226,7 @@ def analyse_reading(net, reading):
     """
     digits = []
     for d in reading["digits"][:MAX_DIGITS]:
-        one = analyse_input(net, d["input"])
+        one = analyse_input(net, d["input"], d.get("upright"))
         del one["blank"]
         one["box"] = list(d["box"])
         digits.append(one)
@@ -247,7 +263,16 @@ def analyse_png(net, data, deskew=False):
 # -------------------------------------------------- one step of backpropagation
 
 
-def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CHANGES_PER_LAYER):
+def teach(
+    net,
+    x,
+    digit,
+    eta=DEFAULT_LR,
+    cost=DEFAULT_COST,
+    rehearsal=(),
+    top=CHANGES_PER_LAYER,
+    upright=None,
+):
     """One step of gradient descent on the drawing x, which shows `digit`; changes net in place.
 
     The desired output is y = one_hot(digit). backprop gives, for this one example, the error
@@ -256,20 +281,28 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
     mini-batch of m examples: the drawing, and the (x, digit) pairs in `rehearsal` (MNIST
     examples that keep the network from forgetting what it knew). Both are the code of
     tinynet/network.py itself, so stepping into this in a debugger shows the formulas.
+    `upright`: the drawing before deskewing, on which "unsure" judges the ink (default x).
 
     Returns a dict:
         "before", "after": analyse_input's dict for x, before and after the step,
         "cost_before", "cost_after": the cost C of x, before and after,
+        "cost_drawing_part": C of x after the drawing's own part of the step alone,
+            w − (η/m)·∂C_x/∂w: below cost_before while the drawing pulls its cost down,
+        "cost_rose": None, or why cost_after > cost_before, measured: "rehearsal" (the
+            drawing's part alone lowers C: the rehearsal digits pulled the other way) or "eta"
+            (the drawing's part alone raises it too: η is too large, the step overshoots),
         "delta": [δ¹, δ², δ³] before the step, the error of every neuron for this drawing,
+        "example": step_example's BP1 → BP2 → BP4 numbers for a weight into output `digit`,
         "changes": for each weight layer l, the `top` weights w[l][i][j] that changed most:
             {"layer": l, "i": i, "j": j, "old": w before, "new": w after,
              "delta_i": δᵢ, "a_j": aⱼ, "grad": δᵢ · aⱼ = ∂C/∂w for the drawing (BP4),
-             "batch_grad": Σₓ ∂Cₓ/∂w over the mini-batch, so that new = old − η/m · batch_grad},
+             "batch_grad": Σₓ ∂Cₓ/∂w over the mini-batch, so that new = old − η/m · batch_grad,
+             "rehearsal_grad": batch_grad − grad, the rehearsal digits' part of it},
         "m": the mini-batch size, "eta": η.
     """
     y = one_hot(digit, len(net.b[-1]))
     C = network.cost_pair(cost, net.output)[0]
-    old_w = [[list(row) for row in w_l] for w_l in net.w]
+    old = network.copy_network(net)
     batch = [(x, y)] + [(x_k, one_hot(d_k, len(y))) for x_k, d_k in rehearsal]
     m = len(batch)
     _, _, delta, z, a = network.backprop(net, x, y, cost)  # the drawing's δ (BP1, BP2), z, a
@@ -280,20 +313,102 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
     touched = [sorted({j for x_k, _ in batch for j in range(len(x_k)) if x_k[j] != 0.0})]
     touched += [range(len(w_l[0])) for w_l in net.w[1:]]
     changes = [
-        dict(change, layer=l, batch_grad=(change["old"] - change["new"]) * m / eta)
+        batch_part(dict(change, layer=l), m, eta)
         for l in range(len(net.w))
-        for change in largest_changes(old_w[l], net.w[l], touched[l], delta[l], a[l], top)
+        for change in largest_changes(old.w[l], net.w[l], touched[l], delta[l], a[l], top)
     ]
+    cost_before, cost_after = C(a[-1], y, z[-1]), C(a_after[-1], y, z_after[-1])
+    alone = drawing_part_cost(old, x, y, eta / m, cost)
     return {
-        "before": _analysis(x, a),
-        "after": _analysis(x, a_after),
-        "cost_before": C(a[-1], y, z[-1]),
-        "cost_after": C(a_after[-1], y, z_after[-1]),
+        "before": _analysis(x, a, upright),
+        "after": _analysis(x, a_after, upright),
+        "cost_before": cost_before,
+        "cost_after": cost_after,
+        "cost_drawing_part": alone,
+        "cost_rose": why_cost_rose(cost_before, cost_after, alone),
         "delta": [rounded(delta_l, 6) for delta_l in delta],
+        "example": step_example(old, net, digit, z, a, delta, y, m, eta),
         "changes": changes,
         "m": m,
         "eta": eta,
     }
+
+
+def batch_part(change, m, eta):
+    """A change with its batch gradient Σₓ ∂Cₓ/∂w = (old − new)·m/η and the rehearsal digits'
+    part of it (that sum less the drawing's own ∂C/∂w)."""
+    change["batch_grad"] = (change["old"] - change["new"]) * m / eta
+    change["rehearsal_grad"] = change["batch_grad"] - change["grad"]
+    return change
+
+
+def drawing_part_cost(net, x, y, step, cost=DEFAULT_COST):
+    """The cost C of (x, y) after the drawing's own part of a step, w − step·∂C_x/∂w and
+    b − step·∂C_x/∂b, taken on a copy of net (net itself is left as it is)."""
+    dC_db, dC_dw, _, _, _ = network.backprop(net, x, y, cost)
+    moved = network.copy_network(net)
+    for l, (w_l, b_l) in enumerate(zip(moved.w, moved.b)):
+        for i, row in enumerate(w_l):
+            b_l[i] -= step * dC_db[l][i]
+            row[:] = [w - step * g for w, g in zip(row, dC_dw[l][i])]
+    z, a = network.feedforward(moved, x)
+    return network.cost_pair(cost)[0](a[-1], y, z[-1])
+
+
+def why_cost_rose(cost_before, cost_after, cost_drawing_part):
+    """None when the drawing's cost did not rise; else "rehearsal" when the drawing's own part
+    of the step lowers it (the other digits of the batch pulled the other way), "eta" when
+    even that part raises it (the step is too long: η too large)."""
+    if cost_after <= cost_before:
+        return None
+    return "rehearsal" if cost_drawing_part < cost_before else "eta"
+
+
+def step_example(old, new, digit, z, a, delta, y, m, eta):
+    """BP1 → BP2 → BP4 and the update, in numbers, for the weight into output `digit` from the
+    last hidden neuron j that the drawing pushes hardest (largest |δ · aⱼ|):
+
+        BP1  δᴸ = ∂C/∂a · σ′(z)   "a", "y", "z", "sigma_prime", "dC_da", "delta"
+        BP2  δⱼ = σ′(zⱼ) · Σᵢ wᵢⱼ δᵢ   "hidden": {"j", "z", "sigma_prime", "sum", "term",
+             "delta"}, "term" being output `digit`'s share wᵢⱼ δᵢ of the sum
+        BP4  ∂C/∂w = δ · aⱼ        "j", "a_j", "grad"
+        and  w ← w − (η/m)·Σₓ ∂Cₓ/∂w   "old", "new", "batch_grad", "rehearsal_grad", "m", "eta"
+    (old, new: the network before and after the step; z, a, delta: the drawing's forward
+    and backward pass before it)."""
+    L = len(old.w) - 1
+    d = delta[L][digit]
+    j = max(range(len(a[L])), key=lambda k: abs(d * a[L][k]))
+    s_out = network.sigmoid_prime(z[L][digit])
+    s_hid = network.sigmoid_prime(z[L - 1][j]) if L > 0 else 1.0
+    back = sum(old.w[L][i][j] * delta[L][i] for i in range(len(delta[L])))
+    change = {"old": old.w[L][digit][j], "new": new.w[L][digit][j], "grad": d * a[L][j]}
+    return batch_part(
+        dict(
+            change,
+            layer=L,
+            i=digit,
+            j=j,
+            a=a[L + 1][digit],
+            y=y[digit],
+            z=z[L][digit],
+            sigma_prime=s_out,
+            dC_da=d / s_out if s_out else 0.0,
+            delta=d,
+            a_j=a[L][j],
+            m=m,
+            eta=eta,
+            hidden={
+                "j": j,
+                "z": z[L - 1][j] if L > 0 else None,
+                "sigma_prime": s_hid,
+                "sum": back,
+                "term": old.w[L][digit][j] * d,
+                "delta": delta[L - 1][j] if L > 0 else None,
+            },
+        ),
+        m,
+        eta,
+    )
 
 
 def largest_changes(w_old, w_new, columns, delta, a_in, top):
@@ -355,13 +470,15 @@ def network_summary(net, info=None):
                                  picture of what that neuron looks for,
          "summary": {"parameters": how many weights and biases, "test_accuracy", "epochs",
                      "cost", "command": how it was trained (when the weights file says),
-                     "deskew": whether drawings are deskewed first, as its training digits were}}
+                     "deskew": whether drawings are deskewed first, as its training digits were,
+                     "unsure_rule": reading.unsure's output limits, {"min_output", "min_margin"}}}
 
     `info` is the decoded weights file (weights.load_with_info), for the training record.
     """
     training = (info or {}).get("training") or {}
     summary = {"parameters": sum(len(row) + 1 for w_l in net.w for row in w_l)}
     summary["deskew"] = weights_input(info or {})["deskew"]  # drawings are straightened too
+    summary["unsure_rule"] = {"min_output": UNSURE_MIN_OUTPUT, "min_margin": UNSURE_MIN_MARGIN}
     for key in ("test_accuracy", "epochs", "cost", "command"):
         if key in training:
             summary[key] = training[key]
