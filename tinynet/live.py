@@ -305,7 +305,7 @@ class Live:
         self.new_lr = None  # η the page asked for, from the next batch on
         self.taken = 0  # batches let through so far
         self.held = False  # True while training waits at a batch whose backpropagation is shown
-        self.ended = False
+        self.training = self.ended = False  # a batch has been asked about; training has ended
         self.last_go = float("-inf")  # time.monotonic() when the last batch was let through
         self.lesson = None  # the paused batch (lesson()), for GET /api/explain
         self.shown_lesson = None  # (epoch, batch, η) of the lesson on the page
@@ -350,6 +350,7 @@ class Live:
         resume or a step; with a speed, until the batch is due. A new η goes in info["set_lr"]."""
         nxt = info["next"]
         with self.control:
+            self.training = True
             if self.new_lr is not None:
                 info["set_lr"], self.new_lr = self.new_lr, None
             hold = self.paused and not self.steps_left and self.server is not None
@@ -403,7 +404,8 @@ class Live:
             elif action == "resume":
                 self.paused, self.steps_left, self.held = False, 0, False
             self.control.notify_all()
-            if action in ("pause", "step") or "lr" in request and self.paused:
+            waiting = action in ("pause", "step") or ("lr" in request and self.paused)
+            if waiting and self.training:  # (before the first batch, nothing to wait for)
                 self.control.wait_for(
                     lambda: self.ended or (self.held and self.taken >= target and
                                            self.shown_lesson is not None), STEP_WAIT)  # fmt: skip
