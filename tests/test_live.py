@@ -23,7 +23,7 @@ import pytest
 from clients import interruptible
 from hypothesis import given
 from hypothesis import strategies as st
-from training import quiet_run
+from training import COMMAND, quiet_run, train_env
 
 from tinynet import engines, live, network, train, weights
 from tinynet.engines import evaluate
@@ -726,3 +726,25 @@ def test_a_new_lr_is_used_from_the_next_batch_and_recorded(tmp_path, mnist_dir):
     assert [r["lr"] for r in log] == [0.75, 0.75]  # constant from there on
     _, info = weights.load_with_info(tmp_path / "lr.json")
     assert info["training"]["history"][0]["lr_changes"] == [change]
+
+
+def test_train_live_paused_starts_held_and_ctrl_c_saves_a_checkpoint(tmp_path, mnist_dir):
+    args = ["--live", "--paused", "--limit", "200", "--test-limit", "50", "--epochs", "1"]
+    args += ["--data", str(mnist_dir), "--no-download", "--out", str(tmp_path / "x.json")]
+    p = interruptible(COMMAND + args, cwd=str(tmp_path), env=train_env())
+    try:
+        url = p.stdout.readline().strip().removeprefix("live view: ")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            s = json.loads(get(url + "api/state?after=0")[2])
+            if s.get("lesson"):
+                break
+        assert s["paused"] is True and s["seen"] == 0 and s["lesson"]["batch"] == 0
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
+    assert p.returncode == 130 and "Traceback" not in err, err
+    assert "interrupted: checkpoint saved" in out
+    ck = json.loads((tmp_path / "x.json.checkpoint.json").read_text())
+    assert (ck["epoch"], ck["batch"]) == (0, 0)  # nothing trained: held at the first batch

@@ -12,12 +12,19 @@ shows, refreshed every second:
   - η, examples per second and the time left;
   - a row of test digits with the network's current answers, right ones and wrong ones marked.
 
-train.py drives it through four calls; from a REPL you can drive it yourself:
+And it is a lab: the page can pause training, step one mini-batch at a time, slow it down and
+change η (POST /api/control; `train --live --paused` starts paused). train.py asks the view
+before each mini-batch (before_batch), and while paused the view holds it there and shows that
+batch's backpropagation, worked by network.py itself (lesson, explain): every neuron's δ, the
+first layer's Δw, and for one weight or bias, BP1 → BP2 → BP4 and its update in numbers.
+
+train.py drives it through five calls; from a REPL you can drive it yourself:
 
     >>> from tinynet import live
     >>> view = live.start(port=0)          # a server in a background thread; port 0: any free
     >>> view.url                           # doctest: +SKIP
     'http://127.0.0.1:40123/'
+    >>> view.before_batch(info)            # before each: True to train it (False: paused)
     >>> view.on_batch(info)                # after every mini-batch (cheap: a running average)
     >>> view.on_epoch(info)                # after each epoch's test evaluation
     >>> view.on_end(info)                  # when training ends: the page keeps the final state
@@ -32,10 +39,12 @@ server only hands those bytes out.
 The server: support/http.py's (Python's http.server, one thread per connection, with its
 deadlines, connection cap and header caps), on 127.0.0.1 only. It answers
 GET / (the page) and GET /api/state (the latest snapshot; with ?after=N it waits until there is
-one newer than version N, so the page asks once per snapshot and shows it at once), 405 to any
+one newer than version N, so the page asks once per snapshot and shows it at once), GET
+/api/explain?name=w[l][i][j] (one parameter's update in the paused batch) and POST
+/api/control (same-origin JSON of at most CONTROL_BODY bytes: see control_request), 405 to any
 other method, 404 to any other path, 400 to a malformed after=, and 403 to a Host header that
 is not this computer's (a web page elsewhere cannot reach it through a DNS name pointed at
-127.0.0.1). The page may only run its own script and style (a Content-Security-Policy with
+127.0.0.1) or to a POST from another page (Origin). The page may only run its own script and style (a Content-Security-Policy with
 their SHA-256 hashes) and talk to this server. Nothing is logged; a browser that hangs up
 mid-answer is not an error. A long poll holds its connection for up to LONG_POLL seconds, so
 at most MAX_CONNECTIONS pages (support/http.py) can watch at once.
