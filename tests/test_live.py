@@ -672,21 +672,28 @@ def test_explain_is_network_backprop_on_each_example(l, i, j, cost):
 LAB_RUN = dict(limit=300, test_limit=100, epochs=2, batch_size=7, lr=0.5, lr_final=0.1)
 
 
-def test_pausing_and_stepping_never_change_the_result(tmp_path, mnist_dir):
-    """train() with the live view paused from the start, stepped, resumed, paused again across
-    an epoch's end and slowed ends with the same weights, bit for bit, as without the view."""
-    plain = quiet_run(mnist_dir, tmp_path / "plain.json", LAB_RUN)
+def paused_train(mnist_dir, out):
+    """train() of LAB_RUN in a thread with a live view started paused, once it is held at the
+    first batch: (view, thread, result), result["net"] the network once it ends."""
     view = live.start(port=0, paused=True)
     result = {}
 
     def run():
-        result["net"] = quiet_run(mnist_dir, tmp_path / "lab.json", LAB_RUN, watchers=[view])
+        result["net"] = quiet_run(mnist_dir, out, LAB_RUN, watchers=[view])
 
     thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    wait_until_held(view)
+    return view, thread, result
+
+
+def test_pausing_and_stepping_never_change_the_result(tmp_path, mnist_dir):
+    """train() with the live view paused from the start, stepped, resumed, paused again across
+    an epoch's end and slowed ends with the same weights, bit for bit, as without the view."""
+    plain = quiet_run(mnist_dir, tmp_path / "plain.json", LAB_RUN)
+    view, thread, result = paused_train(mnist_dir, tmp_path / "lab.json")
     try:
-        thread.start()
-        wait_until_held(view)  # at the random network
-        assert state_of(view)["seen"] == 0
+        assert state_of(view)["seen"] == 0  # at the random network
         for _ in range(3):
             control(view, {"action": "step"})
         control(view, {"action": "resume", "speed": 200})
@@ -703,16 +710,8 @@ def test_pausing_and_stepping_never_change_the_result(tmp_path, mnist_dir):
 
 
 def test_a_new_lr_is_used_from_the_next_batch_and_recorded(tmp_path, mnist_dir):
-    view = live.start(port=0, paused=True)
-    result = {}
-
-    def run():
-        result["net"] = quiet_run(mnist_dir, tmp_path / "lr.json", LAB_RUN, watchers=[view])
-
-    thread = threading.Thread(target=run, daemon=True)
+    view, thread, _ = paused_train(mnist_dir, tmp_path / "lr.json")
     try:
-        thread.start()
-        wait_until_held(view)
         control(view, {"action": "step"})
         control(view, {"action": "step", "lr": 0.75})  # the 2nd batch is trained with η = 0.75
         assert state_of(view)["lesson"]["eta"] == 0.75  # and so will the 3rd be

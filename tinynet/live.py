@@ -44,8 +44,8 @@ one newer than version N, so the page asks once per snapshot and shows it at onc
 /api/control (same-origin JSON of at most CONTROL_BODY bytes: see control_request), 405 to any
 other method, 404 to any other path, 400 to a malformed after=, and 403 to a Host header that
 is not this computer's (a web page elsewhere cannot reach it through a DNS name pointed at
-127.0.0.1) or to a POST from another page (Origin). The page may only run its own script and style (a Content-Security-Policy with
-their SHA-256 hashes) and talk to this server. Nothing is logged; a browser that hangs up
+127.0.0.1) or to a POST from another page (Origin). The page may only run its own script and
+style (a Content-Security-Policy with their SHA-256 hashes) and talk to this server. Nothing is logged; a browser that hangs up
 mid-answer is not an error. A long poll holds its connection for up to LONG_POLL seconds, so
 at most MAX_CONNECTIONS pages (support/http.py) can watch at once.
 """
@@ -118,7 +118,7 @@ def pick_digits(labels, count=ROW):
     return sorted(chosen[:count])
 
 
-def snapshot(info, curve, digits, version, done=False):
+def snapshot(info, curve, digits, version, done=False, net=None):
     """The state the page shows, as a dict (the answer to GET /api/state is its JSON).
 
     Reads from `info` (train.py's dict): engine, epoch (0-based), epochs, batch (0-based),
@@ -126,7 +126,7 @@ def snapshot(info, curve, digits, version, done=False):
     dicts with test_accuracy), test_images, test_labels, settings, cost.
     """
     engine = info["engine"]
-    net = engine.network()
+    net = net or engine.network()  # (a paused batch's lesson has it already)
     tile_bytes, scales = tiles(net)
     images, labels = info.get("test_images") or [], info.get("test_labels") or []
     row = []
@@ -429,7 +429,8 @@ class Live:
             if self.digits is None:
                 self.digits = pick_digits(info.get("test_labels") or [])
             self.version += 1
-            state = snapshot(info, self.curve, self.digits, self.version, done)
+            net = self.lesson["net"] if held else None
+            state = snapshot(info, self.curve, self.digits, self.version, done, net)
             n, m = info.get("n", 0), state["batch_size"] or 0
             seen = info.get("epoch", 0) * n + (
                 info.get("batch", 0) * m if held else info.get("seen", 0)

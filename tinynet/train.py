@@ -537,7 +537,8 @@ def main(argv=None):
             except ImportError:
                 print("error: the live view is not available", file=sys.stderr)
                 return 2
-            view = live_page.start(port=port, host="127.0.0.1", paused=paused, speed=speed)
+            view = live_page.start(port=port, host="127.0.0.1")
+            view.paused, view.speed = paused, speed  # the page can change both
             print(f"live view: {view.url}", flush=True)
         train(argv=argv, watchers=[view] if view else [], watch_names=watch_names, **settings)
         if view is not None:
