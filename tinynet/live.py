@@ -37,17 +37,17 @@ the clock. The snapshot is JSON, built once in the training thread and kept as b
 server only hands those bytes out.
 
 The server: support/http.py's (Python's http.server, one thread per connection, with its
-deadlines, connection cap and header caps), on 127.0.0.1 only. It answers
-GET / (the page) and GET /api/state (the latest snapshot; with ?after=N it waits until there is
-one newer than version N, so the page asks once per snapshot and shows it at once), GET
-/api/explain?name=w[l][i][j] (one parameter's update in the paused batch) and POST
-/api/control (same-origin JSON of at most CONTROL_BODY bytes: see control_request), 405 to any
-other method, 404 to any other path, 400 to a malformed after=, and 403 to a Host header that
-is not this computer's (a web page elsewhere cannot reach it through a DNS name pointed at
-127.0.0.1) or to a POST from another page (Origin). The page may only run its own script and
-style (a Content-Security-Policy with their SHA-256 hashes) and talk to this server. Nothing is logged; a browser that hangs up
-mid-answer is not an error. A long poll holds its connection for up to LONG_POLL seconds, so
-at most MAX_CONNECTIONS pages (support/http.py) can watch at once.
+deadlines, connection cap and header caps), on 127.0.0.1 only. It answers GET / (the page) and
+GET /api/state (the latest snapshot; with ?after=N it waits until there is one newer than
+version N, so the page asks once per snapshot and shows it at once), GET
+/api/explain?name=w[l][i][j] (one parameter's update in the paused batch) and POST /api/control
+(same-origin JSON of at most CONTROL_BODY bytes: see control_request), 405 to any other method,
+404 to any other path, 400 to a malformed after=, and 403 to a Host header that is not this
+computer's (a web page elsewhere cannot reach it through a DNS name pointed at 127.0.0.1) or to
+a POST from another page (Origin). The page may only run its own script and style (a Content-
+Security-Policy with their SHA-256 hashes) and talk to this server. Nothing is logged; a
+browser that hangs up mid-answer is not an error. A long poll holds its connection for up to
+LONG_POLL seconds, so at most MAX_CONNECTIONS pages (support/http.py) can watch at once.
 """
 
 import base64
