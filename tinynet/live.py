@@ -44,8 +44,8 @@ version N, so the page asks once per snapshot and shows it at once), GET
 (same-origin JSON of at most CONTROL_BODY bytes: see control_request), 405 to any other method,
 404 to any other path, 400 to a malformed after=, and 403 to a Host header that is not this
 computer's (a web page elsewhere cannot reach it through a DNS name pointed at 127.0.0.1) or to
-a POST from another page (Origin). The page may only run its own script and style (a Content-
-Security-Policy with their SHA-256 hashes) and talk to this server. Nothing is logged; a
+a POST from another page (Origin). The page may only run its own script and style (a
+Content-Security-Policy with their SHA-256 hashes) and talk to this server. Nothing is logged; a
 browser that hangs up mid-answer is not an error. A long poll holds its connection for up to
 LONG_POLL seconds, so at most MAX_CONNECTIONS pages (support/http.py) can watch at once.
 """
