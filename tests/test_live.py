@@ -747,3 +747,18 @@ def test_train_live_paused_starts_held_and_ctrl_c_saves_a_checkpoint(tmp_path, m
     assert "interrupted: checkpoint saved" in out
     ck = json.loads((tmp_path / "x.json.checkpoint.json").read_text())
     assert (ck["epoch"], ck["batch"]) == (0, 0)  # nothing trained: held at the first batch
+
+
+@pytest.mark.parametrize("speed", [0.0, 25.0])
+def test_a_speed_slows_training_to_so_many_batches_a_second(speed):
+    view = live.start(port=0, speed=speed)
+    try:
+        images, labels = synthetic_digits(100)  # 10 batches of 10
+        t0 = time.monotonic()
+        drive(view, "loops", images, labels, images[:20], labels[:20], epochs=1)
+        took = time.monotonic() - t0
+    finally:
+        view.close()
+    if speed:
+        assert took >= 9 / speed  # the batches came 1/speed s apart at least
+    assert view.taken == 10
