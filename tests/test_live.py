@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import clients
 import pytest
 from clients import interruptible
 from hypothesis import given
@@ -762,3 +763,25 @@ def test_a_speed_slows_training_to_so_many_batches_a_second(speed):
     if speed:
         assert took >= 9 / speed  # the batches came 1/speed s apart at least
     assert view.taken == 10
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status",
+    [
+        (b"POST /api/control HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 411),
+        (
+            b"POST /api/control HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 999999999\r\n\r\n",
+            413,
+        ),
+        (
+            b"POST /api/control HTTP/1.1\r\nHost: evil.example\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 19\r\n\r\n{"action": "pause"}',
+            403,
+        ),
+    ],
+)
+def test_control_refuses_raw_requests_before_reading_them(view, request_bytes, status):
+    answer = clients.exchange(view.server.server_address[:2], request_bytes)
+    assert clients.status_of(answer) == status, answer[:300]
+    assert view.paused is False
