@@ -19,12 +19,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import clients
 import pytest
 from clients import interruptible
 from hypothesis import given
 from hypothesis import strategies as st
+from training import COMMAND, quiet_run, train_env
 
-from tinynet import engines, live, network
+from tinynet import engines, live, network, train, weights
 from tinynet.engines import evaluate
 from tinynet.support.http import loopback_host
 from tinynet.visualize import diverging
@@ -73,14 +75,22 @@ def drive(
     n = len(examples)
     n_batches = (n + batch_size - 1) // batch_size
     settings = {"engine": engine_name, "batch_size": batch_size, "cost": cost, "epochs": epochs}
+    settings.update(lr=eta, lr_final=eta)
     history = []
     t0 = time.time()
     done_before = 0
     info = {}
+    # before each batch, train.py's gate: the page may hold training there, or change η
+    gate_info = dict(engine=engine, settings=settings, n_batches=n_batches, epochs=epochs, n=n,
+                     batch_size=batch_size, history=history, test_images=test_images,
+                     test_labels=test_labels, cost=cost)  # fmt: skip
+    before_batch = train.batch_gate([view], gate_info, settings, [])
     for epoch in range(epochs):
         seen = 0
         for k in range(n_batches):
             batch = examples[k * batch_size : (k + 1) * batch_size]
+            before_batch(epoch, k, batch)
+            eta = settings["lr"]
             got = []
             engine.train(
                 [batch], eta, cost, lambda size, c, correct, got=got: got.append((size, c))
@@ -487,3 +497,291 @@ def test_wait_serves_until_ctrl_c_then_closes():
         p.kill()
     assert p.returncode == 0, err
     assert out.strip() == "closed True" and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- the lab
+
+
+def control(view, body, origin=None, content_type="application/json"):
+    """(status, answer) of POST /api/control with `body` (an object, or raw bytes)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+    req = urllib.request.Request(view.url + "api/control", data=data, method="POST")
+    req.add_header("Content-Type", content_type)
+    if origin is not None:
+        req.add_header("Origin", origin)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+@pytest.mark.parametrize(
+    "body, status, says",
+    [
+        ({"action": "jump"}, 400, "action must be one of pause, resume, step"),
+        ({"action": None}, 400, "action must be"),
+        ({}, 400, "give"),
+        ([1], 400, "give"),
+        ({"action": "pause", "colour": 1}, 400, "give"),
+        ({"lr": 0}, 400, "lr must be a number above 0"),
+        ({"lr": -1}, 400, "lr must be"),
+        ({"lr": 1e5}, 400, "lr must be"),
+        ({"lr": "0.1"}, 400, "lr must be"),
+        ({"lr": True}, 400, "lr must be"),
+        ({"speed": -1}, 400, "speed must be"),
+        ({"speed": 5000}, 400, "speed must be"),
+        (b"{not json", 400, "must be JSON"),
+        (b"\xff\xfe", 400, "must be JSON"),
+        (b'{"action": "pause", "pad": "' + b"x" * 2000 + b'"}', 413, "over the limit"),
+    ],
+)
+def test_control_refuses_what_it_cannot_do_in_one_line(view, body, status, says):
+    got, answer = control(view, body)
+    assert got == status and says in answer["error"] and "\n" not in answer["error"]
+    assert view.paused is False and view.new_lr is None and view.speed == 0.0
+
+
+def test_control_is_same_origin_and_json_only(view):
+    got, answer = control(view, {"action": "pause"}, origin="http://evil.example")
+    assert got == 403 and "another web page" in answer["error"]
+    got, answer = control(view, {"action": "pause"}, content_type="text/plain")
+    assert got == 415
+    assert view.paused is False
+    got, answer = control(view, {"action": "pause"}, origin=view.url.rstrip("/"))
+    assert got == 200 and answer["paused"] is True and view.paused is True
+    assert get(view.url + "api/control")[0] == 405  # POST only
+
+
+def test_control_takes_pause_resume_lr_and_speed(view):
+    assert control(view, {"action": "pause", "lr": 0.5, "speed": 3})[1]["paused"] is True
+    assert (view.paused, view.new_lr, view.speed) == (True, 0.5, 3)
+    assert control(view, {"action": "resume", "speed": 0})[1] == {
+        "paused": False, "held": False, "speed": 0, "taken": 0, "version": 0,
+    }  # fmt: skip
+
+
+def test_explain_before_any_pause_is_409_and_a_bad_name_400(view):
+    assert get(view.url + "api/explain?name=w[0][0][0]")[0] == 409
+    view.lesson = live.lesson(network.new_network(), [], 0.1, "quadratic", 0, 0)
+    for name in ("w[9][0][0]", "w[0][16][0]", "b[0][0][0]", "q", ""):
+        status, _, body = get(view.url + "api/explain?name=" + urllib.parse.quote(name))
+        assert status == 400 and "no such parameter" in json.loads(body)["error"]
+
+
+def wait_until_held(view, seconds=60):
+    """Until training waits at a paused batch (a --paused run reaches its first one only once
+    the data is loaded), and the page has been told."""
+    deadline = time.monotonic() + seconds
+    while not (view.held and view.shown_lesson) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert view.held
+
+
+def lab_run(view, steps=3, **kw):
+    """A synthetic run (drive) in a thread with `view`; returns (thread, result)."""
+    images, labels = synthetic_digits(100)
+    test_images, test_labels = synthetic_digits(20, seed=9)
+    result = {}
+
+    def run():
+        result["engine"] = drive(view, "plain", images, labels, test_images, test_labels, **kw)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_paused_runs_one_batch_per_step_and_shows_it():
+    view = live.start(port=0, paused=True)
+    try:
+        thread, result = lab_run(view, epochs=1, eta=0.5)
+        wait_until_held(view)
+        s = state_of(view)
+        assert s["paused"] is True and s["seen"] == 0 and s["batch"] == 0
+        lesson = s["lesson"]
+        assert (lesson["epoch"], lesson["batch"], lesson["m"], lesson["eta"]) == (0, 0, 10, 0.5)
+        assert [e["digit"] for e in lesson["examples"]] == list(range(10))
+        assert [len(d) for d in lesson["examples"][0]["delta"]] == [16, 16, 10]
+        assert len(base64.b64decode(lesson["dw_tiles"])) == 16 * 784
+        for k in range(1, 4):
+            status, answer = control(view, {"action": "step"})
+            assert status == 200 and answer["taken"] == k and answer["held"] is True
+            s = state_of(view)
+            assert s["seen"] == 10 * k and s["lesson"]["batch"] == k and s["paused"] is True
+        status, answer = control(view, {"action": "resume"})
+        thread.join(60)
+        assert not thread.is_alive() and state_of(view)["done"] is True
+    finally:
+        view.close()
+
+
+def test_a_step_does_what_explain_says_to_the_last_bit():
+    """On engine plain (network.sgd_step), the step's new w is explain's "after", bit for bit,
+    for a weight of every layer and a bias; and a new η counts from that batch."""
+    view = live.start(port=0, paused=True)
+    try:
+        thread, result = lab_run(view, epochs=1, eta=0.5)
+        wait_until_held(view)
+        control(view, {"action": "step"})
+        control(view, {"action": "step", "lr": 2.0})  # a step, then η = 2 from the held batch
+        names = ["w[0][3][100]", "w[1][5][7]", "w[2][4][15]", "b[2][6]", "b[0][1]"]
+        told = {}
+        for name in names:
+            status, _, body = get(view.url + "api/explain?name=" + name)
+            told[name] = json.loads(body)
+            assert status == 200 and told[name]["eta"] == 2.0 and told[name]["m"] == 10
+        control(view, {"action": "step"})
+        net = view.lesson["net"]  # the weights after that step, as the engine has them
+        for name in names:
+            l, i, j = live.watch.parse(name, net.sizes)
+            now = net.b[l][i] if j is None else net.w[l][i][j]
+            assert now == told[name]["after"], name
+            assert told[name]["sum"] == sum(r["grad"] for r in told[name]["rows"])
+        control(view, {"action": "resume"})
+        thread.join(60)
+    finally:
+        view.close()
+
+
+@given(
+    st.integers(0, 2), st.integers(0, 9), st.integers(0, 783), st.sampled_from(list(network.COSTS))
+)
+def test_explain_is_network_backprop_on_each_example(l, i, j, cost):
+    images, labels = synthetic_digits(4, seed=l + i)
+    net = network.new_network(seed=j)
+    examples = [engines.sparse(im) + (d,) for im, d in zip(images, labels)]
+    les = live.lesson(net, examples, 0.3, cost, 0, 0)
+    j = j % net.sizes[l]
+    told = live.explain(les, f"w[{l}][{i}][{j}]")
+    for row, (im, d) in zip(told["rows"], zip(images, labels)):
+        x = [p / 255 for p in im]
+        dC_db, dC_dw, delta, z, a = network.backprop(net, x, network.one_hot(d), cost)
+        assert row["grad"] == dC_dw[l][i][j] and row["delta"] == delta[l][i]
+        if row["dC_da"] is not None:  # BP1/BP2: δ = ∂C/∂a · σ′(z)
+            assert row["dC_da"] * row["sp"] == pytest.approx(row["delta"], rel=1e-9, abs=1e-15)
+    copy = network.copy_network(net)
+    network.sgd_step(
+        copy,
+        [([p / 255 for p in im], network.one_hot(d)) for im, d in zip(images, labels)],
+        0.3,
+        cost,
+    )
+    assert told["after"] == copy.w[l][i][j]
+
+
+LAB_RUN = dict(limit=300, test_limit=100, epochs=2, batch_size=7, lr=0.5, lr_final=0.1)
+
+
+def paused_train(mnist_dir, out):
+    """train() of LAB_RUN in a thread with a live view started paused, once it is held at the
+    first batch: (view, thread, result), result["net"] the network once it ends."""
+    view = live.start(port=0, paused=True)
+    result = {}
+
+    def run():
+        result["net"] = quiet_run(mnist_dir, out, LAB_RUN, watchers=[view])
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    wait_until_held(view)
+    return view, thread, result
+
+
+def test_pausing_and_stepping_never_change_the_result(tmp_path, mnist_dir):
+    """train() with the live view paused from the start, stepped, resumed, paused again across
+    an epoch's end and slowed ends with the same weights, bit for bit, as without the view."""
+    plain = quiet_run(mnist_dir, tmp_path / "plain.json", LAB_RUN)
+    view, thread, result = paused_train(mnist_dir, tmp_path / "lab.json")
+    try:
+        assert state_of(view)["seen"] == 0  # at the random network
+        for _ in range(3):
+            control(view, {"action": "step"})
+        control(view, {"action": "resume", "speed": 200})
+        time.sleep(0.1)
+        control(view, {"action": "pause"})
+        while state_of(view)["lesson"]["epoch"] == 0:  # step over the end of the first epoch
+            assert control(view, {"action": "step"})[0] == 200
+        control(view, {"action": "resume", "speed": 0})
+        thread.join(120)
+        assert not thread.is_alive()
+    finally:
+        view.close()
+    assert result["net"].w == plain.w and result["net"].b == plain.b
+
+
+def test_a_new_lr_is_used_from_the_next_batch_and_recorded(tmp_path, mnist_dir):
+    view, thread, _ = paused_train(mnist_dir, tmp_path / "lr.json")
+    try:
+        control(view, {"action": "step"})
+        control(view, {"action": "step", "lr": 0.75})  # the 2nd batch is trained with η = 0.75
+        assert state_of(view)["lesson"]["eta"] == 0.75  # and so will the 3rd be
+        control(view, {"action": "resume"})
+        thread.join(120)
+    finally:
+        view.close()
+    change = {"epoch": 1, "batch": 2, "lr": 0.75}
+    log = [json.loads(line) for line in (tmp_path / "lr.json.log.jsonl").read_text().splitlines()]
+    assert log[0]["lr_changes"] == [change] and "lr_changes" not in log[1]
+    assert [r["lr"] for r in log] == [0.75, 0.75]  # constant from there on
+    _, info = weights.load_with_info(tmp_path / "lr.json")
+    assert info["training"]["history"][0]["lr_changes"] == [change]
+
+
+def test_train_live_paused_starts_held_and_ctrl_c_saves_a_checkpoint(tmp_path, mnist_dir):
+    args = ["--live", "--paused", "--limit", "200", "--test-limit", "50", "--epochs", "1"]
+    args += ["--data", str(mnist_dir), "--no-download", "--out", str(tmp_path / "x.json")]
+    p = interruptible(COMMAND + args, cwd=str(tmp_path), env=train_env())
+    try:
+        url = p.stdout.readline().strip().removeprefix("live view: ")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            s = json.loads(get(url + "api/state?after=0")[2])
+            if s.get("lesson"):
+                break
+        assert s["paused"] is True and s["seen"] == 0 and s["lesson"]["batch"] == 0
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
+    assert p.returncode == 130 and "Traceback" not in err, err
+    assert "interrupted: checkpoint saved" in out
+    ck = json.loads((tmp_path / "x.json.checkpoint.json").read_text())
+    assert (ck["epoch"], ck["batch"]) == (0, 0)  # nothing trained: held at the first batch
+
+
+@pytest.mark.parametrize("speed", [0.0, 25.0])
+def test_a_speed_slows_training_to_so_many_batches_a_second(speed):
+    view = live.start(port=0, speed=speed)
+    try:
+        images, labels = synthetic_digits(100)  # 10 batches of 10
+        t0 = time.monotonic()
+        drive(view, "loops", images, labels, images[:20], labels[:20], epochs=1)
+        took = time.monotonic() - t0
+    finally:
+        view.close()
+    if speed:
+        assert took >= 9 / speed  # the batches came 1/speed s apart at least
+    assert view.taken == 10
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status",
+    [
+        (b"POST /api/control HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 411),
+        (
+            b"POST /api/control HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 999999999\r\n\r\n",
+            413,
+        ),
+        (
+            b"POST /api/control HTTP/1.1\r\nHost: evil.example\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 19\r\n\r\n{"action": "pause"}',
+            403,
+        ),
+    ],
+)
+def test_control_refuses_raw_requests_before_reading_them(view, request_bytes, status):
+    answer = clients.exchange(view.server.server_address[:2], request_bytes)
+    assert clients.status_of(answer) == status, answer[:300]
+    assert view.paused is False

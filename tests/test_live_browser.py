@@ -11,6 +11,7 @@ MNIST for the screenshot in the README.
 """
 
 import os
+import re
 import threading
 import time
 
@@ -123,6 +124,74 @@ def test_the_page_changes_while_training_runs(browser):
         # the only complaints: its requests to the server that is gone (refused, reset…)
         gone = "console error: Failed to load resource: net::ERR_"
         assert all(p.startswith(gone) for p in problems), problems
+    finally:
+        view.close()
+        page.close()
+
+
+NUMBER = r"[−-]?\d+(?:\.\d+)?(?:e[+−-]?\d+)?"
+
+
+def numbers(text):
+    """The numbers in a line of the page (its minus signs may be U+2212)."""
+    return [float(n.replace("−", "-")) for n in re.findall(NUMBER, text)]
+
+
+def test_pause_step_click_a_weight_and_read_its_bp4_line(browser):
+    """--paused: the page shows the first batch's backpropagation; a step moves on one batch;
+    clicking a pixel of a Δw tile explains that weight, and the BP4 line's numbers are
+    network.backprop's for that weight and the chosen digit."""
+    images, labels, test_images, test_labels, _, _ = training_data()
+    view = live.start(port=0, paused=True)
+    thread = threading.Thread(
+        target=drive,
+        args=(view, "plain", images[:100], labels[:100], test_images, test_labels, 1),
+        kwargs={"eta": 0.5},
+        daemon=True,
+    )
+    page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    problems = watch(page, view.url)
+    try:
+        thread.start()
+        page.goto(view.url)
+        page.wait_for_function("() => document.body.dataset.lesson === '0.0'", timeout=30000)
+        assert page.is_visible("#lab") and page.text_content("#pause") == "resume"
+        assert page.locator("#lab-digits .example").count() == 10
+        assert page.locator("#dw canvas").count() == 16
+        page.click("#step")
+        page.wait_for_function("() => document.body.dataset.lesson === '0.1'", timeout=30000)
+        assert view.taken == 1 and page.evaluate("document.body.dataset.seen") == "10"
+        # batch 2 holds digits 0-9; digit 0's bar covers columns 3-5: pixel (row 10, column 4)
+        side = page.evaluate("document.querySelector('#dw canvas').clientWidth") / 28
+        page.click("#dw canvas >> nth=2", position={"x": 4.5 * side, "y": 10.5 * side})
+        page.wait_for_function(
+            "() => document.body.dataset.explained === 'w[0][2][284]'", timeout=10000
+        )
+        bp4 = page.text_content("#bp4")
+        assert bp4.startswith("BP4  ∂Cₓ/∂w[0][2][284] = δ[0][2] · a[0][284] = ")
+        told = live.explain(view.lesson, "w[0][2][284]")["rows"][0]
+        assert told["a_in"] > 0.5  # the pixel has ink
+        got = numbers(bp4.split(" = ", 2)[2])
+        assert got == pytest.approx([told["delta"], told["a_in"], told["grad"]], rel=1e-3)
+        # the video's notation and factor order: a · σ′ · ∂C/∂a
+        page.select_option("#notation", "video")
+        bp4 = page.text_content("#bp4")
+        assert bp4.startswith("BP4  ∂Cₓ/∂w⁽¹⁾₂,₂₈₄ = a⁽⁰⁾₂₈₄ · σ′(z⁽¹⁾₂) · ∂Cₓ/∂a⁽¹⁾₂ = ")
+        got = numbers(bp4.split(" = ", 2)[2])
+        assert got == pytest.approx(
+            [told["a_in"], told["sp"], told["dC_da"], told["grad"]], rel=1e-3
+        )
+        assert "w⁽ˡ⁺¹⁾ⱼₖ with j = i" in page.text_content("#index-map")
+        page.click("#pause")  # resume: the run ends
+        thread.join(60)
+        assert not thread.is_alive()
+        page.wait_for_function(
+            "() => document.getElementById('status').className === 'done'", timeout=30000
+        )
+        assert page.is_hidden("#lab") and page.evaluate("document.body.dataset.paused") == "false"
+        assert "100 examples trained, 0:0" in page.text_content("#status")
+        assert " in all" in page.text_content("#status")  # not "so far" once it has ended
+        assert problems == []
     finally:
         view.close()
         page.close()

@@ -171,8 +171,22 @@ def port_number(text):
     return n
 
 
+MAX_SPEED = 1000.0  # --speed: at most this many mini-batches a second (0: full speed)
+
+
+def batches_per_second(text):
+    """An argparse type for --speed: mini-batches a second, from 0 (full speed) to MAX_SPEED."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= v <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_SPEED:g}, not {text}")
+    return v
+
+
 # Options of the command line only, not of train(); their defaults.
-COMMAND_DEFAULTS = {"watch": [], "live": False, "port": 0}
+COMMAND_DEFAULTS = {"watch": [], "live": False, "port": 0, "paused": False, "speed": 0.0}
 
 # One line per option: (setting, its type (or choices, FLAG, NO, MANY), metavar, help).
 # The default is the setting's in DEFAULTS (COMMAND_DEFAULTS for the command-line-only ones).
@@ -310,6 +324,20 @@ OPTIONS = (
         "stays open until Ctrl-C",
     ),
     ("port", port_number, "N", "port for --live (default 0: any free one)"),
+    (
+        "paused",
+        FLAG,
+        None,
+        "with --live: start paused at the random network; the page resumes, steps one "
+        "mini-batch at a time and shows its backpropagation",
+    ),
+    (
+        "speed",
+        batches_per_second,
+        "B",
+        "with --live: at most B mini-batches a second, to watch the first epoch leave noise "
+        "(the page can change it; default 0: full speed)",
+    ),
     ("download", NO, None, "never download MNIST; fail if it is missing"),
 )
 

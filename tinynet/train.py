@@ -269,9 +269,11 @@ def gradient_step(engine, s, batch, eta, k, n, n_batches, st):
     return decay
 
 
-def run_epoch(engine, s, data, epoch, first, st, after_batch, quiet=False):
+def run_epoch(engine, s, data, epoch, first, st, after_batch, quiet=False, before_batch=None):
     """The mini-batches of one epoch from batch `first` on, under a progress bar. after_batch()
-    is told of each; when it returns True (Ctrl-C), stop: returns the batches done, else None."""
+    is told of each; when it returns True (Ctrl-C), stop: returns the batches done, else None.
+    before_batch(epoch, k, batch), if given, is told of each before it is trained (the live
+    page pauses there); True from it stops as well, before the batch."""
     order = epoch_order(s["seed"], epoch, data.n)
     moves = _epoch_shifts(s, epoch, data.n)
     m = data.m
@@ -279,6 +281,9 @@ def run_epoch(engine, s, data, epoch, first, st, after_batch, quiet=False):
     bar.update(st["seen"], st["cost"] / max(1, st["seen"]))
     for k in range(first, data.n_batches):
         batch = make_batch(data, order[k * m : (k + 1) * m], moves)
+        if before_batch is not None and before_batch(epoch, k, batch):
+            bar.close()
+            return k
         eta = learning_rate(s, epoch, k, data.n_batches)
         cost_before = st["cost"]
         decay = gradient_step(engine, s, batch, eta, k, data.n, data.n_batches, st)
@@ -310,6 +315,9 @@ def epoch_record(engine, s, data, epoch, st, seconds):
         "seconds": round(seconds, 2),
         "lr": learning_rate(s, epoch, data.n_batches - 1, data.n_batches),  # the epoch's last η
     }
+    changes = [c for c in s.get("lr_changes", ()) if c["epoch"] == epoch + 1]
+    if changes:  # η set from the live page: from which batch on, to what
+        record["lr_changes"] = changes
     return record, correct, confusion
 
 
@@ -394,6 +402,27 @@ def batch_teller(watchers, info, s, data, st_of, elapsed, pressed):
     return after_batch
 
 
+def batch_gate(watchers, info, s, pressed):
+    """before_batch for run_epoch, or None: a watcher with before_batch(info) (the live page)
+    may hold training before a mini-batch (info["next"]: its epoch, index and examples) while
+    it answers False, and may set η from that batch on (info["set_lr"]). Says whether to stop
+    (Ctrl-C)."""
+    gates = [w for w in watchers if hasattr(w, "before_batch")]
+
+    def before_batch(epoch, k, batch):
+        info["next"] = {"epoch": epoch, "batch": k, "examples": batch}
+        for w in gates:
+            while not pressed and not w.before_batch(info):  # each call waits ≤ ¼ s
+                pass
+        eta = info.pop("set_lr", None)
+        if eta is not None:  # constant from here on; the log's epoch record says where
+            s["lr"] = s["lr_final"] = eta
+            s.setdefault("lr_changes", []).append({"epoch": epoch + 1, "batch": k + 1, "lr": eta})
+        return bool(pressed)
+
+    return before_batch if gates else None
+
+
 @contextmanager
 def ctrl_c_finishes_the_batch():
     """Ctrl-C sets a flag instead of stopping at once: the batch finishes, then a checkpoint is
@@ -450,13 +479,15 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
     finished, st = False, None
     with ctrl_c_finishes_the_batch() as pressed:
         after_batch = batch_teller(watchers, info, s, data, lambda: st, elapsed, pressed)
+        before_batch = batch_gate(watchers, info, s, pressed)
         try:
             for epoch in range(at["epoch"], s["epochs"]):
                 first, st = (at["batch"], at["stats"]) if epoch == at["epoch"] else (0, None)
                 st = st or {"seen": 0, "cost": 0.0, "correct": 0}  # examples, cost, correct
                 t_epoch = time.time()
                 stopped = run_epoch(engine, s, data, epoch, first, st, after_batch,
-                                    quiet=quiet or watching is not None)  # fmt: skip
+                                    quiet=quiet or watching is not None,
+                                    before_batch=before_batch)  # fmt: skip
                 if stopped is not None:  # Ctrl-C: save where we are, say how to go on
                     checkpoint(epoch, stopped, st)
                     raise interrupted(ckpt_path, say)
@@ -506,6 +537,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     given = parse_args(argv)  # only the options on the command line
     watch_names, live, port = given.pop("watch", []), given.pop("live", False), given.pop("port", 0)
+    paused, speed = given.pop("paused", False), given.pop("speed", 0.0)
+    if (paused or speed) and not live:
+        print("error: --paused and --speed are for --live", file=sys.stderr)
+        return 2
     settings = dict(PRESETS[given["preset"]]) if given.get("preset") else {}
     settings.update(given)  # options given override the preset
     view = None
@@ -517,6 +552,7 @@ def main(argv=None):
                 print("error: the live view is not available", file=sys.stderr)
                 return 2
             view = live_page.start(port=port, host="127.0.0.1")
+            view.paused, view.speed = paused, speed  # the page can change both
             print(f"live view: {view.url}", flush=True)
         train(argv=argv, watchers=[view] if view else [], watch_names=watch_names, **settings)
         if view is not None:
