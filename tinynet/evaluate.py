@@ -22,11 +22,26 @@ def confusion_table(confusion):
     return "\n".join(lines)
 
 
+def test_set(data, download=True):
+    """(images, labels, kind, what): MNIST's test set, or the images of Kaggle's train.csv that
+    training held out (mnist.load_kaggle_split), when --data is Kaggle's."""
+    kaggle, note = mnist.kaggle_train_file(data)
+    if note:
+        print(note, file=sys.stderr)
+    if kaggle is None:
+        return (*mnist.load("test", data, download=download), "test", "test")
+    *_, images, labels, record = mnist.load_kaggle_split(kaggle)
+    print(mnist.split_line(record))
+    return images, labels, "Kaggle validation", "validation"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m tinynet.evaluate",
-        description="Accuracy of a weights file on the 10,000 MNIST test images, with a 10×10 "
-        "confusion matrix (rows: the true digit; columns: what the network said).",
+        description="Accuracy of a weights file on the 10,000 MNIST test images (or, when --data "
+        "is Kaggle's train.csv or a folder holding it, on the last tenth of its images, the ones "
+        "train holds out), with a 10×10 confusion matrix (rows: the true digit; columns: what "
+        "the network said).",
     )
     p.add_argument(
         "--weights", metavar="FILE", help=f"weights file (default: the shipped {PRETRAINED.name})"
@@ -34,7 +49,8 @@ def main(argv=None):
     p.add_argument(
         "--data",
         metavar="DIR",
-        help="folder with the MNIST files (default: $TINYNET_DATA, else a per-user cache folder)",
+        help="folder with the MNIST files, or Kaggle's train.csv (or a folder holding it and no "
+        "MNIST files) (default: $TINYNET_DATA, else a per-user cache folder)",
     )
     p.add_argument(
         "--limit", type=positive_int, metavar="N", help="use only the first N test images"
@@ -45,20 +61,20 @@ def main(argv=None):
     a = p.parse_args(argv)
     try:
         net, info = load_digit_reader(a.weights)
-        images, labels = mnist.load("test", a.data, download=a.download)
+        images, labels, kind, what = test_set(a.data, a.download)
     except (WeightsError, mnist.DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if a.limit:
         images, labels = images[: a.limit], labels[: a.limit]
     if weights_input(info)["deskew"]:  # the network was trained on deskewed digits
-        images = mnist.deskewed_set("test", images, a.data)
+        images = mnist.deskewed_set(kind, images, a.data)
     t = time.time()
     correct, confusion = engines.evaluate(engines.make_engine(net), images, labels)
     seconds = time.time() - t
     print(confusion_table(confusion))
     print(
-        f"\naccuracy: {100.0 * correct / len(images):.2f}% ({correct:d} of {len(images):d} test "
+        f"\naccuracy: {100.0 * correct / len(images):.2f}% ({correct:d} of {len(images):d} {what} "
         f"images) in {seconds:.2f} s"
     )
     return 0
