@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from . import engines, mnist
 from .images.imagefile import ImageError, read_image, sniff_format
@@ -126,6 +127,7 @@ def submission_lines(net, images, deskew=False, quiet=False):
 
 def kaggle_submission(net, deskew, csv_path, out=None):
     """predict --kaggle: the submission for Kaggle's test.csv, to stdout or (atomically) out."""
+    t = time.time()
     try:
         images, labels = mnist.read_kaggle_csv(csv_path)
     except mnist.DataError as e:
@@ -134,6 +136,7 @@ def kaggle_submission(net, deskew, csv_path, out=None):
     if not images:
         print(f"error: {csv_path}: no images after the header", file=sys.stderr)
         return 2
+    print(f"{csv_path}: {len(images):,d} images ({time.time() - t:.1f} s)", file=sys.stderr)
     if labels is not None:
         print(f"{csv_path}: has labels (train.csv?); they are not used", file=sys.stderr)
     lines = submission_lines(net, images, deskew)
