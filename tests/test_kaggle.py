@@ -32,6 +32,12 @@ def random_images(count, seed=0):
     ]
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """Deskewed images go to this test's own cache folder, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="module")
 def kaggle_dir(tmp_path_factory, mnist_dir):
     """A folder holding train.csv (300 MNIST training images) and test.csv (40 test images)."""
@@ -212,7 +218,7 @@ def test_predict_says_what_is_wrong_with_test_csv_in_one_line(tmp_path, text, wo
 
 
 def test_train_then_evaluate_on_the_same_held_out_images(tmp_path, kaggle_dir):
-    recipe = "--epochs 1 --lr 0.5 --l2 0 --hidden 30 --out k.json".split()
+    recipe = ["--epochs", "1", "--lr", "0.5", "--l2", "0", "--hidden", "30", "--out", "k.json"]
     r = run_train(
         ["--data", str(kaggle_dir)] + recipe,
         tmp_path,
@@ -266,3 +272,33 @@ def test_resume_on_kaggle_data_gives_the_same_weights_and_refuses_other_data(
         train.train(resume=ck, data=str(other), quiet=True, download=False)
     resumed = train.train(resume=ck, data=data, quiet=True, download=False)
     assert resumed.w == whole.w and resumed.b == whole.b
+
+
+def test_the_deskewed_kaggle_images_are_kept_in_the_cache(tmp_path, kaggle_dir, monkeypatch):
+    first = train.train(data=str(kaggle_dir), out=str(tmp_path / "a.json"), limit=40, **KAGGLE_TINY)
+    assert len(list((tmp_path / "cache").rglob("*"))) >= 2  # the training and held-out images
+
+    def no_deskewing(*args, **kwargs):
+        raise AssertionError("deskewed again")
+
+    monkeypatch.setattr(deskew, "deskew_all", no_deskewing)
+    again = train.train(data=str(kaggle_dir), out=str(tmp_path / "b.json"), limit=40, **KAGGLE_TINY)
+    assert again.w == first.w
+
+
+def test_evaluate_says_when_the_network_was_not_trained_on_the_held_out_images(
+    tmp_path, kaggle_dir, mnist_dir, capsys
+):
+    train.train(data=str(kaggle_dir), out=str(tmp_path / "k.json"), limit=40, **KAGGLE_TINY)
+    capsys.readouterr()
+    notes = {}
+    for name, argv in {
+        "own": ["--data", str(kaggle_dir), "--weights", str(tmp_path / "k.json")],
+        "shipped": ["--data", str(kaggle_dir)],
+        "on MNIST": ["--data", str(mnist_dir), "--weights", str(tmp_path / "k.json")],
+    }.items():
+        assert evaluate.main(argv + ["--limit", "5"]) == 0
+        notes[name] = [line for line in capsys.readouterr().out.splitlines() if "note:" in line]
+    assert notes["own"] == []
+    assert "not trained on this train.csv" in notes["shipped"][0]
+    assert "may have seen some of these test images" in notes["on MNIST"][0]

@@ -23,16 +23,38 @@ def confusion_table(confusion):
 
 
 def test_set(data, download=True):
-    """(images, labels, kind, what): MNIST's test set, or the images of Kaggle's train.csv that
-    training held out (mnist.load_kaggle_split), when --data is Kaggle's."""
+    """(images, labels, kind, record): MNIST's test set (record None), or the images of Kaggle's
+    train.csv that training holds out, when --data is Kaggle's (mnist.load_kaggle_split)."""
     kaggle, note = mnist.kaggle_train_file(data)
     if note:
         print(note, file=sys.stderr)
     if kaggle is None:
-        return (*mnist.load("test", data, download=download), "test", "test")
+        return (*mnist.load("test", data, download=download), "test", None)
     *_, images, labels, record = mnist.load_kaggle_split(kaggle)
-    print(mnist.split_line(record))
-    return images, labels, "Kaggle validation", "validation"
+    return images, labels, "Kaggle validation", record
+
+
+def held_out_note(info, record):
+    """Which images are measured (None: MNIST's test set), and a note when the network may
+    have been trained on them: Kaggle's images are taken from MNIST's."""
+    training = info.get("training")
+    trained = training.get("kaggle") if isinstance(training, dict) else None
+    if not isinstance(trained, dict):
+        trained = {}  # trained on MNIST (or the file does not say)
+    if record is None:
+        if not trained:
+            return None
+        return (
+            "note: this network was trained on Kaggle's train.csv, whose images are taken "
+            "from MNIST's: it may have seen some of these test images"
+        )
+    if trained.get("sha256") == record["sha256"]:
+        return mnist.split_line(record)
+    return (
+        f"{mnist.split_line(record)}\nnote: this network was not trained on this train.csv, "
+        "so these images were not held out from it (Kaggle's images are taken from MNIST's: "
+        "a network trained on MNIST may have seen them)"
+    )
 
 
 def main(argv=None):
@@ -61,14 +83,23 @@ def main(argv=None):
     a = p.parse_args(argv)
     try:
         net, info = load_digit_reader(a.weights)
-        images, labels, kind, what = test_set(a.data, a.download)
+        images, labels, kind, record = test_set(a.data, a.download)
     except (WeightsError, mnist.DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    note = held_out_note(info, record)
+    if note:
+        print(note)
     if a.limit:
         images, labels = images[: a.limit], labels[: a.limit]
     if weights_input(info)["deskew"]:  # the network was trained on deskewed digits
-        images = mnist.deskewed_set(kind, images, a.data)
+        key = (
+            None
+            if record is None
+            else mnist.kaggle_key(record, record["validation_first"], len(images))
+        )
+        images = mnist.deskewed_set(kind, images, a.data, key=key)
+    what = "test" if record is None else "validation"
     t = time.time()
     correct, confusion = engines.evaluate(engines.make_engine(net), images, labels)
     seconds = time.time() - t

@@ -836,6 +836,12 @@ def load_kaggle_split(path):
     return images[:k], labels[:k], images[k:], labels[k:], record
 
 
+def kaggle_key(record, first, count):
+    """The deskewed cache's key for `count` images from image `first` (counted from 1) of the
+    train.csv that `record` describes (load_kaggle_split)."""
+    return hashlib.sha256(f"{record['sha256']} {first:d} {count:d}".encode()).hexdigest()
+
+
 def split_line(record):
     """The held-out split in words, as train and evaluate print it."""
     n, first, count = record["images"], record["validation_first"], record["validation_images"]
@@ -891,21 +897,22 @@ def kaggle_files_from_mnist(folder, data_dir=None):
 # ---------------------------------------------------------------------------------------------
 
 
-def deskewed_set(kind, images, data_dir, quiet=False):
+def deskewed_set(kind, images, data_dir, quiet=False, key=None):
     """MNIST's images sheared upright (images/deskew.py), as the network will be shown them.
 
     The whole set is deskewed once (about 30 s on CPython, 10 s on PyPy) and kept in the user's
     cache folder, keyed by the SHA-256 of the data file; a part of it (--limit) is done directly.
+    Other images (Kaggle's) are kept under `key` if one is given (kaggle_key), else done directly.
     """
     bar = Progress(len(images), f"deskewing the {kind} images", quiet=quiet)
 
     def progress(done, total):
         bar.update(done)
 
-    if kind not in COUNT or len(images) < COUNT[kind]:  # part of MNIST, or Kaggle's CSV
+    if key is None and (kind not in COUNT or len(images) < COUNT[kind]):
         result = deskew.deskew_all(images, progress)
     else:
-        key = checksums(data_dir)[FILES[kind][0]]
+        key = key or checksums(data_dir)[FILES[kind][0]]
         result = deskew.deskewed(images, key, cache_dir("deskewed"), progress)
     bar.close()
     return result

@@ -206,8 +206,15 @@ def load_data(s, quiet, say):
     if s["test_limit"]:
         test_images, test_labels = test_images[: s["test_limit"]], test_labels[: s["test_limit"]]
     if s["deskew"]:
-        train_images = mnist.deskewed_set(kinds[0], train_images, data_dir, quiet)
-        test_images = mnist.deskewed_set(kinds[1], test_images, data_dir, quiet)
+        keys = [None, None]
+        if kaggle is not None:  # kept in the cache, as MNIST's are
+            first = s["kaggle"]["validation_first"]
+            keys = [
+                mnist.kaggle_key(s["kaggle"], 1, len(train_images)),
+                mnist.kaggle_key(s["kaggle"], first, len(test_images)),
+            ]
+        train_images = mnist.deskewed_set(kinds[0], train_images, data_dir, quiet, keys[0])
+        test_images = mnist.deskewed_set(kinds[1], test_images, data_dir, quiet, keys[1])
     examples = [
         engines.sparse(image) + (digit,) for image, digit in zip(train_images, train_labels)
     ]
