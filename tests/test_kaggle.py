@@ -154,10 +154,18 @@ def test_predict_kaggle_with_a_network_that_reads_digits_as_they_are(tmp_path):
     assert r.stdout.splitlines()[1:] == [f"{i:d},{d:d}" for i, d in enumerate(digits, 1)]
 
 
-@pytest.mark.parametrize("args", [[], ["--kaggle", "t.csv", "x.png"], ["--out", "s.csv", "x.png"]])
-def test_predict_needs_images_or_kaggle(tmp_path, args):
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ([], "give IMAGE files, or --kaggle CSV"),
+        (["--kaggle", "t.csv", "x.png"], "give IMAGE files, or --kaggle CSV"),
+        (["--out", "s.csv", "x.png"], "give IMAGE files, or --kaggle CSV"),
+        (["--kaggle", "t.csv", "--json"], "--json and --show are for IMAGE files"),
+    ],
+)
+def test_predict_needs_images_or_kaggle(tmp_path, args, words):
     r = run_predict(args, tmp_path)
-    assert r.returncode == 2 and "give IMAGE files, or --kaggle CSV" in r.stderr
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
 
 
 # --- bad CSVs: one line, naming the file and the row -----------------------------------------

@@ -193,6 +193,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if bool(a.images) == bool(a.kaggle) or (a.out and not a.kaggle):
         ap.error("give IMAGE files, or --kaggle CSV [--out FILE]")
+    if a.kaggle and (a.json or a.show):
+        ap.error("--json and --show are for IMAGE files; --kaggle writes the submission CSV")
     try:
         net, info = load_digit_reader(a.weights)
     except WeightsError as e:
