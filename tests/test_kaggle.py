@@ -255,7 +255,7 @@ def run_module(args, cwd):
     )
 
 
-KAGGLE_TINY = dict(epochs=2, batch_size=10, lr=0.5, quiet=True, download=False)
+KAGGLE_TINY = dict(epochs=2, batch_size=10, lr=0.5, test_limit=5, quiet=True, download=False)
 
 
 def test_resume_on_kaggle_data_gives_the_same_weights_and_refuses_other_data(
@@ -267,6 +267,8 @@ def test_resume_on_kaggle_data_gives_the_same_weights_and_refuses_other_data(
         train.train(data=data, out=str(tmp_path / "cut.json"), limit=60, watchers=[StopAt(1, 2)],
                     **KAGGLE_TINY)  # fmt: skip
     ck = str(tmp_path / "cut.json.checkpoint.json")
+    log = (tmp_path / "cut.json.log.jsonl").read_text()
+    assert '"validation": "train.csv images 271-275"' in log  # --test-limit 5
     assert (
         json.loads((tmp_path / "cut.json.checkpoint.json").read_text())["kaggle"]["images"] == 300
     )

@@ -343,8 +343,9 @@ def epoch_record(engine, s, data, epoch, st, seconds):
         "lr": learning_rate(s, epoch, data.n_batches - 1, data.n_batches),  # the epoch's last η
     }
     if s.get("kaggle"):  # the test accuracy is on these images of Kaggle's train.csv, held out
-        k = s["kaggle"]
-        record["validation"] = f"{k['file']} images {k['validation_first']:d}-{k['images']:d}"
+        k, first = s["kaggle"], s["kaggle"]["validation_first"]
+        last = first + len(data.test_images) - 1  # the last held out, or of --test-limit's
+        record["validation"] = f"{k['file']} images {first:d}-{last:d}"
     return record, correct, confusion
 
 
