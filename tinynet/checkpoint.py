@@ -149,6 +149,20 @@ def _check_exact(exact, path, engine, sizes):
         raise _damaged(path, "exact", what)
 
 
+def _kaggle_record(record, path):
+    """The Kaggle CSV a checkpoint was trained on (mnist.load_kaggle_split), or None: MNIST."""
+    keys = ("file", "sha256", "images", "validation_first", "validation_images")
+    if record is None or (
+        isinstance(record, dict)
+        and all(k in record for k in keys)
+        and isinstance(record["file"], str)
+        and isinstance(record["sha256"], str)
+        and all(is_whole(record[k], 1, 10**9) for k in keys[2:])
+    ):
+        return record
+    raise _damaged(path, "kaggle", "null or {" + ", ".join(keys) + "}")
+
+
 def load_checkpoint(path):
     """A checkpoint file as a dict, every field checked (types, ranges, shapes).
 
@@ -177,6 +191,7 @@ def load_checkpoint(path):
         "history": ck["history"],
         "stats": ck.get("stats"),
         "seconds": float(ck["seconds"]),
+        "kaggle": _kaggle_record(ck.get("kaggle"), path),
     }
 
 
@@ -217,6 +232,7 @@ def save_checkpoint(path, s, engine, epoch, batch, history, stats, seconds):
                 "history": history,
                 "stats": stats,
                 "seconds": seconds,
+                **({"kaggle": s["kaggle"]} if s.get("kaggle") else {}),  # else MNIST
             },
         )
 
@@ -291,7 +307,7 @@ def save_weights(engine, s, argv, history, seconds, data_dir, n, n_test, out_pat
         "shift": s["shift"],
         "deskew": s["deskew"],
         "engine": s["engine"],
-        "data_sha256": mnist.checksums(data_dir),
+        "data_sha256": _data_sha256(s, data_dir),
         "test_accuracy": final.get("test_accuracy"),
         "training_accuracy": final.get("train_accuracy"),
         "test_images": n_test,
@@ -300,9 +316,18 @@ def save_weights(engine, s, argv, history, seconds, data_dir, n, n_test, out_pat
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "history": history,
     }
+    if s.get("kaggle"):  # Kaggle's train.csv, and which of its images were held out
+        training["kaggle"] = s["kaggle"]
     with writing(out_path):
         save(net, out_path, cost=s["cost"], training=training, deskew=s["deskew"])
     return net
+
+
+def _data_sha256(s, data_dir):
+    """{file name: SHA-256} of the data trained on: MNIST's four files, or Kaggle's CSV."""
+    if s.get("kaggle"):
+        return {s["kaggle"]["file"]: s["kaggle"]["sha256"]}
+    return mnist.checksums(data_dir)
 
 
 def start_log(path, history=None):

@@ -695,6 +695,10 @@ def _text_lines(f, path):
         line = f.readline(MAX_CSV_LINE + 1)
         if not line:
             return
+        if ON_PYPY and number % 200 == 0:
+            # PyPy frees the text it has read only at its next full garbage collection, which
+            # comes hundreds of megabytes late (340 MB for train.csv, not 200): ask for one.
+            gc.collect()
         if number > 2 * MAX_CSV_ROWS:  # blank lines do not count as rows, but take time
             raise DataError(
                 f"{path}, line {number}: more than {2 * MAX_CSV_ROWS:,d} lines; "
@@ -772,26 +776,143 @@ def load_kaggle(path, kind="train"):
     return read_kaggle_csv(path)
 
 
+KAGGLE_TRAIN = "train.csv"  # or train.csv.gz
+VALIDATION_SHARE = 10  # the last tenth of Kaggle's train.csv is held out: 4,200 of 42,000 images
+
+
+def kaggle_train_file(data_dir=None):
+    """(Kaggle's train.csv to train on, or None for MNIST; a note to show, or None).
+
+    --data FILE is always Kaggle's CSV. A folder (--data DIR, else $TINYNET_DATA, else the cache)
+    is Kaggle's when it holds train.csv (or train.csv.gz) and not MNIST's training files. A
+    folder holding both is read as MNIST's, and the note says how to pick the CSV instead.
+    """
+    given = Path(data_dir).expanduser() if data_dir else None
+    if given is not None and given.is_file():
+        return given, None
+    folder = find_data_dir(data_dir)
+    csv_path = next(
+        (folder / n for n in (KAGGLE_TRAIN, KAGGLE_TRAIN + ".gz") if (folder / n).is_file()), None
+    )
+    if csv_path is None:
+        return None, None
+    if any(_find_file(folder, name) for name in FILES["train"]):
+        note = f"{folder} holds both MNIST and {csv_path.name}: using MNIST (--data {csv_path} "
+        return None, note + "trains on Kaggle's CSV)"
+    return csv_path, None
+
+
+def validation_count(n):
+    """How many of train.csv's n images are held out: the last tenth, and at least one."""
+    return max(1, n // VALIDATION_SHARE)
+
+
+def load_kaggle_split(path):
+    """Kaggle's train.csv cut in two: (training images, labels, validation images, labels, record).
+
+    Kaggle's test.csv has no labels, so the last tenth of train.csv (its rows are in no
+    particular order) is held out to measure accuracy on; `record` says which, for the weights
+    file, the log and the checkpoint: {"file", "sha256", "images", "validation_first",
+    "validation_images"} (images counted from 1, in the file's order).
+    """
+    path = Path(path)
+    images, labels = read_kaggle_csv(path)
+    if labels is None:
+        raise DataError(
+            f"{path}: has no label column (the layout of Kaggle's test.csv); training and "
+            f"evaluating need train.csv (label,pixel0,...,pixel783)"
+        )
+    n = len(images)
+    if n < 2:
+        raise DataError(f"{path}: {n:d} images; at least 2 are needed (to train on, to hold out)")
+    k = n - validation_count(n)
+    record = {
+        "file": path.name,
+        "sha256": csv_sha256(path),
+        "images": n,
+        "validation_first": k + 1,
+        "validation_images": n - k,
+    }
+    return images[:k], labels[:k], images[k:], labels[k:], record
+
+
+def kaggle_key(record, first, count):
+    """The deskewed cache's key for `count` images from image `first` (counted from 1) of the
+    train.csv that `record` describes (load_kaggle_split)."""
+    return hashlib.sha256(f"{record['sha256']} {first:d} {count:d}".encode()).hexdigest()
+
+
+def split_line(record):
+    """The held-out split in words, as train and evaluate print it."""
+    n, first, count = record["images"], record["validation_first"], record["validation_images"]
+    return (
+        f"validation: the last {count:,d} of the {n:,d} images of {record['file']} (images "
+        f'{first:,d}-{n:,d}), held out from training; "test accuracy" is measured on them'
+    )
+
+
+def csv_sha256(path):
+    """SHA-256 of a file's content (uncompressed, if it is gzip'ed), read a block at a time."""
+    hasher = hashlib.sha256()
+    compressed = False
+    try:
+        compressed = _is_gzip(path)
+        with _open_binary(path, compressed) as f:
+            for count, block in enumerate(iter(lambda: f.read(_BLOCK), b""), 1):
+                hasher.update(block)
+                if ON_PYPY and count % 4 == 0:
+                    gc.collect()  # PyPy frees the blocks read only at a full collection
+    except (OSError, EOFError, zlib.error) as e:
+        raise _read_error(path, compressed, e) from e
+    return hasher.hexdigest()
+
+
+def kaggle_lines(images, labels=None):
+    """The lines (bytes) of a CSV in Kaggle's layout: train.csv's with labels, else test.csv's."""
+    yield (("label," if labels is not None else "") + ",".join(KAGGLE_PIXEL_NAMES) + "\n").encode()
+    for i, image in enumerate(images):
+        label = f"{labels[i]:d}," if labels is not None else ""
+        yield (label + ",".join(map(str, image)) + "\n").encode()
+
+
+def write_kaggle_csv(path, images, labels=None):
+    """Write images (and labels) as Kaggle's train.csv (or, without labels, test.csv)."""
+    write_atomic(path, kaggle_lines(images, labels))
+
+
+def kaggle_files_from_mnist(folder, data_dir=None):
+    """Write MNIST as Kaggle's two files, to try the Kaggle commands without a Kaggle account:
+    train.csv the first 42,000 training images with their labels, test.csv the 28,000 others
+    (the last 18,000 training images, then the 10,000 test images) without. Their true digits,
+    which Kaggle keeps to itself, are returned (bytes), to score a submission with."""
+    train_images, train_labels = load("train", data_dir)
+    test_images, test_labels = load("test", data_dir)
+    write_kaggle_csv(Path(folder) / KAGGLE_TRAIN, train_images[:42_000], train_labels[:42_000])
+    write_kaggle_csv(Path(folder) / "test.csv", train_images[42_000:] + test_images)
+    return train_labels[42_000:] + test_labels
+
+
 # ---------------------------------------------------------------------------------------------
 # The images as the network is shown them
 # ---------------------------------------------------------------------------------------------
 
 
-def deskewed_set(kind, images, data_dir, quiet=False):
+def deskewed_set(kind, images, data_dir, quiet=False, key=None):
     """MNIST's images sheared upright (images/deskew.py), as the network will be shown them.
 
     The whole set is deskewed once (about 30 s on CPython, 10 s on PyPy) and kept in the user's
     cache folder, keyed by the SHA-256 of the data file; a part of it (--limit) is done directly.
+    Other images (Kaggle's) are kept under `key` if one is given (kaggle_key), else done directly.
     """
     bar = Progress(len(images), f"deskewing the {kind} images", quiet=quiet)
 
     def progress(done, total):
         bar.update(done)
 
-    if len(images) < COUNT[kind]:
+    if key is None and (kind not in COUNT or len(images) < COUNT[kind]):
         result = deskew.deskew_all(images, progress)
     else:
-        key = checksums(data_dir)[FILES[kind][0]]
+        key = key or checksums(data_dir)[FILES[kind][0]]
         result = deskew.deskewed(images, key, cache_dir("deskewed"), progress)
     bar.close()
     return result

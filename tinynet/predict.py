@@ -20,11 +20,15 @@ import argparse
 import json
 import os
 import sys
+import time
 
+from . import engines, mnist
 from .images.imagefile import ImageError, read_image, sniff_format
 from .images.preprocess import NoDigitError, ascii_art
 from .reading import read_number
 from .support.cli import prog, run
+from .support.files import write_atomic
+from .support.progress import Progress
 from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -104,6 +108,47 @@ def _can_print(text):
         return False
 
 
+def submission_lines(net, images, deskew=False, quiet=False):
+    """The lines (bytes) of a Kaggle submission: the header ImageId,Label, then for each image
+    in order its number (from 1) and the digit the network reads, with progress on stderr.
+
+    Kaggle's images are MNIST's already (28×28, 0-255, ink high), so each is fed as MNIST's
+    are, x = pixel/255, deskewed first if the network was trained on deskewed digits."""
+    if deskew:
+        images = mnist.deskewed_set("Kaggle test", images, None, quiet)
+    bar = Progress(len(images), "reading the digits", quiet=quiet)
+    yield b"ImageId,Label\n"
+    for i, digit in enumerate(engines.answers(engines.make_engine(net), images), start=1):
+        yield f"{i:d},{digit:d}\n".encode()
+        if i % 100 == 0 or i == len(images):
+            bar.update(i)
+    bar.close()
+
+
+def kaggle_submission(net, deskew, csv_path, out=None):
+    """predict --kaggle: the submission for Kaggle's test.csv, to stdout or (atomically) out."""
+    t = time.time()
+    try:
+        images, labels = mnist.read_kaggle_csv(csv_path)
+    except mnist.DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if not images:
+        print(f"error: {csv_path}: no images after the header", file=sys.stderr)
+        return 2
+    print(f"{csv_path}: {len(images):,d} images ({time.time() - t:.1f} s)", file=sys.stderr)
+    if labels is not None:
+        print(f"{csv_path}: has labels (train.csv?); they are not used", file=sys.stderr)
+    lines = submission_lines(net, images, deskew)
+    if out:
+        write_atomic(out, lines)
+        print(f"wrote {out}: {len(images):d} rows", file=sys.stderr)
+    else:
+        for line in lines:
+            sys.stdout.write(line.decode())
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         prog=prog("predict"),
@@ -115,7 +160,7 @@ def main(argv=None):
         "glob) are skipped with a note. Exit status: 0 if every image was read, 2 if any "
         "failed.",
     )
-    ap.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    ap.add_argument("images", nargs="*", metavar="IMAGE", help="image files")
     ap.add_argument(
         "--weights",
         metavar="FILE",
@@ -135,13 +180,29 @@ def main(argv=None):
         help="also draw each digit's 28×28 input as the network sees it, as text "
         "(on stderr with --json, so that stdout stays JSON)",
     )
+    ap.add_argument(
+        "--kaggle",
+        metavar="CSV",
+        help="instead of images, read Kaggle's test.csv (pixel0,...,pixel783, one digit a row, "
+        "already 28×28 as MNIST's) and write the submission: ImageId,Label, one row per image "
+        "in order (ImageId from 1)",
+    )
+    ap.add_argument(
+        "--out", metavar="FILE", help="with --kaggle: write the submission to FILE, not stdout"
+    )
     a = ap.parse_args(argv)
+    if bool(a.images) == bool(a.kaggle) or (a.out and not a.kaggle):
+        ap.error("give IMAGE files, or --kaggle CSV [--out FILE]")
+    if a.kaggle and (a.json or a.show):
+        ap.error("--json and --show are for IMAGE files; --kaggle writes the submission CSV")
     try:
         net, info = load_digit_reader(a.weights)
     except WeightsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     deskew = weights_input(info)["deskew"]
+    if a.kaggle:
+        return kaggle_submission(net, deskew, a.kaggle, a.out)
     blocks = BLOCKS if _can_print(BLOCKS) else ASCII_BLOCKS
     pictures = sys.stderr if a.json else sys.stdout
     failed = False

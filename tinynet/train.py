@@ -197,26 +197,44 @@ def choose_engine(s, say):
 
 
 def load_data(s, quiet, say):
-    """The training and test sets as the network is shown them, and the sizes of an epoch."""
+    """The training and test sets as the network is shown them, and the sizes of an epoch.
+
+    From MNIST, or from Kaggle's train.csv (mnist.kaggle_train_file says which), whose last
+    tenth is then the test set: s["kaggle"] records which file and which images were held out.
+    """
     t0 = time.time()
-    data_dir = mnist.ensure_files(
-        s["data"], download=s["download"], progress=None if quiet else _download_progress
-    )
-    train_images, train_labels = mnist.load("train", data_dir, download=False)
-    test_images, test_labels = mnist.load("test", data_dir, download=False)
+    kaggle, note = mnist.kaggle_train_file(s["data"])
+    if note:
+        say(note)
+    if kaggle is None:
+        data_dir, kinds, sets = _mnist_sets(s, quiet)
+    else:
+        data_dir, kinds = kaggle, ("Kaggle training", "Kaggle validation")
+        split = mnist.load_kaggle_split(kaggle)
+        sets, s["kaggle"] = split[:4], split[4]
+        say(mnist.split_line(s["kaggle"]))
+    train_images, train_labels, test_images, test_labels = sets
     if s["limit"]:
         train_images, train_labels = train_images[: s["limit"]], train_labels[: s["limit"]]
     if s["test_limit"]:
         test_images, test_labels = test_images[: s["test_limit"]], test_labels[: s["test_limit"]]
     if s["deskew"]:
-        train_images = mnist.deskewed_set("train", train_images, data_dir, quiet)
-        test_images = mnist.deskewed_set("test", test_images, data_dir, quiet)
+        keys = [None, None]
+        if kaggle is not None:  # kept in the cache, as MNIST's are
+            first = s["kaggle"]["validation_first"]
+            keys = [
+                mnist.kaggle_key(s["kaggle"], 1, len(train_images)),
+                mnist.kaggle_key(s["kaggle"], first, len(test_images)),
+            ]
+        train_images = mnist.deskewed_set(kinds[0], train_images, data_dir, quiet, keys[0])
+        test_images = mnist.deskewed_set(kinds[1], test_images, data_dir, quiet, keys[1])
     examples = [
         engines.sparse(image) + (digit,) for image, digit in zip(train_images, train_labels)
     ]
     n, m = len(examples), s["batch_size"]
+    test = "test" if kaggle is None else "validation"
     say(
-        f"data: {n:d} training and {len(test_images):d} test images from {data_dir} "
+        f"data: {n:d} training and {len(test_images):d} {test} images from {data_dir} "
         f"({time.time() - t0:.1f} s)"
     )
     return SimpleNamespace(
@@ -232,12 +250,40 @@ def load_data(s, quiet, say):
     )
 
 
+def _mnist_sets(s, quiet):
+    """(folder, kinds, [train images, labels, test images, labels]) of MNIST, downloaded if
+    need be."""
+    data_dir = mnist.ensure_files(
+        s["data"], download=s["download"], progress=None if quiet else _download_progress
+    )
+    train_images, train_labels = mnist.load("train", data_dir, download=False)
+    test_images, test_labels = mnist.load("test", data_dir, download=False)
+    return data_dir, ("train", "test"), [train_images, train_labels, test_images, test_labels]
+
+
+def check_same_data(ck, path, kaggle):
+    """On --resume, the data must be what the checkpoint was trained on (MNIST, or the same
+    Kaggle train.csv): WeightsError saying which otherwise."""
+    was = ck.get("kaggle")
+    if (was or {}).get("sha256") == (kaggle or {}).get("sha256"):
+        return
+    trained = f"Kaggle's {was['file']} (SHA-256 {was['sha256'][:16]}...)" if was else "MNIST"
+    given = f"Kaggle's {kaggle['file']}" if kaggle else "MNIST"
+    if was and kaggle:
+        given += f" with another content (SHA-256 {kaggle['sha256'][:16]}...)"
+    raise WeightsError(
+        f"{path}: this checkpoint was trained on {trained}, but --data gives {given}; "
+        f"resume with the same data"
+    )
+
+
 def start(s, ck, data, sizes):
     """(engine, where to start): a new network from the seed, or the checkpoint's."""
     if ck is None:
         net = new_network(sizes, seed=s["seed"], activation=s["activation"], output=s["output"])
         engine = engines.make_engine(net, s["engine"])
         return engine, {"epoch": 0, "batch": 0, "history": [], "seconds": 0.0, "stats": None}
+    check_same_data(ck, s["resume"], s.get("kaggle"))
     check_position(ck, s["resume"], data.n, data.n_batches, data.m)
     return resumed_engine(ck, s["resume"], s["engine"]), ck
 
@@ -318,6 +364,10 @@ def epoch_record(engine, s, data, epoch, st, seconds):
     changes = [c for c in s.get("lr_changes", ()) if c["epoch"] == epoch + 1]
     if changes:  # η set from the live page: from which batch on, to what
         record["lr_changes"] = changes
+    if s.get("kaggle"):  # the test accuracy is on these images of Kaggle's train.csv, held out
+        k, first = s["kaggle"], s["kaggle"]["validation_first"]
+        last = first + len(data.test_images) - 1  # the last held out, or of --test-limit's
+        record["validation"] = f"{k['file']} images {first:d}-{last:d}"
     return record, correct, confusion
 
 
