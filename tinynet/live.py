@@ -383,10 +383,8 @@ class Live:
     def show_lesson(self, info, nxt):
         """Work out the paused batch's backpropagation with network.py and publish it (once per
         batch and η)."""
-        from .train import learning_rate  # (train imports this module only when --live)
-
         s = info["settings"]
-        eta = info.get("set_lr") or learning_rate(s, nxt["epoch"], nxt["batch"], info["n_batches"])
+        eta = info.get("set_lr") or nxt["eta"]  # η set on the page, or the schedule's (train.py)
         key = (nxt["epoch"], nxt["batch"], eta)
         if key == self.shown_lesson:
             return

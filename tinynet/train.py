@@ -454,13 +454,14 @@ def batch_teller(watchers, info, s, data, st_of, elapsed, pressed):
 
 def batch_gate(watchers, info, s, pressed):
     """before_batch for run_epoch, or None: a watcher with before_batch(info) (the live page)
-    may hold training before a mini-batch (info["next"]: its epoch, index and examples) while
+    may hold training before a mini-batch (info["next"]: its epoch, index, examples and η) while
     it answers False, and may set η from that batch on (info["set_lr"]). Says whether to stop
     (Ctrl-C)."""
     gates = [w for w in watchers if hasattr(w, "before_batch")]
 
     def before_batch(epoch, k, batch):
-        info["next"] = {"epoch": epoch, "batch": k, "examples": batch}
+        eta = learning_rate(s, epoch, k, info["n_batches"])
+        info["next"] = {"epoch": epoch, "batch": k, "examples": batch, "eta": eta}
         for w in gates:
             while not pressed and not w.before_batch(info):  # each call waits ≤ ¼ s
                 pass
