@@ -149,7 +149,8 @@ def kaggle_submission(net, deskew, csv_path, out=None):
     return 0
 
 
-def main(argv=None):
+def parser():
+    """predict's command line."""
     ap = argparse.ArgumentParser(
         prog=prog("predict"),
         description="Say which digits each image shows, left to right (one digit or a whole "
@@ -190,6 +191,47 @@ def main(argv=None):
     ap.add_argument(
         "--out", metavar="FILE", help="with --kaggle: write the submission to FILE, not stdout"
     )
+    return ap
+
+
+def show_inputs(reading, pictures):
+    """--show: each digit's 28×28 input as text, as the network sees it."""
+    sys.stdout.flush()
+    digits = reading["digits"]
+    for k, d in enumerate(digits):
+        if len(digits) > 1:
+            print(f"digit {k + 1:d} of {len(digits):d}: {d['digit']:d}", file=pictures)
+        print(ascii_art(d["input"]), file=pictures)
+    pictures.flush()
+
+
+def read_images(net, paths, deskew, as_json_lines=False, show=False):
+    """Read and print each image's number; True if every image was read."""
+    blocks = BLOCKS if _can_print(BLOCKS) else ASCII_BLOCKS
+    pictures = sys.stderr if as_json_lines else sys.stdout
+    failed = False
+    for path in paths:
+        if plainly_not_an_image(path):
+            print(f"{path}: not an image, skipped", file=sys.stderr)
+            continue
+        try:
+            reading = read_number(net, *read_image(path), deskew=deskew)
+        except (ImageError, NoDigitError) as e:
+            print(f"{path}: {e}", file=sys.stderr)
+            failed = True
+            continue
+        if as_json_lines:
+            print(json.dumps(as_json(str(path), reading)))
+        else:
+            print(f"{path}: {describe(reading, blocks)}")
+        if show:
+            show_inputs(reading, pictures)
+        sys.stdout.flush()
+    return not failed
+
+
+def main(argv=None):
+    ap = parser()
     a = ap.parse_args(argv)
     if bool(a.images) == bool(a.kaggle) or (a.out and not a.kaggle):
         ap.error("give IMAGE files, or --kaggle CSV [--out FILE]")
@@ -203,33 +245,7 @@ def main(argv=None):
     deskew = weights_input(info)["deskew"]
     if a.kaggle:
         return kaggle_submission(net, deskew, a.kaggle, a.out)
-    blocks = BLOCKS if _can_print(BLOCKS) else ASCII_BLOCKS
-    pictures = sys.stderr if a.json else sys.stdout
-    failed = False
-    for path in a.images:
-        if plainly_not_an_image(path):
-            print(f"{path}: not an image, skipped", file=sys.stderr)
-            continue
-        try:
-            reading = read_number(net, *read_image(path), deskew=deskew)
-        except (ImageError, NoDigitError) as e:
-            print(f"{path}: {e}", file=sys.stderr)
-            failed = True
-            continue
-        if a.json:
-            print(json.dumps(as_json(str(path), reading)))
-        else:
-            print(f"{path}: {describe(reading, blocks)}")
-        if a.show:
-            sys.stdout.flush()
-            digits = reading["digits"]
-            for k, d in enumerate(digits):
-                if len(digits) > 1:
-                    print(f"digit {k + 1:d} of {len(digits):d}: {d['digit']:d}", file=pictures)
-                print(ascii_art(d["input"]), file=pictures)
-            pictures.flush()
-        sys.stdout.flush()
-    return 2 if failed else 0
+    return 0 if read_images(net, a.images, deskew, a.json, a.show) else 2
 
 
 if __name__ == "__main__":
