@@ -56,6 +56,7 @@ callers with tighter limits.
 """
 
 import functools
+import gc
 import struct
 import sys
 import zlib
@@ -285,6 +286,7 @@ def inflate_blocks(pieces, expected, block_size=1 << 16):
                 piece = inflater.unconsumed_tail
                 if block:
                     size += len(block)
+                    collect_garbage_now(size, len(block))
                     if size > expected:
                         raise PNGError(
                             f"too much image data: it inflates to more than the {expected:d} "
@@ -300,6 +302,19 @@ def inflate_blocks(pieces, expected, block_size=1 << 16):
     if size < expected:
         why = "" if inflater.eof else "; the compressed stream is cut short"
         raise PNGError(f"too little image data: {size:d} of {expected:d} bytes{why}")
+
+
+#: PyPy frees memory only at its collections, which its default settings let wait until the
+#: heap has grown far; reading a big image calls one every this many inflated bytes.
+COLLECT_EVERY = 2 << 20
+PYPY = sys.implementation.name == "pypy"
+
+
+def collect_garbage_now(size, block):
+    """On PyPy, a garbage collection each time the inflated size passes a multiple of
+    COLLECT_EVERY (CPython frees each row as soon as it is no longer used)."""
+    if PYPY and size // COLLECT_EVERY != (size - block) // COLLECT_EVERY:
+        gc.collect()
 
 
 def input_pieces(bodies, size):
@@ -473,7 +488,7 @@ def undo_sub_loop(line, bpp):
     out = bytearray(line)
     for i in range(bpp, len(out)):
         out[i] = (out[i] + out[i - bpp]) & 255
-    return out
+    return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
 
 
 def undo_up_loop(line, prev):
@@ -481,7 +496,7 @@ def undo_up_loop(line, prev):
     out = bytearray(line)
     for i in range(len(out)):
         out[i] = (out[i] + prev[i]) & 255
-    return out
+    return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
 
 
 def undo_average_loop(line, prev, bpp):
@@ -491,7 +506,7 @@ def undo_average_loop(line, prev, bpp):
         out[i] = (out[i] + (prev[i] >> 1)) & 255
     for i in range(bpp, len(out)):
         out[i] = (out[i] + ((out[i - bpp] + prev[i]) >> 1)) & 255
-    return out
+    return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
 
 
 @functools.cache
@@ -510,10 +525,10 @@ def undo_paeth_loop(line, prev, bpp):
     for i in range(bpp, len(out)):
         c = prev[i - bpp]
         out[i] = (out[i] + c + table[(prev[i] - c + 255) * 511 + out[i - bpp] - c + 255]) & 255
-    return out
+    return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
 
 
-if sys.implementation.name == "pypy":  # pragma: no cover - the suite runs on CPython
+if PYPY:  # pragma: no cover - the suite runs on CPython
     undo_sub, undo_up, undo_average, undo_paeth = (
         undo_sub_loop,
         undo_up_loop,
@@ -895,6 +910,27 @@ def block_sums(strip, rows, width, kx, channels):
     if sys.byteorder == "little":
         values.byteswap()
     return values.tolist()
+
+
+def block_sums_loop(strip, rows, width, kx, channels):
+    """block_sums() a byte at a time (for PyPy, whose JIT makes this loop fast).
+
+    Byte i of a row adds to sum number block_of[i]; one loop with no branch in it, as a
+    branch that goes either way with the data costs PyPy's JIT memory for each new path.
+    """
+    n = channels * width
+    group = channels * kx  # the bytes of one block in one row
+    block_of = [i // group * channels + i % channels for i in range(n)]
+    sums = [0] * (channels * -(-width // kx))
+    for r in range(rows):
+        base = r * n
+        for i in range(n):
+            sums[block_of[i]] += strip[base + i]
+    return sums
+
+
+if PYPY:  # pragma: no cover - the suite runs on CPython
+    block_sums = block_sums_loop
 
 
 def slow_block_sums(strip, rows, width, kx, channels):
