@@ -7,7 +7,8 @@ in its raster).  Each file is read by `imagefile.read_image_and_scale` in a fres
 the interpreter given (`--python pypy3`), once for each tinynet source tree given with
 `--code` (A/B in one run: e.g. a copy of main's code made with
 `git archive main tinynet | tar -x -C /tmp/main`).  Printed for each: seconds (wall), peak
-RSS of that process (ru_maxrss from resource.getrusage(RUSAGE_CHILDREN) in a small wrapper),
+RSS and CPU seconds (user + system: less disturbed than wall time on a busy machine) of that
+process (resource.getrusage(RUSAGE_CHILDREN) in a small wrapper),
 and what came back ("read W×H /k", or "refused: " and the one-line reason).
 
 The pixel values are random bytes with a chosen filter type on each row: only the filter mix
@@ -37,9 +38,10 @@ start = time.perf_counter()
 done = subprocess.run([sys.argv[1], "-c", sys.argv[2], sys.argv[3], sys.argv[4]],
                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
-print(json.dumps({"seconds": seconds, "peak_kib": peak, "said": lines[-1] if lines else ""}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime  # KiB on Linux
+lines = done.stdout.decode("utf-8", "replace").strip().splitlines() or [""]
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kib": peak, "said": lines[-1]}))
 """
 
 READER = """
@@ -144,7 +146,7 @@ def main():
         f"reading with {args.python}; code: "
         + ", ".join(f"[{i}] {c}" for i, c in enumerate(args.code))
     )
-    print(f"{'case':<15} {'file MB':>7} code {'wall s':>7} {'peak MB':>8}  result")
+    print(f"{'case':<15} {'file MB':>7} code {'wall s':>7} {'cpu s':>6} {'peak MB':>8}  result")
     try:
         for name, what, make in cases():
             if args.only and name not in args.only:
@@ -157,7 +159,7 @@ def main():
                 result = measure(args.python, code, path)
                 said = result["said"] if len(result["said"]) <= 110 else result["said"][:109] + "…"
                 print(
-                    f"{'':<15} {'':>7}  [{i}] {result['seconds']:>7.2f} "
+                    f"{'':<15} {'':>7}  [{i}] {result['seconds']:>7.2f} {result['cpu']:>6.2f} "
                     f"{result['peak_kib'] / 1024:>8.0f}  {said}",
                     flush=True,
                 )
