@@ -104,6 +104,11 @@ def cases():
             "4000×3000 RGBA, filters 0-4 in turn",
             lambda: make_png(4000, 3000, 4, [0, 1, 2, 3, 4], 3),
         ),
+        (
+            "paeth-rgba-2048",
+            "2048×2047 RGBA noise, all Paeth (within the old limits)",
+            lambda: make_png(2048, 2047, 4, [4]),
+        ),
         ("avg-12MP", "4000×3000 RGB noise, all Average", lambda: make_png(4000, 3000, 3, [3])),
         (
             "pnm-hash-flood",
