@@ -127,6 +127,11 @@ def cases():
                 b"P1\n8000 8000\n" + random.Random(1).randbytes(8000 * 8000).translate(b"01" * 128)
             ),
         ),
+        (
+            "p5-8000",
+            "raw PGM 8000×8000 (64 MB)",
+            lambda: b"P5\n8000 8000\n255\n" + random.Random(2).randbytes(8000 * 8000),
+        ),
         ("small-300", "examples/seven-ink-on-paper.png (300²)", None),
     ]
 

@@ -280,6 +280,19 @@ def test_read_shrinks_by_averaging_blocks_exactly_like_the_plain_formula(args, m
     assert png.read(data, max_side=max_side) == area_average(width, height, rgba, k)
 
 
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # each example patches inside monkeypatch.context(), undone at its end
+@given(raw_images(most=24), st.integers(1, 8))
+def test_the_plain_loops_pypy_uses_read_the_same_pixels(monkeypatch, args, max_side):
+    data = png.encode_raw(**args)
+    expected = png.read(data, max_side=max_side)
+    with monkeypatch.context() as patch:
+        for name in ("undo_sub", "undo_up", "undo_average", "undo_paeth", "block_sums"):
+            patch.setattr(png, name, getattr(png, name + "_loop"))
+        assert png.read(data, max_side=max_side) == expected
+
+
 def test_shrink_factor_rounds_up_and_to_a_multiple_of_8_for_adam7():
     assert png.shrink_factor(512, 100) == 1
     assert png.shrink_factor(513, 100) == 2
