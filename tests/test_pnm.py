@@ -1,5 +1,8 @@
 """Tests for tinynet.images.pnm: PBM/PGM/PPM in plain and raw form, bad headers, fuzzing."""
 
+import random
+import tracemalloc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -278,3 +281,62 @@ def test_megabytes_of_whitespace_or_comments_in_the_header_are_skipped_at_c_spee
     # each byte would take seconds; the header is read with regular expressions instead).
     data = b"P5 " + b" " * (16 << 20) + b"#" * (16 << 20) + b"\n1 1 255\n\x07"
     assert pnm.decode(data) == (1, 1, grey(7))
+
+
+@pytest.mark.parametrize("line", [b"#\n", b" #\n", b"#comment\r"])
+def test_a_flood_of_comments_in_the_header_is_refused_after_a_bounded_number_of_steps(line):
+    # 64 MB of such lines took 12 to 18 s; the steps are counted, whatever the flood's length
+    data = b"P5\n" + line * 1_000_000 + b"1 1 255\n\x07"
+    with pytest.raises(PNMError, match=r"^header has over 10000 comments and runs of whitespace"):
+        pnm.read(data)
+    assert pnm.read(b"P5\n" + line * 3000 + b"1 1 255\n\x07") == (1, 1, grey(7))
+
+
+def reference_tokens(data):
+    """The plain raster's tokens, from the whole text at once."""
+    return pnm.COMMENT.sub(b" ", data).split()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"0",
+                b"1",
+                b"7",
+                b"255",
+                b"65535",
+                b" ",
+                b"\n",
+                b"\r",
+                b"\t",
+                b"#c",
+                b"#",
+                b"# 1 2\n",
+                b"#" + b"x" * 30,
+            ]
+        ),
+        max_size=60,
+    ),
+    st.integers(1, 12),
+)
+def test_plain_windows_give_the_tokens_of_the_whole_text(parts, window):
+    data = b"".join(parts)
+    tokens = [t for block in pnm.plain_tokens(data, 0, window) for t in block]
+    assert tokens == reference_tokens(data)
+
+
+def test_a_plain_bitmap_without_whitespace_is_read_a_window_at_a_time():
+    width, height = 6000, 1000
+    bits = random.Random(5).randbytes(width * height).translate(b"01" * 128)
+    rows = b"\n".join(bits[i : i + width] for i in range(0, len(bits), width))
+    tracemalloc.start()
+    try:
+        result = pnm.read(b"P1\n6000 1000\n" + bits)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result == pnm.read(b"P1\n6000 1000\n" + rows)
+    # the file itself (6 MB) is copied once; the raster was copied several times before
+    assert peak < 2 * len(bits)

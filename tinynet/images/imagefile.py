@@ -92,11 +92,12 @@ def read_bytes(path):
         )
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        with open(fd, "rb") as handle:
+        # Unbuffered: a buffered read holds the file three times over for a moment on PyPy.
+        with open(fd, "rb", buffering=0) as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 raise ImageError("is not a regular file (a device, pipe or socket)")
             # One read of the size stat gave, plus one byte to notice a file that grew.
-            data = handle.read(min(info.st_size, MAX_FILE_BYTES) + 1)
+            data = read_up_to(handle, min(info.st_size, MAX_FILE_BYTES) + 1)
     except FileNotFoundError:
         raise ImageError("no such file") from None
     except IsADirectoryError:
@@ -110,6 +111,18 @@ def read_bytes(path):
     if not data:
         raise ImageError("file is empty")
     return data
+
+
+def read_up_to(handle, size):
+    """Read `size` bytes from an unbuffered file, or all of it if it is shorter (one read
+    call gives all of a regular file but may, in principle, stop short)."""
+    data = handle.read(size)
+    while data and len(data) < size:
+        more = handle.read(size - len(data))
+        if not more:
+            break
+        data += more
+    return data or b""
 
 
 def read_with_pillow(data, kind, max_side=png.WORKING_SIDE):

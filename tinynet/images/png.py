@@ -49,12 +49,14 @@ Two ways to decode:
   Python objects and memory stays at about 10 MB whatever the image.
 * ``decode(data)`` - every pixel at full size, for images up to 2048 × 2048.
 
-Both refuse at the header anything over the limits (MAX_SIDE, MAX_PIXELS,
-MAX_DATA_BYTES), chosen from what a pixel and a filtered byte cost here;
-``image_size(data)`` reads just the header, for callers with tighter limits.
+Both refuse at the header anything over the limits (MAX_SIDE, MAX_PIXELS), and stop a
+file whose decoding work would pass WORK_BUDGET seconds (see charge()): the size of the
+image data is not limited, its work is.  ``image_size(data)`` reads just the header, for
+callers with tighter limits.
 """
 
 import functools
+import gc
 import struct
 import sys
 import zlib
@@ -81,19 +83,15 @@ __all__ = [
 #: objects.  The same number as preprocess.MAX_SIDE, so preprocessing does not shrink it again.
 WORKING_SIDE = 512
 
-# Limits checked at the IHDR, before any work.  Memory no longer grows with the image (rows
-# are decoded one at a time), but time does: every byte of a Sub/Average/Paeth row is
-# unfiltered by a Python loop (about 0.1 µs a byte on CPython), every row costs a few Python
-# calls, and every pixel a few bytes of C-speed work.  The numbers keep the worst legal file
-# under about 5 s and 300 MB on CPython (README, "Reliability: hostile and huge files").
+# Limits checked at the IHDR, before any work.  Memory does not grow with the image (rows
+# are decoded one at a time), but time does: on CPython every byte of an Average or Paeth
+# row is unfiltered by a Python loop (about 0.1 µs a byte), so the work is counted as rows
+# are decoded and bounded by WORK_BUDGET (docs/files-and-limits.md).
 
 #: Longest side, in pixels.
 MAX_SIDE = 16384
 #: Largest image, width × height.
 MAX_PIXELS = 64 * 1024 * 1024
-#: Largest inflated image data (filter bytes + packed samples), in bytes: that of a
-#: 2048 × 2048 RGBA image, 16 MB (the draw server's largest canvas).
-MAX_DATA_BYTES = 2048 * (1 + 4 * 2048)
 #: Most chunks in a file: a 64 MB file of empty chunks would be 5 million of them, seconds of
 #: Python work; encoders write a handful, or IDATs of 8 KB and more.
 MAX_CHUNKS = 100_000
@@ -193,15 +191,7 @@ def parse_header(body):
         raise PNGError(f"unknown filter method {filter_method:d}")
     if interlace not in (0, 1):
         raise PNGError(f"unknown interlace method {interlace:d}")
-    header = Header(width, height, depth, colour, interlace == 1)
-    size = expected_data_size(header)
-    if size > MAX_DATA_BYTES:
-        raise PNGError(
-            f"image data of {width:d}×{height:d} {depth:d}-bit {COLOUR_NAMES[colour]} is "
-            f"{size / 1048576:.0f} MB, over the {MAX_DATA_BYTES // 1048576:d} MB limit (save it "
-            "smaller, e.g. at most 2000 pixels a side)"
-        )
-    return header
+    return Header(width, height, depth, colour, interlace == 1)
 
 
 def parse_palette(body):
@@ -289,13 +279,14 @@ def inflate_blocks(pieces, expected, block_size=1 << 16):
     inflater = zlib.decompressobj()
     size = 0
     try:
-        for piece in pieces:
+        for piece in input_pieces(pieces, block_size):
             while True:
                 # max_length caps this call's output; the rest waits in unconsumed_tail.
                 block = inflater.decompress(piece, block_size)
                 piece = inflater.unconsumed_tail
                 if block:
                     size += len(block)
+                    collect_garbage_now(size, len(block))
                     if size > expected:
                         raise PNGError(
                             f"too much image data: it inflates to more than the {expected:d} "
@@ -311,6 +302,35 @@ def inflate_blocks(pieces, expected, block_size=1 << 16):
     if size < expected:
         why = "" if inflater.eof else "; the compressed stream is cut short"
         raise PNGError(f"too little image data: {size:d} of {expected:d} bytes{why}")
+
+
+#: PyPy frees memory only at its collections, which its default settings let wait until the
+#: heap has grown far; reading a big image calls one every this many inflated bytes.
+COLLECT_EVERY = 2 << 20
+PYPY = sys.implementation.name == "pypy"
+
+
+def collect_garbage_now(size, block):
+    """On PyPy, a garbage collection each time the inflated size passes a multiple of
+    COLLECT_EVERY (CPython frees each row as soon as it is no longer used)."""
+    if size // COLLECT_EVERY != (size - block) // COLLECT_EVERY:
+        collect_on_pypy()
+
+
+def collect_on_pypy():
+    """A garbage collection, on PyPy only."""
+    if PYPY:
+        gc.collect()
+
+
+def input_pieces(bodies, size):
+    """The IDAT bodies cut into views of at most `size` bytes: zlib copies the input it has
+    not used yet (unconsumed_tail) at every call, so a big chunk fed whole costs time
+    quadratic in its size."""
+    for body in bodies:
+        view = memoryview(body)
+        for start in range(0, len(view), size):
+            yield view[start : start + size]
 
 
 def inflate(pieces, expected):
@@ -394,32 +414,39 @@ def paeth_table():
 
 
 def undo_sub(line, bpp):
-    """Sub: Recon(x) = Filt(x) + Recon(a), a running sum per channel, mod 256."""
-    out = bytearray(len(line))
-    for k in range(bpp):
-        a = 0
-        recon = []
-        for x in line[k::bpp]:
-            a = (a + x) & 255
-            recon.append(a)
-        out[k::bpp] = bytes(recon)
-    return out
+    """Sub: Recon(x) = Filt(x) + Recon(a), a running sum per channel, mod 256.
+
+    Done on the whole row at once (CPython): a running sum is log2(pixels) steps of "add
+    the row shifted by 1, 2, 4, ... pixels to itself", each step a byte-by-byte add
+    mod 256 of two big integers (see swar_add), so no Python loop touches a byte.
+    """
+    n = len(line)
+    low7, top1 = swar_masks(n)
+    x = int.from_bytes(line, "big")
+    shift = 8 * bpp
+    while shift < 8 * n:
+        x = swar_add(x, x >> shift, low7, top1)
+        shift *= 2
+    return x.to_bytes(n, "big")
+
+
+def swar_masks(n):
+    """The masks of swar_add for rows of n bytes: 0x7f7f...7f and 0x8080...80."""
+    return int.from_bytes(b"\x7f" * n, "big"), int.from_bytes(b"\x80" * n, "big")
+
+
+def swar_add(x, y, low7, top1):
+    """Add two rows held as big integers byte by byte, mod 256, without carries between bytes
+    ("SIMD within a register"): the low 7 bits of every byte are added (at most 254, no
+    carry out), then the top bit of each byte is fixed up with XOR."""
+    return ((x & low7) + (y & low7)) ^ ((x ^ y) & top1)
 
 
 def undo_up(line, prev):
-    """Up: Recon(x) = (Filt(x) + Recon(b)) % 256 for every byte of the row.
-
-    Done on the whole row at once: both rows become big integers, added
-    byte by byte without letting a carry cross into the next byte ("SIMD
-    within a register"): the low 7 bits of every byte are added (at most 254,
-    no carry out), then the top bit of each byte is fixed up with XOR.
-    """
+    """Up: Recon(x) = (Filt(x) + Recon(b)) % 256 for every byte of the row, with swar_add."""
     n = len(line)
-    low7 = int.from_bytes(b"\x7f" * n, "big")
-    top1 = int.from_bytes(b"\x80" * n, "big")
-    x = int.from_bytes(line, "big")
-    y = int.from_bytes(prev, "big")
-    total = ((x & low7) + (y & low7)) ^ ((x ^ y) & top1)
+    low7, top1 = swar_masks(n)
+    total = swar_add(int.from_bytes(line, "big"), int.from_bytes(prev, "big"), low7, top1)
     return total.to_bytes(n, "big")
 
 
@@ -457,6 +484,65 @@ def undo_paeth(line, prev, bpp):
     return out
 
 
+# PyPy's JIT compiles plain loops over a bytearray to machine code (1 to 3 ns a byte), but
+# its big integers and slices are slower than CPython's: there, each filter is the formula
+# itself, a byte at a time, written into the row in place.
+
+
+def undo_sub_loop(line, bpp):
+    """Sub, a byte at a time (for PyPy)."""
+    out = bytearray(line)
+    for i in range(bpp, len(out)):
+        out[i] = (out[i] + out[i - bpp]) & 255
+    return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
+
+
+def undo_up_loop(line, prev):
+    """Up, a byte at a time (for PyPy)."""
+    out = bytearray(line)
+    for i in range(len(out)):
+        out[i] = (out[i] + prev[i]) & 255
+    return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
+
+
+def undo_average_loop(line, prev, bpp):
+    """Average, a byte at a time (for PyPy)."""
+    out = bytearray(line)
+    for i in range(min(bpp, len(out))):
+        out[i] = (out[i] + (prev[i] >> 1)) & 255
+    for i in range(bpp, len(out)):
+        out[i] = (out[i] + ((out[i - bpp] + prev[i]) >> 1)) & 255
+    return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
+
+
+@functools.cache
+def flat_paeth_table():
+    """paeth_table() as one bytes object: entry (u + 255) * 511 + (v + 255) is T[u][v]."""
+    table = paeth_table()
+    return b"".join(table[u][-255:] + table[u][:256] for u in range(-255, 256))
+
+
+def undo_paeth_loop(line, prev, bpp):
+    """Paeth, a byte at a time (for PyPy), with flat_paeth_table()."""
+    table = flat_paeth_table()
+    out = bytearray(line)
+    for i in range(min(bpp, len(out))):
+        out[i] = (out[i] + prev[i]) & 255  # a = c = 0: the predictor is b
+    for i in range(bpp, len(out)):
+        c = prev[i - bpp]
+        out[i] = (out[i] + c + table[(prev[i] - c + 255) * 511 + out[i - bpp] - c + 255]) & 255
+    return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
+
+
+if PYPY:  # pragma: no cover - the suite runs on CPython
+    undo_sub, undo_up, undo_average, undo_paeth = (
+        undo_sub_loop,
+        undo_up_loop,
+        undo_average_loop,
+        undo_paeth_loop,
+    )
+
+
 def unfilter_row(kind, line, prev, bpp, y=0):
     """Undo filter `kind` of one row, given the unfiltered row above it (`prev`)."""
     if kind == 0:
@@ -472,7 +558,7 @@ def unfilter_row(kind, line, prev, bpp, y=0):
     raise PNGError(f"row {y:d} has unknown filter type {kind:d} (PNG has 0 to 4)")
 
 
-def unfiltered_rows(read, width_bytes, height, bpp):
+def unfiltered_rows(read, width_bytes, height, bpp, work):
     """Yield `height` unfiltered rows, reading each (filter byte + row) with read(n)."""
     prev = bytes(width_bytes)
     for y in range(height):
@@ -480,10 +566,11 @@ def unfiltered_rows(read, width_bytes, height, bpp):
         if len(line) < 1 + width_bytes:  # inflate_blocks raises first; this is a safety net
             raise PNGError(f"too little image data: row {y:d} is cut short")
         prev = unfilter_row(line[0], line[1:], prev, bpp, y)
+        charge(work, line[0], width_bytes)
         yield prev
 
 
-def unfilter(data, pos, width_bytes, height, bpp):
+def unfilter(data, pos, width_bytes, height, bpp, work):
     """Undo the filters of `height` rows starting at data[pos] (all in memory: small images).
 
     Returns (the unfiltered rows joined, the position after them).
@@ -493,9 +580,64 @@ def unfilter(data, pos, width_bytes, height, bpp):
     for y in range(height):
         line = data[pos + 1 : pos + 1 + width_bytes]
         prev = unfilter_row(data[pos], line, prev, bpp, y)
+        charge(work, data[pos], width_bytes)
         rows.append(prev)
         pos += 1 + width_bytes
     return b"".join(rows), pos
+
+
+# ---------------------------------------------------------------------------
+# The work budget
+# ---------------------------------------------------------------------------
+
+#: Most seconds of estimated work a PNG may take to decode (row_cost() of every row).  The
+#: size of an image is not limited beyond MAX_PIXELS: its *work* is.  A file is refused as soon
+#: as the work done so far plus the least the rows still to come can cost passes this.
+WORK_BUDGET = 3.0
+
+#: Estimated nanoseconds a byte of a row filtered with None, Sub, Up, Average, Paeth,
+#: everything included (inflating, unfiltering, unpacking, averaging down), and a row's own
+#: cost.  Measured with benchmarks/big_images.py on a shared 2-core machine (the slow
+#: filters are undone by a Python loop a byte at a time on CPython; PyPy's JIT makes the
+#: loops fast).
+BYTE_COST, ROW_COST = {
+    "cpython": ((8, 14, 9, 72, 116), 3000),
+    "pypy": ((13, 13, 13, 14, 16), 3000),
+}.get(sys.implementation.name, ((8, 14, 9, 72, 116), 3000))
+
+
+def row_cost(kind, width_bytes):
+    """Estimated seconds of work to decode one row filtered with `kind`."""
+    return (ROW_COST + BYTE_COST[kind] * width_bytes) * 1e-9
+
+
+def work_plan(header):
+    """A work account for the image: seconds spent, the least the rows to come can cost,
+    and the number of rows decoded with each filter.  Refuses (with PNGError) an image whose
+    rows cannot be decoded within WORK_BUDGET even if all are unfiltered."""
+    least = sum(h * row_cost(0, row_bytes(w, header)) for _, _, _, _, w, h in passes(header))
+    if least > WORK_BUDGET:
+        raise PNGError(
+            f"image of {header.width:d}×{header.height:d} pixels would take at least "
+            f"{least:.1f} s to decode, over the {WORK_BUDGET:g} s limit"
+        )
+    return {"spent": 0.0, "least_to_come": least, "rows": [0] * 5}
+
+
+def charge(work, kind, width_bytes):
+    """Count one decoded row against the budget; refuse the file as soon as the work done
+    plus the least the remaining rows can cost is over WORK_BUDGET."""
+    work["spent"] += row_cost(kind, width_bytes)
+    work["least_to_come"] -= row_cost(0, width_bytes)
+    work["rows"][kind] += 1
+    if work["spent"] + work["least_to_come"] > WORK_BUDGET:
+        rows = work["rows"]
+        raise PNGError(
+            f"image would take too long to decode: {rows[3] + rows[4]:d} of the first "
+            f"{sum(rows):d} rows use the Average or Paeth filter, which tinynet undoes a byte "
+            f"at a time in Python, so the whole image needs over {WORK_BUDGET:g} s of work "
+            "(save it smaller, or with the None, Sub or Up filter)"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -776,6 +918,27 @@ def block_sums(strip, rows, width, kx, channels):
     return values.tolist()
 
 
+def block_sums_loop(strip, rows, width, kx, channels):
+    """block_sums() a byte at a time (for PyPy, whose JIT makes this loop fast).
+
+    Byte i of a row adds to sum number block_of[i]; one loop with no branch in it, as a
+    branch that goes either way with the data costs PyPy's JIT memory for each new path.
+    """
+    n = channels * width
+    group = channels * kx  # the bytes of one block in one row
+    block_of = [i // group * channels + i % channels for i in range(n)]
+    sums = [0] * (channels * -(-width // kx))
+    for r in range(rows):
+        base = r * n
+        for i in range(n):
+            sums[block_of[i]] += strip[base + i]
+    return sums
+
+
+if PYPY:  # pragma: no cover - the suite runs on CPython
+    block_sums = block_sums_loop
+
+
 def slow_block_sums(strip, rows, width, kx, channels):
     """block_sums() by the plain formula (the reference the tests compare it with)."""
     sums = []
@@ -839,18 +1002,18 @@ def to_rgba_means(line, channels, areas):
     return out
 
 
-def full_image(raw, header, palette, trns):
+def full_image(raw, header, palette, trns, work):
     """Every pixel as RGBA bytes, from the whole inflated data `raw` (a small image)."""
     width, height = header.width, header.height
     bpp = bytes_per_pixel(header)
     if not header.interlace:
-        rows, _ = unfilter(raw, 0, row_bytes(width, header), height, bpp)
+        rows, _ = unfilter(raw, 0, row_bytes(width, header), height, bpp, work)
         samples = unpack_samples(rows, width, height, header.bit_depth)
         return to_rgba(samples, width * height, header, palette, trns)
     image = bytearray(4 * width * height)
     pos = 0
     for x0, y0, dx, dy, w, h in passes(header):
-        rows, pos = unfilter(raw, pos, row_bytes(w, header), h, bpp)
+        rows, pos = unfilter(raw, pos, row_bytes(w, header), h, bpp, work)
         samples = unpack_samples(rows, w, h, header.bit_depth)
         rgba = to_rgba(samples, w * h, header, palette, trns)
         for j in range(h):
@@ -863,7 +1026,7 @@ def full_image(raw, header, palette, trns):
     return image
 
 
-def shrunk_image(read, header, palette, trns, k):
+def shrunk_image(read, header, palette, trns, k, work):
     """The image area-averaged by k × k blocks, decoded a strip of rows at a time.
 
     Pixel (X, Y) of the result is the rounded mean of the pixels (x, y) with x // k == X
@@ -882,7 +1045,7 @@ def shrunk_image(read, header, palette, trns, k):
     channels = 4
     for _, _, dx, dy, w, h in passes(header):
         kx, ky = k // dx, k // dy
-        rows = unfiltered_rows(read, row_bytes(w, header), h, bpp)
+        rows = unfiltered_rows(read, row_bytes(w, header), h, bpp, work)
         for y_out, j in enumerate(range(0, h, ky)):
             n = min(ky, h - j)
             samples = unpack_samples(b"".join(islice(rows, n)), w, n, header.bit_depth)
@@ -910,12 +1073,13 @@ def read(data, max_side=WORKING_SIDE):
     `max_side=None` means full size (what decode() does).  `rgba` is a flat row-major list of
     8-bit R, G, B, A values: grey expanded to R = G = B, palette looked up, tRNS applied as
     alpha, 16-bit samples reduced to their high byte, no gamma.  Raises PNGError on anything
-    wrong or over the limits (MAX_SIDE, MAX_PIXELS, MAX_DATA_BYTES).
+    wrong or over the limits (MAX_SIDE, MAX_PIXELS, WORK_BUDGET).
     """
     data = bytes(data)
     if not data.startswith(SIGNATURE):
         raise PNGError("not a PNG file (the 8-byte PNG signature is missing or damaged)")
     header, palette, trns, idat = read_chunks(data)
+    collect_on_pypy()  # reading the file and checking the CRCs made copies of it
     if header.colour_type != 3:
         palette = None  # a suggested palette for an RGB image: not needed
     width, height = header.width, header.height
@@ -925,11 +1089,12 @@ def read(data, max_side=WORKING_SIDE):
             f"image is {width:d}×{height:d} pixels, too large to decode at full size (at most "
             f"{MAX_DECODE_PIXELS:d} pixels; tinynet's image reading shrinks larger ones)"
         )
+    work = work_plan(header)
     if k == 1:  # small enough to hold whole (at most MAX_DECODE_PIXELS)
-        rgba = full_image(inflate(idat, expected_data_size(header)), header, palette, trns)
-        return width, height, list(rgba)
+        raw = inflate(idat, expected_data_size(header))
+        return width, height, list(full_image(raw, header, palette, trns, work))
     blocks = inflate_blocks(idat, expected_data_size(header))
-    width, height, rgba = shrunk_image(stream_reader(blocks), header, palette, trns, k)
+    width, height, rgba = shrunk_image(stream_reader(blocks), header, palette, trns, k, work)
     for _ in blocks:
         pass  # the rest of the stream: raises PNGError if there is more data than rows
     return width, height, list(rgba)

@@ -44,6 +44,8 @@ COMMENT = re.compile(rb"#[^\n\r]*")
 SPACE = re.compile(rb"[ \t\n\r\v\f]")
 SPACES = re.compile(rb"[ \t\n\r\v\f]+")
 NEWLINE = re.compile(rb"[\n\r]")
+#: Where a window of a plain raster may end: after whitespace, or before a comment.
+BREAK = re.compile(rb"[ \t\n\r\v\f#]")
 
 #: Largest image (width × height), and largest side: as for PNG (png.MAX_PIXELS and
 #: png.MAX_SIDE).  Raw files are also bounded by the file size limit of imagefile.
@@ -53,6 +55,10 @@ MAX_SIDE = png.MAX_SIDE
 #: (int() of each number, a table look-up of each 16-bit value: 0.1 to 0.5 µs a sample):
 #: at most this many samples (4 M: 2048 × 2048 grey), so that they take a few seconds at most.
 MAX_SLOW_SAMPLES = 4 * 1024 * 1024
+#: Most steps in a header: a step reads a number, or skips a comment or a run of whitespace
+#: at C speed, whatever its length.  Real headers take a few steps; 64 MB of "#\n" lines
+#: (33 million comments: 12 s of Python steps) is refused after 10,000 of them.
+MAX_HEADER_STEPS = 10_000
 
 
 class PNMError(ValueError):
@@ -73,7 +79,7 @@ def read_header(data, count):
     digits = bytearray()
     pos = 2
     end = len(data)
-    while True:
+    for _ in range(MAX_HEADER_STEPS):
         byte = data[pos] if pos < end else None
         if byte is not None and byte == ord("#"):
             newline = NEWLINE.search(data, pos)
@@ -99,6 +105,10 @@ def read_header(data, count):
         if byte not in WHITESPACE:
             raise PNMError(f"unexpected character {chr(byte)!r} in the header")
         pos = SPACES.match(data, pos).end()  # a whole run of whitespace at C speed
+    raise PNMError(
+        f"header has over {MAX_HEADER_STEPS:d} comments and runs of whitespace (real headers "
+        "have a few lines)"
+    )
 
 
 def parse_header(data):
@@ -163,14 +173,18 @@ def plain_tokens(data, pos, window=1 << 18):
     """Yield the whitespace-separated tokens after data[pos] in lists, `window` bytes at a time.
 
     Comments ("#" to the end of the line) are dropped.  Windows end just after a whitespace
-    character, so no token is cut in two; a comment still open at the end of a window goes
-    on into the next one.
+    character or just before a "#", so no token is cut in two; a comment still open at the end
+    of a window goes on into the next one.  A run of over 4 KB with neither is cut anyway, so
+    memory stays bounded: a P1 raster needs no whitespace, and in P2/P3 such a run is a
+    sample far too long, refused all the same.
     """
     end = len(data)
     in_comment = False
     while pos < end:
-        cut = SPACE.search(data, min(pos + window, end))
-        stop = cut.end() if cut else end
+        start = min(pos + window, end)
+        cut = BREAK.search(data, start, start + 4096)
+        stop = (cut.start() if cut[0] == b"#" else cut.end()) if cut else start + 4096
+        stop = max(min(stop, end), pos + 1)
         piece = data[pos:stop]
         pos = stop
         if in_comment:
@@ -307,6 +321,7 @@ def read(data, max_side=png.WORKING_SIDE):
     PNMError on anything wrong.
     """
     data = bytes(data)
+    png.collect_on_pypy()  # reading the file made a copy of it
     kind, width, height, maxval, channels, pos = parse_header(data)
     k = png.shrink_factor(width, height, max_side)
     if k == 1 and width * height > png.MAX_DECODE_PIXELS:
@@ -321,6 +336,7 @@ def read(data, max_side=png.WORKING_SIDE):
     out = bytearray()
     for y in range(0, height, k):
         n = min(k, height - y)
+        png.collect_garbage_now((y + n) * width * channels, n * width * channels)
         sums = png.block_sums(read_rows(n), n, width, k, channels)
         out += png.to_rgba_means(sums, channels, [n * w for w in widths])
     return -(-width // k), -(-height // k), list(out)
