@@ -518,3 +518,74 @@ def test_evaluate_refuses_a_limit_below_one(limit, capsys):
     with pytest.raises(SystemExit) as e:
         evaluate.main(["--limit", limit])
     assert e.value.code == 2 and "--limit: must be at least 1" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# Strict types, a byte-order mark, and weights too large for a forward pass (#18)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("deskew", [1, 0, "true", None, 1.0])
+def test_deskew_must_be_true_or_false(tmp_path, deskew):
+    message = one_line_error(saved(tmp_path, input={"deskew": deskew}))
+    assert '"input" must be {"deskew": true or false}' in message
+
+
+@pytest.mark.parametrize("deskew", [True, False])
+def test_deskew_true_or_false_is_read(tmp_path, deskew):
+    path = saved(tmp_path, input={"deskew": deskew})
+    net, info = weights.load_with_info(path)
+    assert weights.weights_input(info) == {"deskew": deskew}
+
+
+def test_a_file_starting_with_a_utf8_byte_order_mark_is_read(tmp_path):
+    path = saved(tmp_path)
+    plain = weights.load(path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with_bom = weights.load(path)
+    assert (with_bom.w, with_bom.b) == (plain.w, plain.b)
+
+
+def test_a_byte_order_mark_alone_is_an_empty_file(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf\n")
+    assert "file is empty" in one_line_error(path)
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 1e200, 40_000.0])
+def test_weights_so_large_a_forward_pass_overflows_are_refused_on_load(tmp_path, value):
+    net = network.new_network([4, 3, 2], seed=1)
+    net.w[1] = [[value, -value, value]] * 2
+    message = one_line_error(saved(tmp_path, net))
+    assert "weights[1][0] and biases[1][0] are too large" in message
+    assert f"over the {weights.MAX_WEIGHTED_INPUT:,d}" in message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    row=st.lists(st.floats(-1e4, 1e4), min_size=3, max_size=3),
+    bias=st.floats(-1e4, 1e4),
+)
+def test_a_neuron_is_refused_exactly_when_its_weighted_input_can_pass_the_limit(row, bias):
+    """Σ|w| + |b| ≤ MAX_WEIGHTED_INPUT is read (and a forward pass stays finite); above, refused."""
+    net = network.new_network([3, 2], seed=1)
+    net.w[0][1], net.b[0][1] = row, bias
+    reach = sum(map(abs, row)) + abs(bias)
+    d = weights.to_dict(net)
+    if reach <= weights.MAX_WEIGHTED_INPUT:
+        back = weights.from_dict(d)
+        a = network.feedforward(back, [1.0, 1.0, 1.0])[1][-1]
+        assert all(map(math.isfinite, a))
+    else:
+        with pytest.raises(WeightsError, match=r"weights\[0\]\[1\] and biases\[0\]\[1\]"):
+            weights.from_dict(d)
+
+
+def test_the_shipped_weights_are_far_within_the_weighted_input_limit():
+    net = weights.load()
+    reach = max(
+        math.fsum(map(abs, row)) + abs(b_i)
+        for w_l, b_l in zip(net.w, net.b)
+        for row, b_i in zip(w_l, b_l)
+    )
+    assert reach < weights.MAX_WEIGHTED_INPUT / 100

@@ -124,6 +124,30 @@ def check_settings(s, where=None):
                 )
             option = "--" + name.replace("_", "-")
             raise TrainingError(f"{option} must be {what} (it is {it_is})")
+    _check_decay(s, where)
+
+
+MNIST_TRAINING_IMAGES = 60_000
+
+
+def _check_decay(s, where=None):
+    """Refuse a weight decay that grows the weights: each step multiplies them by 1 − ηλ/n
+    (train.decay_factor), which must not be below 0, so λ·η ≤ n for the largest η of the run.
+    (Below 0 it flips the weights' signs, and raised to the power of the DECAY_EVERY steps done
+    at once it soon overflows.)"""
+    n = min(s["limit"] or MNIST_TRAINING_IMAGES, MNIST_TRAINING_IMAGES)
+    eta = max(s["lr"], s["lr_final"])
+    if s["l2"] * eta <= n:
+        return
+    why = (
+        f"with η = {eta:g} on {n:d} training images each step would multiply every weight by "
+        f"1 − ηλ/n = {1 - eta * s['l2'] / n:.3g}, below 0: flipping its sign (and growing it "
+        "below −1) instead of shrinking it; "
+        f"λ must be from 0 to n/η = {n / eta:.6g}"
+    )
+    if where is not None:
+        raise WeightsError(f"{where}: damaged checkpoint: settings.l2 is {s['l2']:g}: {why}")
+    raise TrainingError(f"--l2 {s['l2']:g} is too large: {why} (or lower --lr)")
 
 
 def layer_sizes(s):

@@ -7,6 +7,7 @@
 the bias of neuron i of layer l+1 (see network.py). `training` records how the file was made.
 """
 
+import codecs
 import json
 import math
 import os
@@ -51,6 +52,12 @@ MAX_VALUES = 1_000_000
 MAX_CONTAINERS = 100_000
 # The longest integer read. Checkpoints hold the first layer as w·2⁴⁰ (about 14 digits).
 MAX_DIGITS = 40
+# The largest weighted input a neuron may be able to reach: Σⱼ |wᵢⱼ| + |bᵢ| (its inputs are
+# between 0 and 1). Past ±40, σ(z) is within 10⁻¹⁷ of 0 or 1, and a trained network comes
+# nowhere near this (the shipped one: at most 118); but the lanes engine holds z·255·2⁴⁰ in a
+# 64-bit lane, which overflows from 2²³/255 ≈ 32,900 (engines/lanes.py). Larger weights, finite
+# as they may be, would make a forward pass overflow: such a file is refused on load.
+MAX_WEIGHTED_INPUT = 30_000
 
 
 class WeightsError(Exception):
@@ -128,11 +135,7 @@ def _check_header(d, where, fail):
     if (
         not isinstance(spec, dict)
         or set(spec) - {"deskew"}
-        or spec.get("deskew", False)
-        not in (
-            True,
-            False,
-        )
+        or not isinstance(spec.get("deskew", False), bool)  # 1 == True, but is no bool
     ):
         fail(f'"input" must be {{"deskew": true or false}}, not {short(spec)}')
 
@@ -164,7 +167,25 @@ def _checked_layers(d, fail):
             fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {short(sizes)})")
         if not _all_finite(b[l]):
             fail(f"biases[{l:d}] holds something that is not a finite number")
+    too_large = out_of_range(w, b)
+    if too_large:
+        fail(too_large)
     return sizes, w, b
+
+
+def out_of_range(w, b):
+    """None if no neuron's weighted input can pass ±MAX_WEIGHTED_INPUT (Σⱼ |wᵢⱼ| + |bᵢ|, its
+    inputs being between 0 and 1), else the one line that names the first neuron that can."""
+    for l, (w_l, b_l) in enumerate(zip(w, b)):
+        for i, (row, b_i) in enumerate(zip(w_l, b_l)):
+            reach = sum(map(abs, row)) + abs(b_i)  # inf, not an error, if it overflows
+            if not reach <= MAX_WEIGHTED_INPUT:  # NaN too
+                return (
+                    f"weights[{l:d}][{i:d}] and biases[{l:d}][{i:d}] are too large: that "
+                    f"neuron's weighted input could reach {reach:.3g} (Σ|w| + |b|), over the "
+                    f"{MAX_WEIGHTED_INPUT:,d} a forward pass can hold"
+                )
+    return None
 
 
 def _all_finite(values):
@@ -186,6 +207,8 @@ def load_dict(path=None):
     """
     path = Path(path) if path is not None else PRETRAINED
     data = _read_bounded(path)
+    if data.startswith(codecs.BOM_UTF8):  # what some Windows editors put first: not JSON's
+        data = data[len(codecs.BOM_UTF8) :]
     if not data.strip():
         raise WeightsError(f"{path}: file is empty")
     # Counted in C over the whole text, before decoding: a comma, bracket or quote inside a
