@@ -31,7 +31,7 @@ from .images.preprocess import NoDigitError, to_mnist
 from .network import DEFAULT_COST, feedforward, one_hot
 from .reading import probabilities, read_number, unsure
 from .support.http import RequestError
-from .weights import weights_input
+from .weights import out_of_range, weights_input
 
 #: Largest drawing accepted, in pixels per side. The page sends 280×280; the limit keeps a small
 #: but hostile PNG (a "decompression bomb") from making the server decode a gigantic image.
@@ -59,6 +59,14 @@ class DrawingError(RequestError):
 
     def __init__(self, message):
         super().__init__(400, message)
+
+
+class StepRefused(RequestError):
+    """A teaching step that would leave weights too large or not finite: refused, the network
+    as it was (the draw server answers 422 with the message)."""
+
+    def __init__(self, message):
+        super().__init__(422, message)
 
 
 # ----------------------------------------------------------------------------- reading a drawing
@@ -273,7 +281,9 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
     batch = [(x, y)] + [(x_k, one_hot(d_k, len(y))) for x_k, d_k in rehearsal]
     m = len(batch)
     _, _, delta, z, a = network.backprop(net, x, y, cost)  # the drawing's δ (BP1, BP2), z, a
+    old_b = [list(b_l) for b_l in net.b]
     network.sgd_step(net, batch, eta, cost)  # w ← w − (η/m) Σₓ ∂Cₓ/∂w, b likewise
+    refuse_unless_in_range(net, old_w, old_b, eta)
     z_after, a_after = network.feedforward(net, x)
     # Only the weights w[l][i][j] with some aⱼ ≠ 0 in the batch can have moved (BP4): in the
     # first layer that leaves the inked pixels; look for the biggest changes among those.
@@ -294,6 +304,22 @@ def teach(net, x, digit, eta=DEFAULT_LR, cost=DEFAULT_COST, rehearsal=(), top=CH
         "m": m,
         "eta": eta,
     }
+
+
+def refuse_unless_in_range(net, old_w, old_b, eta):
+    """After a step: if any weight became too large or not finite (weights.out_of_range: what a
+    weights file may not hold), put every weight and bias back and raise StepRefused."""
+    problem = out_of_range(net.w, net.b)
+    if problem is None:
+        return
+    for w_l, old_w_l in zip(net.w, old_w):
+        for row, old_row in zip(w_l, old_w_l):
+            row[:] = old_row
+    for b_l, old_b_l in zip(net.b, old_b):
+        b_l[:] = old_b_l
+    raise StepRefused(
+        f"step refused, nothing changed: with η = {eta:g} it would leave {problem}; try a smaller η"
+    )
 
 
 def largest_changes(w_old, w_new, columns, delta, a_in, top):
