@@ -94,7 +94,10 @@ SETTING_RULES = {
     "lr_final": (lambda v: is_real(v, 0.0, 1e4), "a number from 0 to 10000"),
     "cost": (lambda v: isinstance(v, str) and v in COSTS, "one of: " + ", ".join(COSTS)),
     "hidden": (_hidden_ok, "up to 8 layer sizes from 1 to 4096, comma-separated, e.g. 16,16"),
-    "seed": (lambda v: is_whole(v, -(2**63), 2**63), "a whole number (below 2⁶³ in size)"),
+    "seed": (
+        lambda v: is_whole(v, -(10**18) + 1, 10**18 - 1),
+        "a whole number of 18 digits at most",
+    ),
     "l2": (lambda v: is_real(v, 0.0, 1e6), "a number from 0 to 1000000"),
     "shift": (lambda v: is_whole(v, 0, 27), "a whole number from 0 to 27"),
     "deskew": (lambda v: isinstance(v, bool), "true or false"),

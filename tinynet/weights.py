@@ -7,7 +7,7 @@
 the bias of neuron i of layer l+1 (see network.py). `training` records how the file was made.
 """
 
-import codecs
+import gc
 import json
 import math
 import os
@@ -16,6 +16,7 @@ import stat
 from pathlib import Path
 
 from .network import COSTS, DEFAULT_COST, Network
+from .support import ON_PYPY
 from .support.files import write_atomic
 from .support.text import is_whole, one_line, short
 
@@ -50,8 +51,10 @@ MAX_BYTES = 16 * 1024 * 1024
 # (benchmarks/file_limits.py).
 MAX_VALUES = 1_000_000
 MAX_CONTAINERS = 100_000
-# The longest integer read. Checkpoints hold the first layer as w·2⁴⁰ (about 14 digits).
-MAX_DIGITS = 40
+# The longest integer read: 18 digits, so that every integer fits a machine word (under 2⁶³),
+# which PyPy keeps unboxed (a file of 40-digit integers took it to 363 MB). Checkpoints hold the
+# first layer as w·2⁴⁰ (at most 17 digits: see MAX_WEIGHTED_INPUT), and seeds have at most 18.
+MAX_DIGITS = 18
 # The largest weighted input a neuron may be able to reach: Σⱼ |wᵢⱼ| + |bᵢ| (its inputs are
 # between 0 and 1). Past ±40, σ(z) is within 10⁻¹⁷ of 0 or 1, and a trained network comes
 # nowhere near this (the shipped one: at most 118); but the lanes engine holds z·255·2⁴⁰ in a
@@ -207,10 +210,6 @@ def load_dict(path=None):
     """
     path = Path(path) if path is not None else PRETRAINED
     data = _read_bounded(path)
-    if data.startswith(codecs.BOM_UTF8):  # what some Windows editors put first: not JSON's
-        data = data[len(codecs.BOM_UTF8) :]
-    if not data.strip():
-        raise WeightsError(f"{path}: file is empty")
     # Counted in C over the whole text, before decoding: a comma, bracket or quote inside a
     # string counts too, which only overestimates.
     for count, limit, what in [
@@ -223,20 +222,21 @@ def load_dict(path=None):
                 f"{path}: more than {limit:,d} {what} ({count:,d}), more than a weights or "
                 f"checkpoint file may have; the file is damaged or not a weights file"
             )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise WeightsError(
-            f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
-        ) from None
     # The hooks that refuse long integers and floats too large for a float cost a Python call
     # per number; only a file with a run of over MAX_DIGITS digits or an exponent of 100 or more
     # can hold such a number (below that, |x| < 10⁴¹ · 10⁹⁹), so only such a file needs them.
-    hooks = {"parse_int": _parse_int, "parse_float": _parse_float}
+    hooks = {"parse_int": _parse_int, "parse_float": _parse_float} if _suspect(data) else {}
+    # JSON has no NaN or Infinity, Python's json reads them: refused by a hook too, only when the
+    # text has them (with any hook, PyPy's json decodes in Python: 200 MB more for 16 MB).
+    if b"NaN" in data or b"Infinity" in data:
+        hooks["parse_constant"] = _refuse_constant
+    text = _text(path, data)
+    big = len(data) > 1024 * 1024
+    del data
+    if big and ON_PYPY:
+        gc.collect()  # PyPy frees the file's bytes only when it collects: before json's peak
     try:
-        return json.loads(
-            text, parse_constant=_refuse_constant, **(hooks if _SUSPECT.search(data) else {})
-        )
+        return json.loads(text, **hooks)
     except NumberRefused as e:
         raise WeightsError(
             f"{path}: holds {e}; the file is damaged or not a weights file"
@@ -247,6 +247,24 @@ def load_dict(path=None):
         ) from None
     except RecursionError:
         raise WeightsError(f"{path}: JSON nested too deeply; not a weights file") from None
+    finally:
+        del text
+        if big and ON_PYPY:
+            gc.collect()  # and the text, and json's leftovers, before the caller's checks
+
+
+def _text(path, data):
+    """The file's bytes decoded as UTF-8, a byte-order mark at the start (which some Windows
+    editors write) skipped; WeightsError if it is not UTF-8 or holds nothing but spaces."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise WeightsError(
+            f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
+        ) from None
+    if not text or text.isspace():
+        raise WeightsError(f"{path}: file is empty")
+    return text
 
 
 def _read_bounded(path):
@@ -304,12 +322,31 @@ def _read_bounded(path):
     return data
 
 
-# A number whose exponent has three digits or more: a digit, e, the exponent, and then not
-# another letter, digit or quote (so that the hex digests of "data_sha256", where "e650"
-# is common, do not count).
-_SUSPECT = re.compile(
-    rb"[0-9]{%d}|[0-9][eE]\+?0*[1-9][0-9]{2,}(?![0-9A-Za-z\"])" % (MAX_DIGITS + 1)
-)
+# A number whose exponent has three digits or more: e, the exponent, and then not another
+# letter, digit or quote (so that the hex digests of "data_sha256", where "e650" is common, do
+# not count).
+_LARGE_EXPONENT = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}(?![0-9A-Za-z\"])")
+# Where one may start: patterns with no "?", "*" or "+", which PyPy's regular expressions run
+# through 16 MB without allocating (with them: 220 MB).
+_EXPONENT_STARTS = [re.compile(rb"[eE][0-9][0-9][0-9]"), re.compile(rb"[eE]\+[0-9][0-9][0-9]")]
+# Every digit as "0", ".", "e", "E" and "+" as "e", everything else as " ": an integer of n
+# digits is then " " and n times "0" (a float's fraction or exponent follows an "e").
+_DIGITS_AS_ZEROS = bytes(48 if 48 <= c <= 57 else 101 if c in b".eE+" else 32 for c in range(256))
+
+
+def _suspect(data):
+    """True if the text may hold a number the json hooks refuse: an integer (or a float's whole
+    part) of over MAX_DIGITS digits, or an exponent of 100 or more. (The long integer is found
+    by translate and `in`, at C speed: a regular expression took 0.8 s on 16 MB, and 220 MB
+    under PyPy.)"""
+    zeros = data.translate(_DIGITS_AS_ZEROS)
+    if b" " + b"0" * (MAX_DIGITS + 1) in zeros or zeros.startswith(b"0" * (MAX_DIGITS + 1)):
+        return True
+    return any(
+        _LARGE_EXPONENT.match(data, start.start())
+        for pattern in _EXPONENT_STARTS
+        for start in pattern.finditer(data)
+    )
 
 
 def _parse_int(text):
