@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 from tinynet import network, weights
 from tinynet.support import files
 from tinynet.weights import WeightsError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def saved(tmp_path, net=None, **changes):
@@ -629,3 +632,44 @@ def test_hooks_and_the_python_decoder_are_used_only_when_needed(tmp_path, monkey
     path.write_text(path.read_text().replace('"biases": [[', '"biases": [[1e400, ', 1))
     assert "holds 1e400, too large for a float" in one_line_error(path)
     assert seen[-1] == ["parse_float", "parse_int"]
+
+
+PEAK_OF_LOADING = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from tinynet import checkpoint, weights
+weights.load(sys.argv[2])
+checkpoint.load_checkpoint(sys.argv[3])
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]) // 1024)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux's /proc")
+def test_the_largest_weights_file_and_checkpoint_load_within_300_mb(tmp_path):
+    """The largest weights file (784-949-10, 16 MB) and checkpoint (784-580-10, 16 MB) the
+    limits accept, read in a fresh process: under 300 MB at its peak, with this Python and with
+    PyPy when it is installed (it took 372 MB there before #18)."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import file_limits
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    n = 949
+    path = tmp_path / "w.json"
+    weights.save(network.new_network([784, n, 10], seed=1), path, "cross-entropy", {})
+    assert weights.MAX_BYTES - 200_000 < path.stat().st_size <= weights.MAX_BYTES
+    ck = file_limits.largest_checkpoint(tmp_path / "c.checkpoint.json")
+    assert ck.stat().st_size > weights.MAX_BYTES - 1_000_000
+    for python in {sys.executable, shutil.which("pypy3")} - {None}:
+        run = subprocess.run(
+            [python, "-c", PEAK_OF_LOADING, str(ROOT), str(path), str(ck)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        assert int(run.stdout) < 300, (python, run.stdout)
