@@ -115,16 +115,10 @@ def loopback_host(host_header):
     """True for a Host header that is a loopback name: localhost, 127.x.x.x or [::1], with or
     without a port, or none at all (HTTP/1.0 clients need not send one). A web page elsewhere
     cannot then reach a server on 127.0.0.1 through a DNS name that points there."""
-    host = (host_header or "").strip()
-    if not host:
+    if not (host_header or "").strip():
         return True
-    if host.startswith("["):
-        name = host[1:].split("]", 1)[0]
-    else:
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    if name.lower() in ("localhost", "localhost."):
-        return True
-    return is_loopback_address(name)
+    name = host_name(host_header)
+    return name in ("localhost", "localhost.") or is_loopback_address(name)
 
 
 def host_name(host_header):
