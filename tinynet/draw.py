@@ -110,6 +110,8 @@ MAX_BODY_BYTES = http.MAX_BODY_BYTES
 SMALL_BODY = 64 * 1024
 #: Drawings decoded and run at once (each can take tens of MB while it is decoded).
 COMPUTE_SLOTS = 2
+#: Files POST /api/save writes in one run of the server (each ~300 KB): then 429 until restarted.
+MAX_SAVES = 50
 DEFAULT_PORT = 8000
 PAGE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pages", "draw.html")
 
@@ -223,6 +225,7 @@ class Teacher:
         self.lock = threading.Lock()
         self.steps = 0
         self.rehearsed_steps = 0
+        self.saves = 0  # files written by save(), at most MAX_SAVES
         self.version = 0  # bumped by every change of the weights
         self.summary_cache = (None, None)
         self.rng = random.Random(seed)
@@ -326,6 +329,12 @@ class Teacher:
         which file; the record of the file it started from is kept under "before_teaching".
         """
         folder = self.save_dir
+        if self.saves >= MAX_SAVES:
+            raise RequestError(
+                429,
+                f"not saved: this server has saved {MAX_SAVES:d} files in {folder} already, the "
+                "most one run saves (restart it to save more)",
+            )
         if _inside(folder, PRETRAINED.parent):
             raise RequestError(
                 403,
@@ -356,6 +365,7 @@ class Teacher:
             raise RequestError(
                 500, f"could not save {name} in {folder}: {e.strerror or e}"
             ) from None
+        self.saves += 1
         return name
 
     # --- the background thread: MNIST accuracy after each change
@@ -508,7 +518,12 @@ class DrawHandler(http.Handler):
             name = teacher.save()
             if self.server.log is not None:
                 self.server.log(f"saved the taught network ({teacher.steps:d} steps) as {name}")
-            return 200, {"file": name, "folder": str(teacher.save_dir), "steps": teacher.steps}
+            return 200, {
+                "file": name,
+                "folder": str(teacher.save_dir),
+                "steps": teacher.steps,
+                "saves_left": MAX_SAVES - teacher.saves,
+            }
 
 
 class ComputeSlot:
@@ -624,8 +639,10 @@ def parse_args(argv=None):
         f"{http.HEADER_TIMEOUT:g} s and its body within {http.BODY_TIMEOUT:g} s; at most "
         f"{http.MAX_REQUEST_LINE // 1024:d} KiB of request line, {http.MAX_HEADERS:d} headers "
         f"and {http.MAX_HEADER_BYTES // 1024:d} KiB of headers; a drawing of at most "
-        f"{MAX_BODY_BYTES // 2**20:d} MiB. Bound to 127.0.0.1, only requests naming this "
-        "computer (Host) and POSTs from the page itself (Origin) are answered.",
+        f"{MAX_BODY_BYTES // 2**20:d} MiB; at most {MAX_SAVES:d} saved files per run. Only "
+        "requests naming this computer (Host) and POSTs from the page itself (Origin) are "
+        "answered; with --host other than 127.0.0.1, POSTs also need the secret ?token= of the "
+        "printed address.",
     )
     ap.add_argument(
         "--host",
