@@ -526,6 +526,28 @@ def ctrl_c_finishes_the_batch():
 # --- training ------------------------------------------------------------------------------
 
 
+def set_up(s, ck, say, quiet):
+    """(data, engine, where to start): the engine chosen, the data loaded, the network made
+    (or the checkpoint's), and the run described."""
+    sizes = layer_sizes(s)
+    choose_engine(s, say)
+    data = load_data(s, quiet, say)
+    engine, at = start(s, ck, data, sizes)
+    say(describe(s, sizes, data))
+    return data, engine, at
+
+
+def close_epoch(engine, s, data, epoch, st, t_epoch, history, say, log_path):
+    """After an epoch: the weights checked (Diverged if they grew too large), its figures
+    recorded, printed and logged. Returns its confusion matrix."""
+    check_weights(engine)
+    record, correct, confusion = epoch_record(engine, s, data, epoch, st, time.time() - t_epoch)
+    history.append(record)
+    say(epoch_line(s, record, correct, len(data.test_images)))
+    append_log(log_path, record)
+    return confusion
+
+
 def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
     """Train a network; returns it. Settings are DEFAULTS updated with `overrides`.
 
@@ -541,14 +563,10 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
             "nothing to do")  # fmt: skip
         return ck["network"]
     out_path, ckpt_path, log_path = output_paths(s, s["resume"])
-    sizes = layer_sizes(s)
-    watching = watch.Watch(list(watch_names), sizes) if watch_names else None
+    watching = watch.Watch(list(watch_names), layer_sizes(s)) if watch_names else None
     check_writable([out_path, ckpt_path, log_path])
-    choose_engine(s, say)
-    data = load_data(s, quiet, say)
-    engine, at = start(s, ck, data, sizes)
+    data, engine, at = set_up(s, ck, say, quiet)
     history = at["history"]
-    say(describe(s, sizes, data))
     watchers = list(watchers) + ([watching] if watching is not None else [])
     if watching is not None:
         watching.start(engine)
@@ -580,13 +598,7 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
                 if stopped is not None:  # Ctrl-C: save where we are, say how to go on
                     checkpoint(epoch, stopped, st)
                     raise interrupted(ckpt_path, say)
-                check_weights(engine)
-                record, correct, confusion = epoch_record(
-                    engine, s, data, epoch, st, time.time() - t_epoch
-                )
-                history.append(record)
-                say(epoch_line(s, record, correct, len(data.test_images)))
-                append_log(log_path, record)
+                confusion = close_epoch(engine, s, data, epoch, st, t_epoch, history, say, log_path)
                 if epoch + 1 == s["epochs"]:
                     # The weights before the last checkpoint: a kill between the two leaves the
                     # checkpoint before, and resuming from it does the last epoch again.
