@@ -1,6 +1,6 @@
 """Draw a digit in your browser and watch the network read it:  python -m tinynet.draw
 
-    python -m tinynet.draw [--host 127.0.0.1] [--port N] [--weights FILE] [--open]
+    python -m tinynet.draw [--host 127.0.0.1] [--port N] [--weights FILE ...] [--open]
 
 starts a small web server on your own computer (Python's ``http.server``, one thread per
 connection), prints its address, and serves one page, ``pages/draw.html`` beside this file.
@@ -26,15 +26,21 @@ tinynet/support/http.py, shared with the live view of training.
     'http://127.0.0.1:40123/'
     >>> server.shutdown(); server.server_close()
 
+A server can hold several networks (the shipped ones in pretrained/ and every --weights FILE):
+the page switches between them and shows what each one reads. Every route takes
+?network=NAME (or its index in GET /api/networks) to act on that one; without it, the first.
+
 The HTTP interface (all answers are JSON except the page itself):
 
     GET  /               the page
+    GET  /api/networks   the networks this server holds, in order: name, index, sizes, …
     GET  /api/network    the network's shape and the weights the page draws (network_summary)
     GET  /api/state      teaching so far: steps, MNIST accuracy of the taught network, …
     POST /api/predict    body: the drawing as PNG bytes (what canvas.toBlob gives), or JSON
                          {"image": "data:image/png;base64,..."} (what canvas.toDataURL gives);
                          answer: teach.analyse_png's dict (the number, every digit, and the
-                         network's activations for the first digit)
+                         network's activations for the first digit); with several networks,
+                         also "readings", what each network reads (every_reading)
     POST /api/teach      JSON {"image": "data:image/png;base64,...", "digit": 7, "lr": 0.5,
                          "rehearse": true, "pick": 0}: one step of gradient descent on that
                          drawing (on its digit number `pick`, 0 = leftmost, when it holds
