@@ -549,6 +549,16 @@ def predict_answers(page):
     return answers
 
 
+def open_page(browser, server):
+    """(page, problems, answers): the page, loaded, watched, its predict answers collected."""
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    problems = watch(page, server)
+    answers = predict_answers(page)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    return page, problems, answers
+
+
 def last_answer(page, answers):
     """The page's last answer (once it is shown, nothing is on its way: give the browser's
     events a moment to reach Python)."""
@@ -573,11 +583,7 @@ def test_switch_networks_and_see_both_read_the_drawing(browser, served):
         more=[(relu, {"cost": "cross-entropy"}, None, "relu")],
     )
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 820})
-        problems = watch(page, server)
-        answers = predict_answers(page)
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready='1']", timeout=15000)
+        page, problems, answers = open_page(browser, server)
         assert page.locator("#switch").is_visible()
         assert page.locator("#network option").all_inner_texts() == [
             "shipped (784-16-16-10, sigmoid)",
@@ -636,11 +642,7 @@ def test_a_network_too_big_to_draw_shows_its_most_active_neurons(browser):
     big = network.new_network((784, 512, 10), seed=3, activation="relu", output="softmax")
     server = start_server(big, {"cost": "cross-entropy"})
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 820})
-        problems = watch(page, server)
-        answers = predict_answers(page)
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready='1']", timeout=30000)
+        page, problems, answers = open_page(browser, server)
         assert page.locator("#switch").is_hidden()  # one network: no switch
         assert page.locator("#net circle.neuron").count() == 16 + 10
         assert "16 of 512" in page.locator("#net .layer-name").first.text_content()
