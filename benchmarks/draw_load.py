@@ -3,12 +3,13 @@
     python benchmarks/draw_load.py [--malformed 2000] [--valid 500] [--threads 8] [--slow 100]
                                    [--seconds 120] [--fd-limit N]
     python benchmarks/draw_load.py --flood [--server draw|live] [--connections 60] [--root DIR]
+                                   [--python pypy3]
 
 --flood measures memory instead: it starts the draw server or the live view of training (as
 tinynet.live.start() runs it) as a child process, sends --connections requests at once, each
 with 98 headers of 65 KB (just under http.server's own limits), and prints the server's resident
 memory before and its peak (Linux's VmHWM) after. --root runs the tinynet found in DIR (an
-older checkout, to compare).
+older checkout, to compare); --python runs the server with another interpreter (e.g. pypy3).
 
 Without --flood:
 
@@ -340,11 +341,11 @@ FLOOD_SERVERS = {
 }
 
 
-def flood(server="draw", connections=60, root=ROOT):
+def flood(server="draw", connections=60, root=ROOT, python=sys.executable):
     """The header flood against one server in a child process; returns the report's lines."""
     env = dict(os.environ, PYTHONPATH=str(root))
     proc = subprocess.Popen(
-        [sys.executable, "-c", FLOOD_SERVERS[server]],
+        [python, "-c", FLOOD_SERVERS[server]],
         cwd=tempfile.gettempdir(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -364,7 +365,7 @@ def flood(server="draw", connections=60, root=ROOT):
         _, err = proc.communicate(timeout=20)
     answered = {s: statuses.count(s) for s in set(statuses)}
     return [
-        f"server: {server} ({root}), Python {sys.version.split()[0]}",
+        f"server: {server} ({root}), {python}",
         f"{connections} connections at once, each 98 headers of 65 KB, {seconds:.1f} s; "
         f"answers: {answered} (None: hung up)",
         f"resident memory: {before:.0f} MB before, peak {peak:.0f} MB",
@@ -378,6 +379,7 @@ def main(argv=None):
     ap.add_argument("--server", choices=sorted(FLOOD_SERVERS), default="draw")
     ap.add_argument("--connections", type=int, default=60)
     ap.add_argument("--root", default=str(ROOT), help="the tinynet checkout to run")
+    ap.add_argument("--python", default=sys.executable, help="the server's interpreter (--flood)")
     ap.add_argument("--malformed", type=int, default=2000)
     ap.add_argument("--valid", type=int, default=500)
     ap.add_argument("--threads", type=int, default=8)
@@ -387,7 +389,7 @@ def main(argv=None):
     ap.add_argument("--fd-limit", type=int, help="the server's descriptor limit (e.g. 256)")
     a = ap.parse_args(argv)
     if a.flood:
-        print("\n".join(flood(a.server, a.connections, a.root)))
+        print("\n".join(flood(a.server, a.connections, a.root, a.python)))
         return 0
     ok, lines = run(a.malformed, a.valid, a.threads, a.slow, a.lying, a.seconds, a.fd_limit)
     print("\n".join(lines))

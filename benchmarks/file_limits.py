@@ -2,6 +2,8 @@
 
     python3 benchmarks/file_limits.py                 # every case, with this interpreter
     python3 benchmarks/file_limits.py --python pypy3  # the same cases under PyPy
+    python3 benchmarks/file_limits.py --python python3 --python pypy3 --only weights
+                                                      # weights and checkpoints, under both
 
 Each case makes a file in a temporary folder, then reads it in a fresh process under
 `/usr/bin/time -v` (GNU time), and prints its peak resident memory and wall-clock time, and how
@@ -62,6 +64,35 @@ def gzip_idx(path, dims, payload_size):
     return path
 
 
+def largest_checkpoint(path):
+    """The largest checkpoint of a 784-n-10 network, engine lanes (its first layer twice: as
+    floats and as whole numbers), that fits the limits; renamed to say n."""
+    from tinynet import engines, settings, train
+
+    n = 600
+    while True:
+        net = network.new_network([784, n, 10], seed=1)
+        s = dict(train.DEFAULTS, hidden=str(n), epochs=2, limit=30, engine="lanes")
+        record = dict(
+            epoch=1, cost=1.5, train_accuracy=0.2, test_accuracy=0.25, seconds=0.1, lr=0.2
+        )
+        ck = {
+            "format": "tinynet-checkpoint",
+            "settings": {k: s[k] for k in settings.TRAINING_SETTINGS},
+            "epoch": 1,
+            "batch": 0,
+            "network": weights.to_dict(net),
+            "exact": engines.make_engine(net, "lanes").state(),
+            "history": [record],
+            "stats": None,
+            "seconds": 1.0,
+        }
+        weights.write_json_atomic(path, ck)
+        if path.stat().st_size <= LIMIT and path.read_bytes().count(b",") <= weights.MAX_VALUES:
+            return path.rename(path.with_name(f"784-{n:d}-10.checkpoint.json"))
+        n -= 20
+
+
 def make_cases(folder):
     """[(name, reader, path)] for every case; reader is one of READERS."""
     folder = Path(folder)
@@ -82,6 +113,8 @@ def make_cases(folder):
 
     shipped = weights.PRETRAINED
     cases.append((f"shipped weights ({shipped.stat().st_size:,d} B)", "weights", shipped))
+    path = largest_checkpoint(folder / "largest.checkpoint.json")
+    cases.append((f"checkpoint {path.name} ({path.stat().st_size:,d} B)", "checkpoint", path))
 
     start = (header([784, 16, 10]) + ', "training": {"x": [').encode()
     most = weights.MAX_VALUES - 100  # values: as many as the commas allow
@@ -90,6 +123,7 @@ def make_cases(folder):
         ("short floats 1e1,", b"1e1,", most),
         ("long floats", b"-1.2345678901234567e-10,", None),
         ("small ints 0,", b"0,", most),
+        (f"{weights.MAX_DIGITS:d}-digit ints", b"9" * weights.MAX_DIGITS + b",", None),
         ("40-digit ints", b"9" * 40 + b",", None),
         ("empty lists [],", b"[],", few),
         ("empty objects {},", b"{},", few),
@@ -138,6 +172,7 @@ def make_cases(folder):
 
 READERS = {
     "weights": "from tinynet import weights; weights.load_digit_reader(PATH)",
+    "checkpoint": "from tinynet.checkpoint import load_checkpoint; load_checkpoint(PATH)",
     "idx": "from tinynet import mnist; mnist.read_idx(PATH)",
     "idx-split": "from tinynet import mnist; mnist.read_idx(PATH, split=True)",
 }
@@ -170,19 +205,35 @@ def measure(python, reader, path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--python", default=sys.executable, help="interpreter to measure")
+    parser.add_argument(
+        "--python", action="append", help="interpreter to measure (repeatable; default: this one)"
+    )
+    parser.add_argument(
+        "--only", choices=["weights", "idx"], help="only the weights and checkpoint cases, or IDX"
+    )
     a = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        cases = make_cases(folder)
+        if a.only:
+            cases = [
+                c for c in cases if (c[1] in ("weights", "checkpoint")) == (a.only == "weights")
+            ]
+        for python in a.python or [sys.executable]:
+            report(python, cases)
+
+
+def report(python, cases):
+    """Print the peak memory and time of every case read by `python`."""
     version = subprocess.run(
-        [a.python, "-c", "import sys; print(sys.version.split()[0], sys.implementation.name)"],
+        [python, "-c", "import sys; print(sys.version.split()[0], sys.implementation.name)"],
         capture_output=True,
         text=True,
     ).stdout.strip()
-    print(f"{a.python} ({version}); limits: weights {LIMIT:,d} B, IDX {mnist.MAX_IDX_BYTES:,d} B")
+    print(f"{python} ({version}); limits: weights {LIMIT:,d} B, IDX {mnist.MAX_IDX_BYTES:,d} B")
     print("   peak  wall    CPU  case: outcome")
-    with tempfile.TemporaryDirectory() as folder:
-        for name, reader, path in make_cases(folder):
-            peak, seconds, cpu, outcome = measure(a.python, reader, path)
-            print(f"{peak:5.0f} MB {seconds:5.2f} s {cpu:5.2f} s  {name}: {outcome}", flush=True)
+    for name, reader, path in cases:
+        peak, seconds, cpu, outcome = measure(python, reader, path)
+        print(f"{peak:5.0f} MB {seconds:5.2f} s {cpu:5.2f} s  {name}: {outcome}", flush=True)
 
 
 if __name__ == "__main__":

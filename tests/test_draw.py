@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from tinynet import draw, network, reading, teach, weights
 from tinynet.images import png
 from tinynet.images.preprocess import to_mnist
+from tinynet.support import http as support_http
 from tinynet.weights import PRETRAINED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -977,3 +978,144 @@ def test_mnist_is_loaded_once_for_every_network():
     for t in threads:
         t.join()
     assert once("dir") == "sets" and calls == ["dir"]
+
+
+# ----------------------------------------------------------------------------- on the network
+
+
+@pytest.fixture
+def lan_server(random_net, tmp_path):
+    """The draw server as `--host 0.0.0.0` starts it, reached here through 127.0.0.1."""
+    s = start(random_net, host="0.0.0.0", save_dir=tmp_path)
+    yield s
+    stop(s)
+
+
+def lan_post(s, path, host, token=None, origin=None, body=b"{}"):
+    headers = {"Host": host, "Content-Type": "application/json"}
+    if token is not None:
+        headers["X-Tinynet-Token"] = token
+    if origin is not None:
+        headers["Origin"] = origin
+    return call(("127.0.0.1", s.server_address[1]), "POST", path, body, headers)
+
+
+def token_of(s):
+    url = s.url
+    assert re.fullmatch(r"http://[^/]+:\d+/\?token=[A-Za-z0-9_-]{20,}", url), url
+    return url.split("?token=", 1)[1]
+
+
+def test_a_loopback_server_needs_no_token(server):
+    assert server.token is None and "token" not in server.url
+    status, _, _ = call(server, "POST", "/api/reset", b"{}", {"Content-Type": "application/json"})
+    assert status == 200
+
+
+@pytest.mark.parametrize("path", ["/api/teach", "/api/save", "/api/reset", "/api/predict"])
+def test_dns_rebinding_is_refused_on_the_network(lan_server, tmp_path, path):
+    """A page at evil.example whose name now points at this computer: Host and Origin are
+    evil.example:PORT, and even with the token (which it cannot know) it is refused."""
+    evil = f"evil.example:{lan_server.server_address[1]:d}"
+    for token in (None, token_of(lan_server)):
+        status, _, answer = lan_post(lan_server, path, evil, token, "http://" + evil)
+        assert status == 403 and "Host 'evil.example" in answer["error"], answer
+    status, _, _ = call(("127.0.0.1", lan_server.server_address[1]), "GET", "/api/network",
+                        None, {"Host": evil})  # fmt: skip
+    assert status == 403
+    assert list(tmp_path.iterdir()) == []  # nothing saved
+
+
+def test_on_the_network_a_post_needs_the_printed_token(lan_server, tmp_path):
+    port = lan_server.server_address[1]
+    token = token_of(lan_server)
+    for host in (
+        f"127.0.0.1:{port:d}",
+        f"{support_http.outgoing_address() or '127.0.0.1'}:{port:d}",
+    ):
+        before = sorted(tmp_path.iterdir())
+        for wrong in (None, "", token[:-1], token + "x", "x" * len(token)):
+            status, _, answer = lan_post(lan_server, "/api/save", host, wrong)
+            assert status == 403 and "token" in answer["error"], (host, wrong, answer)
+        assert sorted(tmp_path.iterdir()) == before
+        status, _, answer = lan_post(lan_server, "/api/save", host, token, f"http://{host}")
+        assert status == 200, answer
+        assert (tmp_path / answer["file"]).exists()
+    status, _, _ = call(("127.0.0.1", port), "GET", "/api/network")  # reading needs none
+    assert status == 200
+
+
+def test_each_run_has_its_own_token(random_net):
+    one, two = start(random_net, host="0.0.0.0"), start(random_net, host="0.0.0.0")
+    try:
+        assert token_of(one) != token_of(two)
+        status, _, _ = lan_post(one, "/api/reset", "localhost", token_of(two))
+        assert status == 403
+    finally:
+        stop(one)
+        stop(two)
+
+
+@pytest.mark.parametrize(
+    "host, ok",
+    [
+        ("192.168.1.5:8000", True),  # the address the request came in on
+        ("[::ffff:192.168.1.5]:8000", True),
+        ("mybox.local:8000", True),  # a name of this computer
+        ("MyBox:8000", True),
+        ("localhost:8000", True),
+        ("127.0.0.1", True),
+        ("evil.example:8000", False),
+        ("192.168.1.6:8000", False),
+        ("mybox.local.evil.example", False),
+        ("", True),  # HTTP/1.0 without a Host: no browser sends that
+    ],
+)
+def test_own_host_accepts_only_this_computers_names(host, ok):
+    assert support_http.own_host(host, {"mybox", "mybox.local"}, "192.168.1.5") is ok
+
+
+def test_the_command_line_prints_the_token_on_the_network(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinynet.draw", "--host", "0.0.0.0", "--port", "0"],
+        cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        assert re.search(r"open http://\S+:\d+/\?token=[A-Za-z0-9_-]{20,} in your browser", line)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+# ----------------------------------------------------------------------------- saving
+
+
+def test_saves_stop_at_the_stated_number_per_run(random_net, tmp_path, monkeypatch):
+    monkeypatch.setattr(draw, "MAX_SAVES", 3)
+    s = start(random_net, save_dir=tmp_path)
+    try:
+        answers = [
+            call(s, "POST", "/api/save", b"{}", {"Content-Type": "application/json"})
+            for _ in range(5)
+        ]
+    finally:
+        stop(s)
+    assert [status for status, _, _ in answers] == [200, 200, 200, 429, 429]
+    assert [a["saves_left"] for _, _, a in answers[:3]] == [2, 1, 0]
+    assert answers[0][2]["folder"] == str(tmp_path.resolve())
+    assert "saved 3 files" in answers[3][2]["error"] and str(tmp_path) in answers[3][2]["error"]
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_saves_are_counted_for_every_network_together(two_networks, tmp_path, monkeypatch):
+    server, sigmoid, relu = two_networks
+    monkeypatch.setattr(draw, "MAX_SAVES", 3)
+    for t in server.teachers:
+        monkeypatch.setattr(t, "save_dir", tmp_path)
+        monkeypatch.setattr(t, "saves", 0)
+    answers = [json_request(server, f"/api/save?network={k % 2:d}", {}) for k in range(5)]
+    assert [status for status, _, _ in answers] == [200, 200, 200, 429, 429]
+    assert [a["saves_left"] for _, _, a in answers[:3]] == [2, 1, 0]
+    assert len(list(tmp_path.iterdir())) == 3

@@ -692,3 +692,37 @@ def test_a_network_too_big_to_draw_shows_its_most_active_neurons(browser):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_on_the_network_the_page_sends_the_printed_token(browser, tmp_path):
+    """--host 0.0.0.0: the page opened at the printed address (…/?token=SECRET) reads the token
+    and sends it with every POST; opened without it, the server refuses its POSTs."""
+    server = draw.make_server(network.new_network(seed=1), "0.0.0.0", 0, save_dir=tmp_path)
+    draw.serve_in_thread(server)
+    base = server.url.split("?", 1)[0]
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        problems = clients.watch(page, base)
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=15000)
+        draw_with_mouse(page, SEVEN)
+        wait_for_answer(page)  # POST /api/predict answered
+        page.locator("#save").click()
+        page.wait_for_function("() => !!document.body.dataset.saved", timeout=15000)
+        saved = page.locator("#saved").inner_text()
+        assert str(tmp_path.resolve()) in saved and "more saves this run" in saved, saved
+        assert (tmp_path / page.evaluate("document.body.dataset.saved")).exists()
+        page.close()
+        assert not problems, problems
+
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(base)  # no token
+        page.wait_for_selector("body[data-ready='1']", timeout=15000)
+        draw_with_mouse(page, SEVEN)
+        page.wait_for_function(
+            "() => /token/.test(document.getElementById('status').innerText)", timeout=15000
+        )
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()

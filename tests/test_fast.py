@@ -3,7 +3,7 @@
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tinynet import engines as fast
@@ -88,6 +88,15 @@ OUTPUTS_AND_COSTS = [
     m=st.integers(1, 6),
     eta=st.sampled_from([0.1, 0.5, 3.0]),
     seed=st.integers(0, 10**6),
+)
+@example(  # a whole ReLU layer dead for one example: later z are exactly b = 0, and ReLU′(0) = 0
+    hidden=[3, 32, 53, 4],
+    activation="relu",
+    output_and_cost=("sigmoid", "quadratic"),
+    engine="lanes",
+    m=5,
+    eta=0.1,
+    seed=204,
 )
 def test_every_activation_output_and_cost_at_any_depth_equals_network_py(
     hidden, activation, output_and_cost, engine, m, eta, seed

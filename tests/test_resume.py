@@ -226,6 +226,7 @@ def test_a_valid_checkpoint_is_read(tmp_path):
         (("settings", "limit"), -5, "settings.limit"),
         (("settings", "hidden"), "16,x", "settings.hidden"),
         (("settings", "engine"), "turbo", "settings.engine"),
+        (("settings", "l2"), 1e6, "settings.l2 is 1e+06: with η = 0.2 on 30 training images"),
         (("epoch",), -5, "epoch"),
         (("epoch",), 10**400, "epoch"),
         (("batch",), "2", "batch"),
@@ -253,6 +254,28 @@ def test_a_damaged_field_is_named(tmp_path, where, value, field):
         assert "integer of 401 digits" in message, message
     else:
         assert field in message, message
+
+
+def test_a_checkpoint_starting_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "ck.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(a_checkpoint()).encode())
+    assert load_checkpoint(path)["batch"] == 2
+
+
+@pytest.mark.parametrize("part", ["network", "exact"])
+def test_a_checkpoint_whose_weights_would_overflow_a_forward_pass_is_refused(tmp_path, part):
+    ck = a_checkpoint()
+    if part == "network":
+        ck["network"]["weights"][1][0] = [1e308, -1e308, 1e308]
+    else:  # each whole number allowed (below 2⁶²), their sum past what a lane holds
+        ck["exact"][0][0] = [10**17] * 784
+    path = tmp_path / "ck.json"
+    path.write_text(json.dumps(ck))
+    with pytest.raises(WeightsError) as e:
+        load_checkpoint(path)
+    message = str(e.value)
+    assert message.startswith(f"{path}: damaged checkpoint: {part}") and "\n" not in message
+    assert "30,000" in message
 
 
 json_values = st.recursive(

@@ -414,3 +414,69 @@ def test_with_mnist_accuracy_is_measured_and_rehearsal_mixes_in_nine_digits(weig
 def test_command_line_save_dir_must_exist(tmp_path, capsys):
     assert draw.main(["--save-dir", str(tmp_path / "nope"), "--port", "0"]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- non-finite steps
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 1000), log_eta=st.floats(-3, 300), digit=st.integers(0, 9))
+def test_a_step_is_taken_in_range_or_refused_changing_nothing(seed, log_eta, digit):
+    """Whatever η: the weights after a step are ones a weights file may hold (finite, within
+    MAX_WEIGHTED_INPUT), or the step is refused and the network is as it was, bit for bit."""
+    net = network.new_network(seed=seed)
+    x = teach.drawing_input(SEVEN.read_bytes())
+    before = flat(net)
+    eta = 10.0**log_eta
+    try:
+        step = teach.teach(net, x, digit, eta)
+    except teach.StepRefused as e:
+        assert e.status == 422 and "nothing changed" in str(e) and "\n" not in str(e)
+        assert flat(net) == before
+    else:
+        assert weights.out_of_range(net.w, net.b) is None
+        assert math.isfinite(step["cost_after"])
+
+
+def test_a_step_that_would_make_weights_infinite_is_refused():
+    net = network.new_network(seed=3)
+    before = flat(net)
+    with pytest.raises(teach.StepRefused, match=r"with η = 1e\+300 it would leave weights\["):
+        teach.teach(net, teach.drawing_input(SEVEN.read_bytes()), 1, 1e300)
+    assert flat(net) == before
+
+
+def network_at_the_edge(x):
+    """A network a weights file may hold, whose first hidden neuron is 0.001 short of
+    MAX_WEIGHTED_INPUT, all of it on pixels x leaves blank: a step on x moves the weights of
+    the inked pixels away from 0, and takes it over."""
+    net = network.new_network(seed=4)
+    blank = [j for j, x_j in enumerate(x) if x_j == 0.0]
+    each = (weights.MAX_WEIGHTED_INPUT - 0.001) / len(blank)
+    net.w[0][0] = [each if x_j == 0.0 else 0.0 for x_j in x]
+    net.b[0][0] = 0.0
+    return net
+
+
+def test_the_draw_server_refuses_such_a_step_and_goes_on(tmp_path):
+    x = teach.drawing_input(SEVEN.read_bytes())
+    path = tmp_path / "edge.json"
+    weights.save(network_at_the_edge(x), path)
+    net, info = weights.load_with_info(path)  # accepted: within the limit
+    save_dir = tmp_path / "saved"
+    save_dir.mkdir()
+    s = draw.make_server(net, port=0, info=info, source=path, save_dir=save_dir)
+    draw.serve_in_thread(s)
+    try:
+        before = flat(s.net)
+        status, answer = call(s, "POST", "/api/teach", teach_body(3, lr=10.0, rehearse=False))
+        assert status == 422 and "nothing changed" in answer["error"], answer
+        assert flat(s.net) == before
+        assert call(s, "GET", "/api/state")[1]["steps"] == 0
+        assert call(s, "GET", "/api/network")[0] == 200
+        assert call(s, "POST", "/api/predict", {"image": data_url(SEVEN.read_bytes())})[0] == 200
+        status, saved = call(s, "POST", "/api/save", {})
+        assert status == 200 and flat(weights.load(save_dir / saved["file"])) == before
+    finally:
+        s.shutdown()
+        s.server_close()

@@ -6,6 +6,8 @@ import sys
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from training import COMMAND, quiet_run, run_train, train_env
 
 from tinynet import engines, network, train, weights
@@ -68,10 +70,6 @@ def test_command_line_errors_are_one_line(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
     r = run_train(["--help"], tmp_path, env)
     assert r.returncode == 0 and "--resume" in r.stdout and "--batch-size" in r.stdout
-
-
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @given(st.integers(-3, 3), st.integers(-3, 3), st.binary(min_size=100, max_size=100))
@@ -414,3 +412,117 @@ def test_debugger_is_debugpy_when_loaded_but_not_a_jupyter_kernel_s_idle_copy(mo
     assert train.debugger() == "debugpy"
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     assert train.debugger() is None
+
+
+# --- numbers that overflow (#18) -------------------------------------------------------------
+
+
+def test_a_weight_decay_that_would_grow_the_weights_is_refused_in_one_line():
+    from tinynet.settings import TrainingError, check_settings
+
+    s = dict(train.DEFAULTS, l2=1e6)
+    with pytest.raises(TrainingError) as e:
+        check_settings(s)
+    message = str(e.value)
+    assert message.startswith("--l2 1e+06 is too large: with η = 0.2 on 60000 training images")
+    assert "λ must be from 0 to n/η = 300000" in message and "\n" not in message
+    check_settings(dict(train.DEFAULTS, l2=300_000.0))  # at the edge: 1 − ηλ/n = 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lr=st.floats(1e-3, 1e4),
+    lr_final=st.floats(0, 1e4),
+    l2=st.floats(0, 1e6),
+    limit=st.one_of(st.none(), st.integers(1, 100_000)),
+)
+def test_settings_are_accepted_exactly_when_weight_decay_shrinks_the_weights(
+    lr, lr_final, l2, limit
+):
+    from tinynet.settings import TrainingError, check_settings
+
+    s = dict(train.DEFAULTS, lr=lr, lr_final=lr_final, l2=l2, limit=limit)
+    n = min(limit or 60_000, 60_000)
+    try:
+        check_settings(s)
+    except TrainingError as e:
+        assert str(e).startswith("--l2 ") and max(lr, lr_final) * l2 > n
+    else:
+        for eta in (lr, lr_final):
+            factor = train.decay_factor(s, eta, n, train.DECAY_EVERY)
+            assert 0.0 <= factor <= 1.0
+
+
+class Diverging:
+    """An engine (plain underneath) that, from its `after`-th batch on, breaks as `how` says:
+    "nan" (the weights and the cost become NaN), "overflow" (OverflowError, as the lanes
+    engine's 64-bit lanes raise) or "large" (a weight of 1e6, the cost still finite)."""
+
+    how, after = "nan", 4
+
+    def __init__(self, net, name=None, exact=None):
+        self.inner = engines.make_engine.__wrapped__(net, "plain")
+        self.batches = 0
+
+    def train(self, batches, eta, cost, on_batch=None):
+        self.batches += 1
+        if self.batches < Diverging.after:
+            return self.inner.train(batches, eta, cost, on_batch)
+        if Diverging.how == "overflow":
+            raise OverflowError("int too big to convert")
+        self.inner.net.w[0][0][0] = float("nan") if Diverging.how == "nan" else 1e6
+        cost_sum = float("nan") if Diverging.how == "nan" else 1.0
+        if on_batch is not None:
+            on_batch(len(batches[0]), cost_sum, 0)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize(
+    "how, words",
+    [
+        ("nan", "the cost became nan in batch 2 (η = "),
+        ("overflow", "a number overflowed in batch 2 (η = "),
+        ("large", "the weights grew too large (weights[0][0] and biases[0][0] are too large"),
+    ],
+)
+def test_a_run_that_diverges_stops_in_one_line_keeping_the_last_good_checkpoint(
+    tmp_path, mnist_dir, monkeypatch, how, words
+):
+    real = engines.make_engine
+    monkeypatch.setattr(engines, "make_engine", Diverging)
+    monkeypatch.setattr(engines.make_engine, "__wrapped__", real, raising=False)
+    monkeypatch.setattr(Diverging, "how", how)
+    monkeypatch.setattr(Diverging, "after", 5)  # 3 batches an epoch: in epoch 2
+    out = tmp_path / "d.json"
+    ckpt = tmp_path / "d.json.checkpoint.json"
+    with pytest.raises(train.TrainingError) as e:
+        small_run(tmp_path, mnist_dir, "d.json", limit=30, batch_size=10, test_limit=10)
+    message = str(e.value)
+    assert message.startswith("training diverged in epoch 2: ") and words in message, message
+    assert f"the last good checkpoint, {ckpt}, is kept; try a smaller --lr" in message
+    assert "\n" not in message
+    assert not out.exists()  # no weights written
+    kept = json.loads(ckpt.read_text())
+    assert (kept["epoch"], kept["batch"]) == (1, 0)
+    assert "NaN" not in ckpt.read_text() and "Infinity" not in ckpt.read_text()
+    weights.from_dict(kept["network"])  # the kept checkpoint holds weights a file may hold
+
+
+def test_a_run_diverging_in_its_first_epoch_says_no_checkpoint_was_written(
+    tmp_path, mnist_dir, monkeypatch
+):
+    real = engines.make_engine
+    monkeypatch.setattr(engines, "make_engine", Diverging)
+    monkeypatch.setattr(engines.make_engine, "__wrapped__", real, raising=False)
+    monkeypatch.setattr(Diverging, "after", 2)
+    with pytest.raises(train.TrainingError, match="in epoch 1: .* no checkpoint was written"):
+        small_run(tmp_path, mnist_dir, "d.json", limit=30, batch_size=10, test_limit=10)
+    assert not list(tmp_path.iterdir())  # no weights, no checkpoint, no log line
+
+
+def test_the_command_line_says_a_refused_decay_in_one_line(tmp_path, mnist_dir):
+    r = run_train(["--data", str(mnist_dir), "--no-download", "--l2", "1000000"], tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("error: --l2 1e+06 is too large") and r.stderr.count("\n") == 1

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 from tinynet import network, weights
 from tinynet.support import files
 from tinynet.weights import WeightsError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def saved(tmp_path, net=None, **changes):
@@ -185,7 +188,7 @@ def one_line_error(path, loader=weights.load):
 @pytest.mark.parametrize(
     "number, words",
     [
-        ("1" * 400, "holds an integer of 400 digits (at most 40)"),
+        ("1" * 400, f"holds an integer of 400 digits (at most {weights.MAX_DIGITS:d})"),
         ("-" + "9" * 41, "holds an integer of 41 digits"),
         ("9" * 41, "holds an integer of 41 digits"),
         ("1e400", "holds 1e400, too large for a float"),
@@ -205,7 +208,7 @@ def test_numbers_json_cannot_hold_are_refused_in_one_line(tmp_path, number, word
 
 def test_a_long_but_allowed_integer_is_read(tmp_path):
     path = tmp_path / "n.json"
-    longest = 10**weights.MAX_DIGITS - 1  # 40 nines
+    longest = 10**weights.MAX_DIGITS - 1  # 18 nines
     path.write_text(json.dumps({"n": longest, "m": -longest, "x": 1e300}))
     assert weights.load_dict(path) == {"n": longest, "m": -longest, "x": 1e300}
 
@@ -491,7 +494,7 @@ digits = st.text("0123456789", min_size=1, max_size=60)
 )
 def test_numbers_skip_the_checking_hooks_only_when_they_cannot_need_them(text):
     """load_dict decodes without its number hooks when no number could be refused by them."""
-    if not weights._SUSPECT.search(text.encode()):
+    if not weights._suspect(text.encode()):
         assert math.isfinite(float(text))
         if re.fullmatch(r"-?[0-9]+", text):
             assert len(text.lstrip("-")) <= weights.MAX_DIGITS
@@ -542,3 +545,155 @@ def test_evaluate_refuses_a_limit_below_one(limit, capsys):
     with pytest.raises(SystemExit) as e:
         evaluate.main(["--limit", limit])
     assert e.value.code == 2 and "--limit: must be at least 1" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# Strict types, a byte-order mark, and weights too large for a forward pass (#18)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("deskew", [1, 0, "true", None, 1.0])
+def test_deskew_must_be_true_or_false(tmp_path, deskew):
+    message = one_line_error(saved(tmp_path, input={"deskew": deskew}))
+    assert '"input" must be {"deskew": true or false}' in message
+
+
+@pytest.mark.parametrize("deskew", [True, False])
+def test_deskew_true_or_false_is_read(tmp_path, deskew):
+    path = saved(tmp_path, input={"deskew": deskew})
+    net, info = weights.load_with_info(path)
+    assert weights.weights_input(info) == {"deskew": deskew}
+
+
+def test_a_file_starting_with_a_utf8_byte_order_mark_is_read(tmp_path):
+    path = saved(tmp_path)
+    plain = weights.load(path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with_bom = weights.load(path)
+    assert (with_bom.w, with_bom.b) == (plain.w, plain.b)
+
+
+def test_a_byte_order_mark_alone_is_an_empty_file(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf\n")
+    assert "file is empty" in one_line_error(path)
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 1e200, 40_000.0])
+def test_weights_so_large_a_forward_pass_overflows_are_refused_on_load(tmp_path, value):
+    net = network.new_network([4, 3, 2], seed=1)
+    net.w[1] = [[value, -value, value]] * 2
+    message = one_line_error(saved(tmp_path, net))
+    assert "weights[1][0] and biases[1][0] are too large" in message
+    assert f"over the {weights.MAX_WEIGHTED_INPUT:,d}" in message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    row=st.lists(st.floats(-1e4, 1e4), min_size=3, max_size=3),
+    bias=st.floats(-1e4, 1e4),
+)
+def test_a_neuron_is_refused_exactly_when_its_weighted_input_can_pass_the_limit(row, bias):
+    """Σ|w| + |b| ≤ MAX_WEIGHTED_INPUT is read (and a forward pass stays finite); above, refused."""
+    net = network.new_network([3, 2], seed=1)
+    net.w[0][1], net.b[0][1] = row, bias
+    reach = sum(map(abs, row)) + abs(bias)
+    d = weights.to_dict(net)
+    if reach <= weights.MAX_WEIGHTED_INPUT:
+        back = weights.from_dict(d)
+        a = network.feedforward(back, [1.0, 1.0, 1.0])[1][-1]
+        assert all(map(math.isfinite, a))
+    else:
+        with pytest.raises(WeightsError, match=r"weights\[0\]\[1\] and biases\[0\]\[1\]"):
+            weights.from_dict(d)
+
+
+def test_the_shipped_weights_are_far_within_the_weighted_input_limit():
+    net = weights.load()
+    reach = max(
+        math.fsum(map(abs, row)) + abs(b_i)
+        for w_l, b_l in zip(net.w, net.b)
+        for row, b_i in zip(w_l, b_l)
+    )
+    assert reach < weights.MAX_WEIGHTED_INPUT / 100
+
+
+# What the hooks must see: an exponent of 100 or more (what load_dict looked for with a regular
+# expression, 0.8 s on 16 MB and 220 MB under PyPy), or an integer (or a float's whole part) of
+# over MAX_DIGITS digits: a fraction or an exponent of many digits needs no hook.
+LARGE_EXPONENT = re.compile(rb"[0-9][eE]\+?0*[1-9][0-9]{2,}(?![0-9A-Za-z\"])")
+LONG_INTEGER = re.compile(rb"(?<![0-9.eE+])[0-9]{19}")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["0", "1", "9", "e", "E", "+", "-", ".", ",", '"', "a", " ", "9" * 20]),
+        max_size=40,
+    )
+)
+def test_the_fast_check_for_numbers_needing_hooks_misses_none(pieces):
+    """_suspect finds every text the regular expression found (it may find more: that only
+    costs time), and finds none in a text of small numbers."""
+    data = "".join(pieces).encode()
+    if LARGE_EXPONENT.search(data) or LONG_INTEGER.search(data):
+        assert weights._suspect(data)
+    if not re.search(rb"[0-9]{19}|[eE]\+?[0-9]{3}", data):
+        assert not weights._suspect(data)
+
+
+def test_hooks_and_the_python_decoder_are_used_only_when_needed(tmp_path, monkeypatch):
+    """A plain weights file is decoded by json without hooks (PyPy's fast decoder); a NaN or a
+    1e400 in it still gets its one line."""
+    seen = []
+    real = json.loads
+    monkeypatch.setattr(
+        json, "loads", lambda text, **kw: seen.append(sorted(kw)) or real(text, **kw)
+    )
+    weights.load(saved(tmp_path))
+    assert seen == [[]]
+    path = saved(tmp_path)
+    path.write_text(path.read_text().replace('"biases": [[', '"biases": [[1e400, ', 1))
+    assert "holds 1e400, too large for a float" in one_line_error(path)
+    assert seen[-1] == ["parse_float", "parse_int"]
+
+
+PEAK_OF_LOADING = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from tinynet import checkpoint, weights
+weights.load(sys.argv[2])
+checkpoint.load_checkpoint(sys.argv[3])
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]) // 1024)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux's /proc")
+def test_the_largest_weights_file_and_checkpoint_load_within_300_mb(tmp_path):
+    """The largest weights file (784-949-10, 16 MB) and checkpoint (784-580-10, 16 MB) the
+    limits accept, read in a fresh process: under 300 MB at its peak, with this Python and with
+    PyPy when it is installed (it took 372 MB there before #18)."""
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import file_limits
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    n = 949
+    path = tmp_path / "w.json"
+    weights.save(network.new_network([784, n, 10], seed=1), path, "cross-entropy", {})
+    assert weights.MAX_BYTES - 200_000 < path.stat().st_size <= weights.MAX_BYTES
+    ck = file_limits.largest_checkpoint(tmp_path / "c.checkpoint.json")
+    assert ck.stat().st_size > weights.MAX_BYTES - 1_000_000
+    for python in {sys.executable, shutil.which("pypy3")} - {None}:
+        run = subprocess.run(
+            [python, "-c", PEAK_OF_LOADING, str(ROOT), str(path), str(ck)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        assert int(run.stdout) < 300, (python, run.stdout)

@@ -24,6 +24,7 @@ from .settings import (
 from .support.files import write_atomic
 from .support.text import is_real, is_whole, short
 from .weights import (
+    MAX_WEIGHTED_INPUT,
     PRETRAINED,
     WeightsError,
     from_dict,
@@ -147,6 +148,11 @@ def _check_exact(exact, path, engine, sizes):
     ):
         what = f"[W], W: {n_out:d} rows of {n_in:d} whole numbers below 2⁶²"
         raise _damaged(path, "exact", what)
+    # W = w·2⁴⁰: a row of whole numbers holds no more than a weights file may (Σ|w| bounded)
+    largest = max(sum(map(abs, row)) for row in exact[0]) / 2**40
+    if largest > MAX_WEIGHTED_INPUT:
+        what = f"[W] with Σⱼ|Wᵢⱼ|/2⁴⁰ at most {MAX_WEIGHTED_INPUT:,d} in every row"
+        raise _damaged(path, "exact", what, f"{largest:.3g}")
 
 
 def _kaggle_record(record, path):

@@ -117,6 +117,8 @@ MAX_BODY_BYTES = http.MAX_BODY_BYTES
 SMALL_BODY = 64 * 1024
 #: Drawings decoded and run at once (each can take tens of MB while it is decoded).
 COMPUTE_SLOTS = 2
+#: Files POST /api/save writes in one run of the server (each ~300 KB): then 429 until restarted.
+MAX_SAVES = 50
 DEFAULT_PORT = 8000
 #: Networks one server holds at most (every drawing is read by each of them).
 MAX_NETWORKS = 8
@@ -244,6 +246,7 @@ class Teacher:
         self.lock = threading.Lock()
         self.steps = 0
         self.rehearsed_steps = 0
+        self.saves = 0  # files written by save(), at most MAX_SAVES
         self.version = 0  # bumped by every change of the weights
         self.summary_cache = (None, None)
         self.rng = random.Random(seed)
@@ -347,6 +350,12 @@ class Teacher:
         which file; the record of the file it started from is kept under "before_teaching".
         """
         folder = self.save_dir
+        if self.saves >= MAX_SAVES:
+            raise RequestError(
+                429,
+                f"not saved: this server has saved {MAX_SAVES:d} files in {folder} already, the "
+                "most one run saves (restart it to save more)",
+            )
         if _inside(folder, PRETRAINED.parent):
             raise RequestError(
                 403,
@@ -377,6 +386,7 @@ class Teacher:
             raise RequestError(
                 500, f"could not save {name} in {folder}: {e.strerror or e}"
             ) from None
+        self.saves += 1
         return name
 
     # --- the background thread: MNIST accuracy after each change
@@ -579,11 +589,23 @@ class DrawHandler(http.Handler):
 
     def post_save(self, body):
         teacher = self.chosen()
-        with teacher.lock:
+        with self.server.saving, teacher.lock:
+            saved = sum(t.saves for t in self.server.teachers)  # MAX_SAVES for all networks
+            if saved >= MAX_SAVES:
+                raise RequestError(
+                    429,
+                    f"not saved: this server has saved {MAX_SAVES:d} files in {teacher.save_dir} "
+                    "already, the most one run saves (restart it to save more)",
+                )
             name = teacher.save()
             if self.server.log is not None:
                 self.server.log(f"saved the taught network ({teacher.steps:d} steps) as {name}")
-            return 200, {"file": name, "folder": str(teacher.save_dir), "steps": teacher.steps}
+            return 200, {
+                "file": name,
+                "folder": str(teacher.save_dir),
+                "steps": teacher.steps,
+                "saves_left": MAX_SAVES - saved - 1,
+            }
 
 
 def every_reading(teachers, data, chosen, result):
@@ -661,6 +683,7 @@ class DrawServer(http.Server):
         self.csp = http.content_security_policy(self.page, img_src="'self' data: blob:")
         super().__init__(address, DrawHandler, log=log, max_body=max_body, **limits)
         mnist, self.teachers = shared_loader(), []
+        self.saving = threading.Lock()  # one save at a time, counted for every network
         for net_k, info_k, source_k, name_k in networks:
             teacher = Teacher(net_k, info_k, source_k, save_dir, data_dir, name=name_k, mnist=mnist)
             teacher.name = unique_name(teacher.name, [t.name for t in self.teachers])
@@ -792,8 +815,10 @@ def parse_args(argv=None):
         f"{http.HEADER_TIMEOUT:g} s and its body within {http.BODY_TIMEOUT:g} s; at most "
         f"{http.MAX_REQUEST_LINE // 1024:d} KiB of request line, {http.MAX_HEADERS:d} headers "
         f"and {http.MAX_HEADER_BYTES // 1024:d} KiB of headers; a drawing of at most "
-        f"{MAX_BODY_BYTES // 2**20:d} MiB. Bound to 127.0.0.1, only requests naming this "
-        "computer (Host) and POSTs from the page itself (Origin) are answered.",
+        f"{MAX_BODY_BYTES // 2**20:d} MiB; at most {MAX_SAVES:d} saved files per run. Only "
+        "requests naming this computer (Host) and POSTs from the page itself (Origin) are "
+        "answered; with --host other than 127.0.0.1, POSTs also need the secret ?token= of the "
+        "printed address.",
     )
     ap.add_argument(
         "--host",

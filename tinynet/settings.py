@@ -115,7 +115,10 @@ SETTING_RULES = {
     "hidden": (_hidden_ok, "up to 8 layer sizes from 1 to 4096, comma-separated, e.g. 16,16"),
     "activation": (lambda v: v in tuple(ACTIVATIONS), "one of: " + ", ".join(ACTIVATIONS)),
     "output": (lambda v: v in OUTPUTS, "one of: " + ", ".join(OUTPUTS)),
-    "seed": (lambda v: is_whole(v, -(2**63), 2**63), "a whole number (below 2⁶³ in size)"),
+    "seed": (
+        lambda v: is_whole(v, -(10**18) + 1, 10**18 - 1),
+        "a whole number of 18 digits at most",
+    ),
     "l2": (lambda v: is_real(v, 0.0, 1e6), "a number from 0 to 1000000"),
     "shift": (lambda v: is_whole(v, 0, 27), "a whole number from 0 to 27"),
     "deskew": (lambda v: isinstance(v, bool), "true or false"),
@@ -149,6 +152,30 @@ def check_settings(s, where=None):
         if where is not None:
             raise WeightsError(f"{where}: damaged checkpoint: {SOFTMAX_QUADRATIC}")
         raise TrainingError(f"--output softmax: {SOFTMAX_QUADRATIC} (--cost cross-entropy)")
+    _check_decay(s, where)
+
+
+MNIST_TRAINING_IMAGES = 60_000
+
+
+def _check_decay(s, where=None):
+    """Refuse a weight decay that grows the weights: each step multiplies them by 1 − ηλ/n
+    (train.decay_factor), which must not be below 0, so λ·η ≤ n for the largest η of the run.
+    (Below 0 it flips the weights' signs, and raised to the power of the DECAY_EVERY steps done
+    at once it soon overflows.)"""
+    n = min(s["limit"] or MNIST_TRAINING_IMAGES, MNIST_TRAINING_IMAGES)
+    eta = max(s["lr"], s["lr_final"])
+    if s["l2"] * eta <= n:
+        return
+    why = (
+        f"with η = {eta:g} on {n:d} training images each step would multiply every weight by "
+        f"1 − ηλ/n = {1 - eta * s['l2'] / n:.3g}, below 0: flipping its sign (and growing it "
+        "below −1) instead of shrinking it; "
+        f"λ must be from 0 to n/η = {n / eta:.6g}"
+    )
+    if where is not None:
+        raise WeightsError(f"{where}: damaged checkpoint: settings.l2 is {s['l2']:g}: {why}")
+    raise TrainingError(f"--l2 {s['l2']:g} is too large: {why} (or lower --lr)")
 
 
 def layer_sizes(s):

@@ -37,7 +37,7 @@ from .reading import (
     unsure,
 )
 from .support.http import RequestError
-from .weights import weights_input
+from .weights import out_of_range, weights_input
 
 #: Largest drawing accepted, in pixels per side. The page sends 280×280; the limit keeps a small
 #: but hostile PNG (a "decompression bomb") from making the server decode a gigantic image.
@@ -65,6 +65,14 @@ class DrawingError(RequestError):
 
     def __init__(self, message):
         super().__init__(400, message)
+
+
+class StepRefused(RequestError):
+    """A teaching step that would leave weights too large or not finite: refused, the network
+    as it was (the draw server answers 422 with the message)."""
+
+    def __init__(self, message):
+        super().__init__(422, message)
 
 
 # ----------------------------------------------------------------------------- reading a drawing
@@ -307,6 +315,7 @@ def teach(
     m = len(batch)
     _, _, delta, z, a = network.backprop(net, x, y, cost)  # the drawing's δ (BP1, BP2), z, a
     network.sgd_step(net, batch, eta, cost)  # w ← w − (η/m) Σₓ ∂Cₓ/∂w, b likewise
+    refuse_unless_in_range(net, old.w, old.b, eta)
     z_after, a_after = network.feedforward(net, x)
     # Only the weights w[l][i][j] with some aⱼ ≠ 0 in the batch can have moved (BP4): in the
     # first layer that leaves the inked pixels; look for the biggest changes among those.
@@ -408,6 +417,22 @@ def step_example(old, new, digit, z, a, delta, y, m, eta):
         ),
         m,
         eta,
+    )
+
+
+def refuse_unless_in_range(net, old_w, old_b, eta):
+    """After a step: if any weight became too large or not finite (weights.out_of_range: what a
+    weights file may not hold), put every weight and bias back and raise StepRefused."""
+    problem = out_of_range(net.w, net.b)
+    if problem is None:
+        return
+    for w_l, old_w_l in zip(net.w, old_w):
+        for row, old_row in zip(w_l, old_w_l):
+            row[:] = old_row
+    for b_l, old_b_l in zip(net.b, old_b):
+        b_l[:] = old_b_l
+    raise StepRefused(
+        f"step refused, nothing changed: with η = {eta:g} it would leave {problem}; try a smaller η"
     )
 
 

@@ -8,6 +8,7 @@ From a REPL: `from tinynet.train import train; net = train(epochs=1, limit=2000)
 """
 
 import bdb
+import math
 import platform
 import random
 import signal
@@ -40,7 +41,7 @@ from .settings import (  # noqa: F401  (DEFAULTS and PRESETS: also read as train
     parse_args,
 )
 from .support.progress import Progress
-from .weights import WeightsError
+from .weights import WeightsError, out_of_range
 
 
 def learning_rate(settings, epoch, batch_index, n_batches):
@@ -307,12 +308,45 @@ def gradient_step(engine, s, batch, eta, k, n, n_batches, st):
         st["cost"] += cost_sum
         st["correct"] += correct
 
-    engine.train([batch], eta, s["cost"], count)
-    decay = 1.0
-    if s["l2"] and ((k + 1) % DECAY_EVERY == 0 or k + 1 == n_batches):
-        decay = decay_factor(s, eta, n, (k % DECAY_EVERY) + 1)
-        engine.scale(decay)
+    try:
+        engine.train([batch], eta, s["cost"], count)
+        decay = 1.0
+        if s["l2"] and ((k + 1) % DECAY_EVERY == 0 or k + 1 == n_batches):
+            decay = decay_factor(s, eta, n, (k % DECAY_EVERY) + 1)
+            engine.scale(decay)
+    except OverflowError:  # e.g. a first-layer weight past the lanes engine's 64-bit lanes
+        raise Diverged(f"a number overflowed in batch {k + 1:d} (η = {eta:g})") from None
+    if not math.isfinite(st["cost"]):
+        raise Diverged(f"the cost became {st['cost']} in batch {k + 1:d} (η = {eta:g})")
     return decay
+
+
+# --- a run that diverges -------------------------------------------------------------------
+
+
+class Diverged(Exception):
+    """The cost became infinite or NaN, or the weights too large to hold: training cannot go on,
+    and nothing of it is saved."""
+
+
+def check_weights(engine):
+    """Diverged if a neuron's weights have grown past what a weights file may hold
+    (weights.MAX_WEIGHTED_INPUT): checked before anything is saved."""
+    net = engine.network()
+    problem = out_of_range(net.w, net.b)
+    if problem is not None:
+        raise Diverged(f"the weights grew too large ({problem})")
+
+
+def diverged(e, epoch, ckpt_path, saved):
+    """The one line for a run that diverged in `epoch` (0-based): the last good checkpoint, if
+    this run has one, stays as it was."""
+    kept = (
+        f"the last good checkpoint, {ckpt_path}, is kept" if saved else "no checkpoint was written"
+    )
+    return TrainingError(
+        f"training diverged in epoch {epoch + 1:d}: {e}; {kept}; try a smaller --lr"
+    )
 
 
 def run_epoch(engine, s, data, epoch, first, st, after_batch, quiet=False, before_batch=None):
@@ -523,8 +557,12 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
     def elapsed():
         return at["seconds"] + time.time() - started
 
+    saved = [ck is not None]  # is there a checkpoint of this run (a good one) on disk?
+
     def checkpoint(epoch, batch, stats):
+        check_weights(engine)
         save_checkpoint(ckpt_path, s, engine, epoch, batch, history, stats, elapsed())
+        saved[0] = True
 
     info = watcher_info(engine, s, data, history)
     finished, st = False, None
@@ -542,6 +580,7 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
                 if stopped is not None:  # Ctrl-C: save where we are, say how to go on
                     checkpoint(epoch, stopped, st)
                     raise interrupted(ckpt_path, say)
+                check_weights(engine)
                 record, correct, confusion = epoch_record(
                     engine, s, data, epoch, st, time.time() - t_epoch
                 )
@@ -557,6 +596,8 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
                 info.update(epoch=epoch, confusion=confusion, seen=st["seen"])
                 tell(watchers, "on_epoch", info)
             finished = True
+        except Diverged as e:
+            raise diverged(e, epoch, ckpt_path, saved[0]) from None
         finally:
             info.update(finished=finished, elapsed=elapsed())
             tell(watchers, "on_end", info)

@@ -10,6 +10,7 @@ the bias of neuron i of layer l+1 (see network.py). `training` records how the f
 (sigmoid or softmax); a file without them is the video's all-sigmoid network.
 """
 
+import gc
 import json
 import math
 import os
@@ -18,6 +19,7 @@ import stat
 from pathlib import Path
 
 from .network import ACTIVATIONS, COSTS, DEFAULT_COST, OUTPUTS, SOFTMAX_COSTS, Network
+from .support import ON_PYPY
 from .support.files import write_atomic
 from .support.text import is_whole, one_line, short
 
@@ -52,8 +54,16 @@ MAX_BYTES = 16 * 1024 * 1024
 # (benchmarks/file_limits.py).
 MAX_VALUES = 1_000_000
 MAX_CONTAINERS = 100_000
-# The longest integer read. Checkpoints hold the first layer as w·2⁴⁰ (about 14 digits).
-MAX_DIGITS = 40
+# The longest integer read: 18 digits, so that every integer fits a machine word (under 2⁶³),
+# which PyPy keeps unboxed (a file of 40-digit integers took it to 363 MB). Checkpoints hold the
+# first layer as w·2⁴⁰ (at most 17 digits: see MAX_WEIGHTED_INPUT), and seeds have at most 18.
+MAX_DIGITS = 18
+# The largest weighted input a neuron may be able to reach: Σⱼ |wᵢⱼ| + |bᵢ| (its inputs are
+# between 0 and 1). Past ±40, σ(z) is within 10⁻¹⁷ of 0 or 1, and a trained network comes
+# nowhere near this (the shipped one: at most 118); but the lanes engine holds z·255·2⁴⁰ in a
+# 64-bit lane, which overflows from 2²³/255 ≈ 32,900 (engines/lanes.py). Larger weights, finite
+# as they may be, would make a forward pass overflow: such a file is refused on load.
+MAX_WEIGHTED_INPUT = 30_000
 
 
 class WeightsError(Exception):
@@ -137,11 +147,7 @@ def _check_header(d, where, fail):
     if (
         not isinstance(spec, dict)
         or set(spec) - {"deskew"}
-        or spec.get("deskew", False)
-        not in (
-            True,
-            False,
-        )
+        or not isinstance(spec.get("deskew", False), bool)  # 1 == True, but is no bool
     ):
         fail(f'"input" must be {{"deskew": true or false}}, not {short(spec)}')
 
@@ -173,7 +179,25 @@ def _checked_layers(d, fail):
             fail(f"biases[{l:d}] must have {n_out:d} numbers (sizes {short(sizes)})")
         if not _all_finite(b[l]):
             fail(f"biases[{l:d}] holds something that is not a finite number")
+    too_large = out_of_range(w, b)
+    if too_large:
+        fail(too_large)
     return sizes, w, b
+
+
+def out_of_range(w, b):
+    """None if no neuron's weighted input can pass ±MAX_WEIGHTED_INPUT (Σⱼ |wᵢⱼ| + |bᵢ|, its
+    inputs being between 0 and 1), else the one line that names the first neuron that can."""
+    for l, (w_l, b_l) in enumerate(zip(w, b)):
+        for i, (row, b_i) in enumerate(zip(w_l, b_l)):
+            reach = sum(map(abs, row)) + abs(b_i)  # inf, not an error, if it overflows
+            if not reach <= MAX_WEIGHTED_INPUT:  # NaN too
+                return (
+                    f"weights[{l:d}][{i:d}] and biases[{l:d}][{i:d}] are too large: that "
+                    f"neuron's weighted input could reach {reach:.3g} (Σ|w| + |b|), over the "
+                    f"{MAX_WEIGHTED_INPUT:,d} a forward pass can hold"
+                )
+    return None
 
 
 def _all_finite(values):
@@ -195,8 +219,6 @@ def load_dict(path=None):
     """
     path = Path(path) if path is not None else PRETRAINED
     data = _read_bounded(path)
-    if not data.strip():
-        raise WeightsError(f"{path}: file is empty")
     # Counted in C over the whole text, before decoding: a comma, bracket or quote inside a
     # string counts too, which only overestimates.
     for count, limit, what in [
@@ -209,20 +231,21 @@ def load_dict(path=None):
                 f"{path}: more than {limit:,d} {what} ({count:,d}), more than a weights or "
                 f"checkpoint file may have; the file is damaged or not a weights file"
             )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise WeightsError(
-            f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
-        ) from None
     # The hooks that refuse long integers and floats too large for a float cost a Python call
     # per number; only a file with a run of over MAX_DIGITS digits or an exponent of 100 or more
     # can hold such a number (below that, |x| < 10⁴¹ · 10⁹⁹), so only such a file needs them.
-    hooks = {"parse_int": _parse_int, "parse_float": _parse_float}
+    hooks = {"parse_int": _parse_int, "parse_float": _parse_float} if _suspect(data) else {}
+    # JSON has no NaN or Infinity, Python's json reads them: refused by a hook too, only when the
+    # text has them (with any hook, PyPy's json decodes in Python: 200 MB more for 16 MB).
+    if b"NaN" in data or b"Infinity" in data:
+        hooks["parse_constant"] = _refuse_constant
+    text = _text(path, data)
+    big = len(data) > 1024 * 1024
+    del data
+    if big and ON_PYPY:
+        gc.collect()  # PyPy frees the file's bytes only when it collects: before json's peak
     try:
-        return json.loads(
-            text, parse_constant=_refuse_constant, **(hooks if _SUSPECT.search(data) else {})
-        )
+        return json.loads(text, **hooks)
     except NumberRefused as e:
         raise WeightsError(
             f"{path}: holds {e}; the file is damaged or not a weights file"
@@ -233,6 +256,24 @@ def load_dict(path=None):
         ) from None
     except RecursionError:
         raise WeightsError(f"{path}: JSON nested too deeply; not a weights file") from None
+    finally:
+        del text
+        if big and ON_PYPY:
+            gc.collect()  # and the text, and json's leftovers, before the caller's checks
+
+
+def _text(path, data):
+    """The file's bytes decoded as UTF-8, a byte-order mark at the start (which some Windows
+    editors write) skipped; WeightsError if it is not UTF-8 or holds nothing but spaces."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise WeightsError(
+            f"{path}: not UTF-8 text (byte {e.start:d}); the file is damaged or not a weights file"
+        ) from None
+    if not text or text.isspace():
+        raise WeightsError(f"{path}: file is empty")
+    return text
 
 
 def _read_bounded(path):
@@ -290,12 +331,31 @@ def _read_bounded(path):
     return data
 
 
-# A number whose exponent has three digits or more: a digit, e, the exponent, and then not
-# another letter, digit or quote (so that the hex digests of "data_sha256", where "e650"
-# is common, do not count).
-_SUSPECT = re.compile(
-    rb"[0-9]{%d}|[0-9][eE]\+?0*[1-9][0-9]{2,}(?![0-9A-Za-z\"])" % (MAX_DIGITS + 1)
-)
+# A number whose exponent has three digits or more: e, the exponent, and then not another
+# letter, digit or quote (so that the hex digests of "data_sha256", where "e650" is common, do
+# not count).
+_LARGE_EXPONENT = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}(?![0-9A-Za-z\"])")
+# Where one may start: patterns with no "?", "*" or "+", which PyPy's regular expressions run
+# through 16 MB without allocating (with them: 220 MB).
+_EXPONENT_STARTS = [re.compile(rb"[eE][0-9][0-9][0-9]"), re.compile(rb"[eE]\+[0-9][0-9][0-9]")]
+# Every digit as "0", ".", "e", "E" and "+" as "e", everything else as " ": an integer of n
+# digits is then " " and n times "0" (a float's fraction or exponent follows an "e").
+_DIGITS_AS_ZEROS = bytes(48 if 48 <= c <= 57 else 101 if c in b".eE+" else 32 for c in range(256))
+
+
+def _suspect(data):
+    """True if the text may hold a number the json hooks refuse: an integer (or a float's whole
+    part) of over MAX_DIGITS digits, or an exponent of 100 or more. (The long integer is found
+    by translate and `in`, at C speed: a regular expression took 0.8 s on 16 MB, and 220 MB
+    under PyPy.)"""
+    zeros = data.translate(_DIGITS_AS_ZEROS)
+    if b" " + b"0" * (MAX_DIGITS + 1) in zeros or zeros.startswith(b"0" * (MAX_DIGITS + 1)):
+        return True
+    return any(
+        _LARGE_EXPONENT.match(data, start.start())
+        for pattern in _EXPONENT_STARTS
+        for start in pattern.finditer(data)
+    )
 
 
 def _parse_int(text):

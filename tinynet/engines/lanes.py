@@ -110,6 +110,8 @@ def dots(us, us_norm2, v):
     """
     v = tuple(v)  # math.dist reads tuples faster than lists
     v2 = norm2(v)
+    if v2 == 0.0:  # v = 0 (say a layer of dead ReLUs): exactly 0, as the plain sum gives, and
+        return [0.0] * len(us_norm2)  # not ±1e-17 of rounding, which would flip ReLU′ at z = 0
     return [(u2 + v2 - d * d) * 0.5 for u2, d in zip(us_norm2, map(dist, us, repeat(v)))]
 
 

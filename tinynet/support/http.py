@@ -25,6 +25,11 @@ and these checks, on every request:
   - Host must be a loopback name (localhost, 127.x.x.x, [::1]) when the server listens on a
     loopback address (loopback_host): a web page elsewhere cannot reach it through a DNS name
     that points at 127.0.0.1 ("DNS rebinding");
+  - listening on another address (--host 0.0.0.0, for a phone on the same network), Host must
+    be one of this computer's own addresses or names, or the name the server was given
+    (own_host), and every POST must carry the server's per-run secret, Server.token, in the
+    header X-Tinynet-Token: the printed URL ends in ?token=SECRET, and the page sends it, as
+    Jupyter does. A web page elsewhere knows neither. On loopback there is no token;
   - a POST that carries an Origin header must come from the server's own origin (a page on
     another web site cannot make the server compute or change anything), and must have one of
     its route's Content-Types, none of which a browser sends cross-site without a CORS
@@ -38,18 +43,23 @@ Every answer, errors included, is a body with a Content-Length; errors are JSON
 import base64
 import contextlib
 import errno
+import gc
 import hashlib
+import hmac
 import http.client
 import http.server
 import io
 import ipaddress
 import json
 import re
+import secrets
 import socket
 import sys
 import threading
 import time
 import traceback
+
+from . import ON_PYPY
 
 SOCKET_TIMEOUT = 10
 HEADER_TIMEOUT = 5.0
@@ -60,12 +70,16 @@ MAX_HEADER_BYTES = 32 * 1024
 MAX_HEADERS = 64
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_BODIES_BYTES = 32 * 1024 * 1024
+#: Under PyPy, a full collection after every this many bytes of bodies received: its collector
+#: lets garbage grow with the heap, and bodies are big (CPython frees each one at once).
+COLLECT_EVERY_BYTES = 16 * 1024 * 1024
 #: After refusing a request it has not read to the end, the server reads (and drops) at most this
 #: much more for at most DRAIN_SECONDS: closing a socket with unread data resets the connection,
 #: and the client could lose the answer.
 DRAIN_BYTES = 8 * 1024 * 1024
 DRAIN_SECONDS = 2.0
 JSON_ONLY = ("application/json",)
+TOKEN_HEADER = "X-Tinynet-Token"  # the per-run secret a POST carries off loopback
 
 
 class RequestError(ValueError):
@@ -101,16 +115,52 @@ def loopback_host(host_header):
     """True for a Host header that is a loopback name: localhost, 127.x.x.x or [::1], with or
     without a port, or none at all (HTTP/1.0 clients need not send one). A web page elsewhere
     cannot then reach a server on 127.0.0.1 through a DNS name that points there."""
-    host = (host_header or "").strip()
-    if not host:
+    if not (host_header or "").strip():
         return True
+    name = host_name(host_header)
+    return name in ("localhost", "localhost.") or is_loopback_address(name)
+
+
+def host_name(host_header):
+    """The name or address of a Host header, lower-case, without port or brackets."""
+    host = (host_header or "").strip().lower()
     if host.startswith("["):
-        name = host[1:].split("]", 1)[0]
-    else:
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    if name.lower() in ("localhost", "localhost."):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def own_names(bound_to):
+    """The names and addresses by which this computer may be asked for, lower-case: its host
+    names (also as NAME.local), its addresses (as far as its own name resolves), the address
+    it reaches the network from, and `bound_to`, what the server was told to listen on."""
+    names = {bound_to.lower().strip("[]")}
+    with contextlib.suppress(OSError):
+        hostname = socket.gethostname().lower()
+        names |= {hostname, hostname + ".local", socket.getfqdn().lower()}
+        names |= {info[4][0] for info in socket.getaddrinfo(hostname, None)}
+    names.add(outgoing_address())
+    return {name for name in names if name}
+
+
+def outgoing_address():
+    """The address this computer reaches the network from ("" if none): a UDP socket is
+    "connected" to an outside address, which only picks a route; nothing is sent."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # TEST-NET-1: never a real host
+        return s.getsockname()[0]
+    return ""
+
+
+def own_host(host_header, names, local_address):
+    """True for a Host header naming this computer: a loopback name, one of `names`
+    (own_names), or the address the request came in on (`local_address`)."""
+    if loopback_host(host_header):
         return True
-    return is_loopback_address(name)
+    name = host_name(host_header)
+    if name.startswith("::ffff:"):
+        name = name[len("::ffff:") :]
+    local = local_address.lower()
+    return name in names or name == (local[7:] if local.startswith("::ffff:") else local)
 
 
 def is_loopback_address(address):
@@ -266,7 +316,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reader.deadline = None  # the headers are in
         self.rfile = self.body_file
         self.server.waiting_for_headers(self, False)
-        if self.server.loopback_only and not loopback_host(self.headers.get("Host")):
+        host = self.headers.get("Host")
+        if not (
+            loopback_host(host)
+            if self.server.loopback_only
+            else own_host(host, self.server.own_names, self.connection.getsockname()[0])
+        ):
             self.send_error(
                 403,
                 "this server answers only to its own address (Host {!r} refused)".format(
@@ -368,6 +423,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def answer_post(self, name):
         """(status, answer) of POST route `name`, after its checks; RequestError if refused."""
         self.check_same_origin()
+        self.check_token()
         length = self.body_length()
         self.check_content_type(self.POST_TYPES.get(name, JSON_ONLY))
         self.check_body_size(length, self.BODY_LIMITS.get(name, self.server.max_body))
@@ -396,6 +452,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     f"refused: this request came from another web page ({printable(origin, 80)}); "
                     f"only {self.PAGE_NAME} itself may send it",
                 )
+
+    def check_token(self):
+        """RequestError(403) unless a POST carries the server's token (only off loopback)."""
+        token = self.server.token
+        given = (self.headers.get(TOKEN_HEADER) or "").strip()
+        if token is not None and not hmac.compare_digest(given.encode(), token.encode()):
+            raise RequestError(
+                403,
+                f"refused: this server listens on the network, and changes need the token of "
+                f"the address it printed (?token=…); {'a wrong' if given else 'no'} "
+                f"{TOKEN_HEADER} header was sent",
+            )
 
     def check_content_type(self, content_types):
         """RequestError(415) unless the body's Content-Type is one of `content_types`."""
@@ -466,12 +534,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             super().finish()
             deadline = time.monotonic() + DRAIN_SECONDS
             left = min(self.drain_later, DRAIN_BYTES)
+            # into one buffer, over and over: no garbage for PyPy to collect (a flood of 60
+            # refused requests took its server from 164 MB to 314 MB with a new bytes a chunk)
+            sink = bytearray(65536) if left > 0 else None
             while left > 0 and time.monotonic() < deadline:
                 self.connection.settimeout(max(0.01, min(1.0, deadline - time.monotonic())))
-                chunk = self.connection.recv(min(left, 65536))
-                if not chunk:
+                got = self.connection.recv_into(sink, min(left, len(sink)))
+                if not got:
                     break
-                left -= len(chunk)
+                left -= got
         except OSError:
             pass
 
@@ -538,17 +609,24 @@ class Server(http.server.ThreadingHTTPServer):
         self.waiting = {}  # connections still sending their headers: id → (since, socket)
         self.waiting_lock = threading.Lock()
         self.bodies = 0  # bytes of the bodies being received now
+        self.received = 0  # bytes of bodies received since the last gc.collect() (PyPy)
         self.bodies_lock = threading.Lock()
         super().__init__(address, handler)
         self.loopback_only = is_loopback_address(self.server_address[0])
+        # Off loopback: who may be named in Host, and the per-run secret every POST needs.
+        self.own_names = set() if self.loopback_only else own_names(str(address[0]))
+        self.token = None if self.loopback_only else secrets.token_urlsafe(16)
 
     @property
     def url(self):
-        """The address to open in a browser, e.g. 'http://127.0.0.1:8000/'."""
+        """The address to open in a browser, e.g. 'http://127.0.0.1:8000/'; off loopback with
+        ?token=SECRET, and for 0.0.0.0 (every address) the one this computer is reached at."""
         host, port = self.server_address[:2]
+        if host in ("0.0.0.0", "::"):
+            host = outgoing_address() or host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{port:d}/"
+        return f"http://{host}:{port:d}/" + (f"?token={self.token}" if self.token else "")
 
     @contextlib.contextmanager
     def receiving(self, length, handler):
@@ -564,6 +642,12 @@ class Server(http.server.ThreadingHTTPServer):
         finally:
             with self.bodies_lock:
                 self.bodies -= length
+                self.received += length
+                collect = ON_PYPY and self.received >= COLLECT_EVERY_BYTES
+                if collect:
+                    self.received = 0
+            if collect:
+                gc.collect()  # PyPy frees big bodies only when it collects: now and then, do
 
     def waiting_for_headers(self, handler, waiting):
         """Note (or forget) a connection that is still sending its request line and headers."""
