@@ -803,6 +803,183 @@ def test_a_new_client_takes_the_place_of_the_slowest(random_net):
         stop(s)
 
 
+# ----------------------------------------------------------------------- several networks (#17)
+
+
+@pytest.fixture(scope="module")
+def two_networks():
+    """A server with the video's sigmoid network (the default) and a ReLU + softmax one."""
+    sigmoid = network.new_network(seed=1)
+    relu = network.new_network((784, 40, 10), seed=2, activation="relu", output="softmax")
+    s = start(sigmoid, name="sigmoid", more=[(relu, {"cost": "cross-entropy"}, None, "relu")])
+    yield s, sigmoid, relu
+    stop(s)
+
+
+def png_request(server, path, data):
+    return call(server, "POST", path, data, {"Content-Type": "image/png"})
+
+
+def json_request(server, path, obj):
+    return call(server, "POST", path, json.dumps(obj), {"Content-Type": "application/json"})
+
+
+def test_networks_are_listed_in_order(two_networks):
+    server, sigmoid, relu = two_networks
+    status, resp, j = call(server, "GET", "/api/networks")
+    assert status == 200 and j["default"] == 0
+    assert [(n["name"], n["index"], n["sizes"]) for n in j["networks"]] == [
+        ("sigmoid", 0, [784, 16, 16, 10]),
+        ("relu", 1, [784, 40, 10]),
+    ]
+    assert [(n["activation"], n["output"]) for n in j["networks"]] == [
+        ("sigmoid", "sigmoid"),
+        ("relu", "softmax"),
+    ]
+
+
+@pytest.mark.parametrize("query", ["", "?network=sigmoid", "?network=0"])
+def test_a_request_without_a_network_is_for_the_first(two_networks, query):
+    server, sigmoid, relu = two_networks
+    j = png_request(server, "/api/predict" + query, SEVEN.read_bytes())[2]
+    expected = json.loads(json.dumps(teach.analyse_png(sigmoid, SEVEN.read_bytes())))
+    assert {k: j[k] for k in expected} == expected
+    assert call(server, "GET", "/api/network" + query)[2]["sizes"] == [784, 16, 16, 10]
+
+
+@pytest.mark.parametrize("query", ["?network=relu", "?network=1"])
+def test_a_network_is_chosen_by_name_or_index(two_networks, query):
+    server, sigmoid, relu = two_networks
+    j = png_request(server, "/api/predict" + query, SEVEN.read_bytes())[2]
+    expected = json.loads(json.dumps(teach.analyse_png(relu, SEVEN.read_bytes())))
+    assert {k: j[k] for k in expected} == expected
+    assert abs(sum(j["outputs"]) - 1) < 1e-3  # softmax: the outputs sum to 1
+    assert call(server, "GET", "/api/network" + query)[2]["sizes"] == [784, 40, 10]
+
+
+def test_every_network_reads_the_drawing(two_networks):
+    """One drawing, read by both networks side by side: each reading is that network's."""
+    server, sigmoid, relu = two_networks
+    data = stroke_png(side_by_side(ONE_STROKES, SEVEN_STROKES), wide=2)
+    for query in ("", "?network=relu"):
+        readings = png_request(server, "/api/predict" + query, data)[2]["readings"]
+        assert [r["network"] for r in readings] == ["sigmoid", "relu"]
+        for r, net in zip(readings, (sigmoid, relu)):
+            alone = teach.analyse_reading(net, teach.read_drawing(net, data))
+            assert r["number"] == alone["number"] and len(r["digits"]) == 2
+            assert r["digits"] == [d["digit"] for d in alone["digits"]]
+            assert r["shares"] == [d["probabilities"][d["digit"]] for d in alone["digits"]]
+
+
+def test_one_network_answers_as_before(server):
+    """A server of one network answers without "readings", exactly as it did."""
+    assert "readings" not in png_request(server, "/api/predict", SEVEN.read_bytes())[2]
+    names = [n["name"] for n in call(server, "GET", "/api/networks")[2]["networks"]]
+    assert names == ["network"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?network=2", "?network=-1", "?network=../pretrained/digit.json", "?network=" + "x" * 200],
+)
+def test_only_the_servers_own_networks_can_be_chosen(two_networks, query):
+    server, sigmoid, relu = two_networks
+    for method, path, body in (
+        ("GET", "/api/network", None),
+        ("GET", "/api/state", None),
+        ("POST", "/api/predict", SEVEN.read_bytes()),
+        ("POST", "/api/reset", b"{}"),
+    ):
+        headers = {"Content-Type": "image/png" if body and body[:1] != b"{" else "application/json"}
+        status, resp, j = call(server, method, path + query, body, headers)
+        assert status == 400, (method, path)
+        assert "sigmoid, relu" in j["error"] and len(j["error"]) < 200
+
+
+def test_teach_reset_and_save_act_on_the_chosen_network(two_networks, tmp_path):
+    server, sigmoid, relu = two_networks
+    image = "data:image/png;base64," + base64.b64encode(SEVEN.read_bytes()).decode()
+    sigmoid_before, relu_before = network.copy_network(sigmoid), network.copy_network(relu)
+    status, resp, j = json_request(
+        server, "/api/teach?network=relu", {"image": image, "digit": 7, "lr": 0.5}
+    )
+    assert status == 200 and j["steps"] == 1
+    assert sigmoid.w == sigmoid_before.w and relu.w != relu_before.w
+    assert call(server, "GET", "/api/state?network=relu")[2]["steps"] == 1
+    assert call(server, "GET", "/api/state")[2]["steps"] == 0
+    server.teachers[1].save_dir = tmp_path
+    status, resp, saved = json_request(server, "/api/save?network=1", {})
+    assert status == 200 and saved["steps"] == 1
+    assert weights.load(tmp_path / saved["file"]).activation == "relu"
+    assert json_request(server, "/api/reset?network=relu", {})[2]["steps"] == 0
+    assert relu.w == relu_before.w
+
+
+def test_the_command_line_loads_the_shipped_networks_and_every_weights_file(tmp_path):
+    relu = network.new_network((784, 20, 10), seed=4, activation="relu", output="softmax")
+    weights.save(relu, tmp_path / "mine.json", "cross-entropy")
+    weights.save(network.new_network(seed=5), tmp_path / "other.json")
+    files = [tmp_path / "mine.json", tmp_path / "other.json", tmp_path / "mine.json"]
+    loaded = draw.load_networks(files, shipped=False)
+    assert [(source.name, net.sizes[1]) for net, info, source in loaded] == [
+        ("mine.json", 20),
+        ("other.json", 16),
+    ]
+    shipped = draw.shipped_networks()
+    assert all(p.suffix == ".json" and p.name != "digit.json" for p in shipped)
+    if PRETRAINED.exists():
+        assert shipped[0] == PRETRAINED
+        with_shipped = draw.load_networks(files)
+        assert [source for _, _, source in with_shipped][2:] == shipped
+        assert [source for _, _, source in draw.load_networks([])] == shipped
+
+
+def test_a_broken_file_in_pretrained_is_left_out_with_a_note(tmp_path, monkeypatch):
+    folder = tmp_path / "pretrained"
+    folder.mkdir()
+    weights.save(network.new_network(seed=1), folder / "tinynet-784-16-16-10.json")
+    (folder / "digit.json").write_text("{}")
+    (folder / "broken.json").write_text("[1, 2")
+    weights.save(network.new_network((784, 8, 10), seed=2), folder / "small.json")
+    monkeypatch.setattr(draw, "PRETRAINED", folder / "tinynet-784-16-16-10.json")
+    notes = []
+    loaded = draw.load_networks([], note=notes.append)
+    assert [source.name for _, _, source in loaded] == ["tinynet-784-16-16-10.json", "small.json"]
+    assert len(notes) == 1 and "broken.json" in notes[0]
+    for k in range(draw.MAX_NETWORKS):
+        weights.save(network.new_network((784, 4, 10), seed=k), folder / f"n{k:d}.json")
+    notes.clear()
+    assert len(draw.load_networks([], note=notes.append)) == draw.MAX_NETWORKS
+    assert any(f"first {draw.MAX_NETWORKS:d}" in n for n in notes)
+
+
+def test_names_are_unique_and_networks_are_bounded():
+    net = network.new_network(seed=1)
+    server = draw.make_server(net, port=0, name="a", more=[(net, None, None, "a")] * 2)
+    try:
+        assert [t.name for t in server.teachers] == ["a", "a (2)", "a (3)"]
+    finally:
+        server.server_close()
+    with pytest.raises(ValueError, match="at most"):
+        draw.make_server(net, port=0, more=[(net, None, None)] * draw.MAX_NETWORKS)
+
+
+def test_mnist_is_loaded_once_for_every_network():
+    calls = []
+
+    def load(data_dir):
+        calls.append(data_dir)
+        return "sets"
+
+    once = draw.shared_loader(load)
+    threads = [threading.Thread(target=once, args=("dir",)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert once("dir") == "sets" and calls == ["dir"]
+
+
 # ----------------------------------------------------------------------------- on the network
 
 
@@ -929,4 +1106,16 @@ def test_saves_stop_at_the_stated_number_per_run(random_net, tmp_path, monkeypat
     assert [a["saves_left"] for _, _, a in answers[:3]] == [2, 1, 0]
     assert answers[0][2]["folder"] == str(tmp_path.resolve())
     assert "saved 3 files" in answers[3][2]["error"] and str(tmp_path) in answers[3][2]["error"]
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_saves_are_counted_for_every_network_together(two_networks, tmp_path, monkeypatch):
+    server, sigmoid, relu = two_networks
+    monkeypatch.setattr(draw, "MAX_SAVES", 3)
+    for t in server.teachers:
+        monkeypatch.setattr(t, "save_dir", tmp_path)
+        monkeypatch.setattr(t, "saves", 0)
+    answers = [json_request(server, f"/api/save?network={k % 2:d}", {}) for k in range(5)]
+    assert [status for status, _, _ in answers] == [200, 200, 200, 429, 429]
+    assert [a["saves_left"] for _, _, a in answers[:3]] == [2, 1, 0]
     assert len(list(tmp_path.iterdir())) == 3

@@ -530,6 +530,170 @@ def test_teach_a_wrong_answer_and_see_the_bars_move(browser, teach_server, tmp_p
     assert not problems, problems
 
 
+# ----------------------------------------------------------------------- several networks (#17)
+
+
+def start_server(net, info=None, **options):
+    server = draw.make_server(net, "127.0.0.1", 0, info=info, **options)
+    draw.serve_in_thread(server)
+    return server
+
+
+def predict_answers(page):
+    """Every answer of POST /api/predict the page gets, as (url, JSON), in order."""
+    answers = []
+    page.on(
+        "response",
+        lambda r: answers.append((r.url, r.json())) if "/api/predict" in r.url else None,
+    )
+    return answers
+
+
+def open_page(browser, server):
+    """(page, problems, answers): the page, loaded, watched, its predict answers collected."""
+    page = browser.new_page(viewport={"width": 1280, "height": 820})
+    problems = watch(page, server)
+    answers = predict_answers(page)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=30000)
+    return page, problems, answers
+
+
+def last_answer(page, answers):
+    """The page's last answer (once it is shown, nothing is on its way: give the browser's
+    events a moment to reach Python)."""
+    page.wait_for_timeout(300)
+    return answers[-1]
+
+
+READINGS = """() => [...document.querySelectorAll('#readings .reading')].map(b => ({
+  index: +b.dataset.index, number: b.dataset.number, current: b.classList.contains('current'),
+  text: b.innerText}))"""
+
+
+def test_switch_networks_and_see_both_read_the_drawing(browser, served):
+    """One drawing, two networks: the page lists what each reads; the switch shows the other
+    network's own reading, in the big digit, the bars and the network picture."""
+    first, trained = served
+    relu = network.new_network((784, 12, 10), seed=7, activation="relu", output="softmax")
+    server = start_server(
+        first.net,
+        first.teacher.info,
+        name="shipped",
+        more=[(relu, {"cost": "cross-entropy"}, None, "relu")],
+    )
+    try:
+        page, problems, answers = open_page(browser, server)
+        assert page.locator("#switch").is_visible()
+        assert page.locator("#network option").all_inner_texts() == [
+            "shipped (784-16-16-10, sigmoid)",
+            "relu (784-12-10, relu + softmax)",
+        ]
+        draw_with_mouse(page, TWO)
+        digit = wait_for_answer(page)
+        url, shipped = last_answer(page, answers)
+        assert "network=" not in url and shipped["digit"] == int(digit)
+        if trained:
+            assert digit == "2"
+        readings = page.evaluate(READINGS)
+        assert [(r["index"], r["current"]) for r in readings] == [(0, True), (1, False)]
+        assert [r["number"] for r in readings] == [x["number"] for x in shipped["readings"]]
+        assert readings[0]["number"] == digit and "shipped reads" in readings[0]["text"]
+
+        # Switch: the same drawing, read by the ReLU network, shown whole.
+        with page.expect_response(lambda r: "/api/predict" in r.url) as response:
+            page.select_option("#network", "1")
+        url, read = response.value.url, response.value.json()
+        page.wait_for_function(
+            "() => document.body.dataset.ready === '1' && document.body.dataset.busy === '0' "
+            "&& document.body.dataset.network === 'relu' && document.body.dataset.digit !== ''",
+            timeout=15000,
+        )
+        assert url.endswith("?network=1")
+        assert page.evaluate("document.body.dataset.digit") == str(read["digit"])
+        assert read["digit"] == shipped["readings"][1]["digits"][0]
+        assert page.locator("#net circle.neuron").count() == 12 + 10
+        assert "784 → 12 → 10" in page.locator("#summary").inner_text()
+        assert "relu hidden, softmax output" in page.locator("#summary").inner_text()
+        shares = page.evaluate(SHARES)
+        assert [round(s, 4) for s in shares] == [round(p, 4) for p in read["probabilities"]]
+        readings = page.evaluate(READINGS)
+        assert [(r["index"], r["current"]) for r in readings] == [(0, False), (1, True)]
+
+        # Back, by clicking the first network's reading: its answer again.
+        page.locator("#readings .reading").nth(0).click()
+        page.wait_for_function(
+            "() => document.body.dataset.network === 'shipped' && "
+            "document.body.dataset.ready === '1' && document.body.dataset.busy === '0' && "
+            f"document.body.dataset.digit === '{digit}'",
+            timeout=15000,
+        )
+        assert page.locator("#net circle.neuron").count() == 16 + 16 + 10
+        page.close()
+        assert not problems, problems
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_network_too_big_to_draw_shows_its_most_active_neurons(browser):
+    """784-512-10: the hidden layer is drawn as its 16 most active neurons for the drawing, and
+    the page says so; pointing at one names it by its own index; teaching rings it with its δ."""
+    big = network.new_network((784, 512, 10), seed=3, activation="relu", output="softmax")
+    server = start_server(big, {"cost": "cross-entropy"})
+    try:
+        page, problems, answers = open_page(browser, server)
+        assert page.locator("#switch").is_hidden()  # one network: no switch
+        assert page.locator("#net circle.neuron").count() == 16 + 10
+        assert "16 of 512" in page.locator("#net .layer-name").first.text_content()
+
+        draw_with_mouse(page, SEVEN)
+        wait_for_answer(page)
+        hidden = last_answer(page, answers)[1]["hidden"][0]
+        most = sorted(range(512), key=lambda i: (-hidden[i], i))[:16]
+        drawn = page.evaluate(
+            "[...document.querySelectorAll('#net circle.neuron[data-layer=\"1\"]')]"
+            ".map(c => +c.dataset.index)"
+        )
+        assert drawn == sorted(most)
+        note = page.locator("#net-note").inner_text()
+        assert "showing the 16 most active of 512 neurons" in note, note
+        assert page.locator("#net .layer-name").first.text_content() == (
+            "hidden layer 1: 16 most active of 512"
+        )
+        assert page.locator("#readings").is_hidden()
+
+        neuron = page.locator("#net circle.neuron[data-layer='1']").nth(3)
+        neuron.hover()
+        assert f"Hidden layer 1, neuron {drawn[3]}:" in page.locator("#info-text").inner_text()
+
+        with page.expect_response(lambda r: "/api/teach" in r.url) as response:
+            page.locator(".bar .name").nth(3).click()
+        step = response.value.json()
+        page.wait_for_function(
+            "() => document.body.dataset.steps === '1' && document.body.dataset.teaching === '0'",
+            timeout=30000,
+        )
+        rings = page.evaluate(
+            "[...document.querySelectorAll('#net .ring')].slice(0, 16).map(r => +r.dataset.delta)"
+        )
+        drawn = page.evaluate(
+            "[...document.querySelectorAll('#net circle.neuron[data-layer=\"1\"]')]"
+            ".map(c => +c.dataset.index)"
+        )
+        after = step["after"]["hidden"][0]
+        assert drawn == sorted(sorted(range(512), key=lambda i: (-after[i], i))[:16])
+        # each ring is the δ of the neuron drawn in its place, found by its own index
+        assert rings == [step["delta"][0][i] for i in drawn]
+        changes = page.locator("#changes").inner_text()
+        assert "hidden 1 → output" in changes and "hidden 2" not in changes, changes
+        page.close()
+        assert not problems, problems
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_on_the_network_the_page_sends_the_printed_token(browser, tmp_path):
     """--host 0.0.0.0: the page opened at the printed address (…/?token=SECRET) reads the token
     and sends it with every POST; opened without it, the server refuses its POSTs."""

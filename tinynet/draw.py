@@ -1,6 +1,6 @@
 """Draw a digit in your browser and watch the network read it:  python -m tinynet.draw
 
-    python -m tinynet.draw [--host 127.0.0.1] [--port N] [--weights FILE] [--open]
+    python -m tinynet.draw [--host 127.0.0.1] [--port N] [--weights FILE ...] [--open]
 
 starts a small web server on your own computer (Python's ``http.server``, one thread per
 connection), prints its address, and serves one page, ``pages/draw.html`` beside this file.
@@ -26,15 +26,21 @@ tinynet/support/http.py, shared with the live view of training.
     'http://127.0.0.1:40123/'
     >>> server.shutdown(); server.server_close()
 
+A server can hold several networks (the shipped ones in pretrained/ and every --weights FILE):
+the page switches between them and shows what each one reads. Every route takes
+?network=NAME (or its index in GET /api/networks) to act on that one; without it, the first.
+
 The HTTP interface (all answers are JSON except the page itself):
 
     GET  /               the page
+    GET  /api/networks   the networks this server holds, in order: name, index, sizes, …
     GET  /api/network    the network's shape and the weights the page draws (network_summary)
     GET  /api/state      teaching so far: steps, MNIST accuracy of the taught network, …
     POST /api/predict    body: the drawing as PNG bytes (what canvas.toBlob gives), or JSON
                          {"image": "data:image/png;base64,..."} (what canvas.toDataURL gives);
                          answer: teach.analyse_png's dict (the number, every digit, and the
-                         network's activations for the first digit)
+                         network's activations for the first digit); with several networks,
+                         also "readings", what each network reads (every_reading)
     POST /api/teach      JSON {"image": "data:image/png;base64,...", "digit": 7, "lr": 0.5,
                          "rehearse": true, "pick": 0}: one step of gradient descent on that
                          drawing (on its digit number `pick`, 0 = leftmost, when it holds
@@ -69,6 +75,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 import webbrowser
 from pathlib import Path
 
@@ -113,6 +120,8 @@ COMPUTE_SLOTS = 2
 #: Files POST /api/save writes in one run of the server (each ~300 KB): then 429 until restarted.
 MAX_SAVES = 50
 DEFAULT_PORT = 8000
+#: Networks one server holds at most (every drawing is read by each of them).
+MAX_NETWORKS = 8
 PAGE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pages", "draw.html")
 
 
@@ -213,7 +222,19 @@ class Teacher:
     the taught network's accuracy on ACCURACY_DIGITS test digits after every change, and
     rehearsal draws REHEARSE_WITH random training digits into each step."""
 
-    def __init__(self, net, info=None, source=None, save_dir=None, data_dir=None, seed=0):
+    def __init__(
+        self,
+        net,
+        info=None,
+        source=None,
+        save_dir=None,
+        data_dir=None,
+        seed=0,
+        name=None,
+        mnist=None,
+    ):
+        self.name = name or (Path(source).stem if source is not None else "network")
+        self.load_mnist = mnist or load_mnist  # shared by a server's networks: loaded once
         self.net = net
         self.info = info or {}
         self.cost = self.info.get("cost") if self.info.get("cost") in network.COSTS else None
@@ -374,8 +395,7 @@ class Teacher:
         from . import mnist
 
         try:
-            test = mnist.load("test", self.data_dir, download=False)
-            train = mnist.load("train", self.data_dir, download=False)
+            test, train = self.load_mnist(self.data_dir)
         except mnist.DataError as e:
             with self.lock:
                 self.mnist_error = str(e)
@@ -428,6 +448,34 @@ class Teacher:
         raise TimeoutError("the accuracy was not measured in time")
 
 
+def load_mnist(data_dir):
+    """(test, train): MNIST's two sets from data_dir, never downloaded (mnist.DataError)."""
+    from . import mnist
+
+    return mnist.load("test", data_dir, download=False), mnist.load(
+        "train", data_dir, download=False
+    )
+
+
+def shared_loader(load=load_mnist):
+    """load_mnist, run once however many Teachers ask (the first call loads, the others wait)."""
+    lock, done = threading.Lock(), {}
+
+    def load_once(data_dir):
+        with lock:
+            if data_dir not in done:
+                try:
+                    done[data_dir] = (True, load(data_dir))
+                except Exception as e:  # every Teacher gets the same one-line error
+                    done[data_dir] = (False, e)
+            ok, value = done[data_dir]
+        if not ok:
+            raise value
+        return value
+
+    return load_once
+
+
 def _inside(path, folder):
     """True if path is folder or inside it."""
     try:
@@ -449,6 +497,7 @@ class DrawHandler(http.Handler):
         "/": "page",
         "/index.html": "page",
         "/api/network": "network",
+        "/api/networks": "networks",
         "/api/state": "state",
     }
     POST_ROUTES = {
@@ -463,27 +512,50 @@ class DrawHandler(http.Handler):
     BODY_LIMITS = {"reset": SMALL_BODY, "save": SMALL_BODY}
 
     def get_network(self):
-        teacher = self.server.teacher
+        teacher = self.get_chosen()
+        if teacher is None:
+            return
         with teacher.lock:
             body = teacher.summary_json()
         self.send_body(200, body, "application/json")
 
+    def get_networks(self):
+        self.send_json(200, self.server.networks())
+
     def get_state(self):
-        teacher = self.server.teacher
+        teacher = self.get_chosen()
+        if teacher is None:
+            return
         with teacher.lock:
             state = teacher.state()
         self.send_json(200, state)
 
-    def computing(self):
+    def chosen(self):
+        """The Teacher this request is for: ?network=NAME (or its index) in the query string;
+        the first network without it. Only ever one of the server's own networks (never a
+        path): RequestError(400) for any other name."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        return self.server.pick(query.get("network", [None])[-1])
+
+    def get_chosen(self):
+        """chosen() for a GET: None once a 400 is sent for a network the server does not have
+        (support/http.py answers RequestError only for POSTs)."""
+        try:
+            return self.chosen()
+        except RequestError as e:
+            self.send_error(e.status, str(e))
+            return None
+
+    def computing(self, teacher=None):
         """At most COMPUTE_SLOTS drawings are decoded at once (each can take tens of MB)."""
         if not self.server.compute.acquire(timeout=http.SOCKET_TIMEOUT):
             raise RequestError(503, "the server is busy: try again in a moment")
-        return ComputeSlot(self.server.compute, self.server.teacher)
+        return ComputeSlot(self.server.compute, teacher or self.server.teacher)
 
     def post_predict(self, body):
         data = parse_predict_body(body, self.headers.get("Content-Type"))
-        teacher = self.server.teacher
-        with self.computing():
+        teacher = self.chosen()
+        with self.computing(teacher):
             # Decoded and cut into digits outside the lock (with the starting weights, which
             # never change: analyse_reading runs every digit through the network as it is now).
             try:
@@ -491,12 +563,15 @@ class DrawHandler(http.Handler):
             except NoDigitError:
                 return 200, dict(BLANK_RESULT, digits=[])
             with teacher.lock:
-                return 200, analyse_reading(teacher.net, reading)
+                result = analyse_reading(teacher.net, reading)
+            if len(self.server.teachers) > 1:
+                result["readings"] = every_reading(self.server.teachers, data, teacher, result)
+            return 200, result
 
     def post_teach(self, body):
         data, digit, lr, rehearse, pick = parse_teach_body(body)
-        teacher = self.server.teacher
-        with self.computing():
+        teacher = self.chosen()
+        with self.computing(teacher):
             try:
                 # teacher.start: the starting weights, never changed; only the inputs matter
                 one = pick_digit(teacher.start, data, teacher.deskew, pick)
@@ -508,13 +583,20 @@ class DrawHandler(http.Handler):
                 return 200, teacher.teach(one["input"], digit, lr, rehearse, one["upright"])
 
     def post_reset(self, body):
-        teacher = self.server.teacher
+        teacher = self.chosen()
         with teacher.lock:
             return 200, teacher.reset()
 
     def post_save(self, body):
-        teacher = self.server.teacher
-        with teacher.lock:
+        teacher = self.chosen()
+        with self.server.saving, teacher.lock:
+            saved = sum(t.saves for t in self.server.teachers)  # MAX_SAVES for all networks
+            if saved >= MAX_SAVES:
+                raise RequestError(
+                    429,
+                    f"not saved: this server has saved {MAX_SAVES:d} files in {teacher.save_dir} "
+                    "already, the most one run saves (restart it to save more)",
+                )
             name = teacher.save()
             if self.server.log is not None:
                 self.server.log(f"saved the taught network ({teacher.steps:d} steps) as {name}")
@@ -522,8 +604,35 @@ class DrawHandler(http.Handler):
                 "file": name,
                 "folder": str(teacher.save_dir),
                 "steps": teacher.steps,
-                "saves_left": MAX_SAVES - teacher.saves,
+                "saves_left": MAX_SAVES - saved - 1,
             }
+
+
+def every_reading(teachers, data, chosen, result):
+    """What each of the server's networks reads in the drawing, in the server's order, for the
+    page to show side by side: [{"network", "index", "number", "digits", "shares", "unsure"}]
+    ("shares": each digit's winning share of the ten outputs). `result` is the chosen
+    network's analyse_reading, already computed."""
+    readings, cut = [], {}  # the drawing cut into digits, once per way of preparing it
+    for k, t in enumerate(teachers):
+        if t is chosen:
+            one = result
+        else:
+            if t.deskew not in cut:
+                cut[t.deskew] = read_drawing(t.start, data, t.deskew)
+            with t.lock:
+                one = analyse_reading(t.net, cut[t.deskew])
+        readings.append(
+            {
+                "network": t.name,
+                "index": k,
+                "number": one["number"],
+                "digits": [d["digit"] for d in one["digits"]],
+                "shares": [d["probabilities"][d["digit"]] for d in one["digits"]],
+                "unsure": one["unsure"],
+            }
+        )
+    return readings
 
 
 class ComputeSlot:
@@ -545,7 +654,9 @@ class ComputeSlot:
 
 
 class DrawServer(http.Server):
-    """support/http.py's Server with the network (in its Teacher), the page and its policy."""
+    """support/http.py's Server with the networks (each in its Teacher), the page and its
+    policy. `teachers[0]` (also `teacher`) is the default network: the one a request that
+    names none is for."""
 
     def __init__(
         self,
@@ -557,23 +668,81 @@ class DrawServer(http.Server):
         source=None,
         save_dir=None,
         data_dir=None,
+        name=None,
+        more=(),
         **limits,
     ):
-        check_digit_reader(net, "the network")
+        networks = [(net, info, source, name)] + [tuple(m) + (None,) * (4 - len(m)) for m in more]
+        if len(networks) > MAX_NETWORKS:
+            raise ValueError(f"at most {MAX_NETWORKS:d} networks, not {len(networks):d}")
+        for net_k, _, source_k, _ in networks:
+            check_digit_reader(net_k, "the network" if source_k is None else str(source_k))
         self.compute = threading.BoundedSemaphore(COMPUTE_SLOTS)
         with open(PAGE_FILE, "rb") as f:
             self.page = f.read()
         self.csp = http.content_security_policy(self.page, img_src="'self' data: blob:")
         super().__init__(address, DrawHandler, log=log, max_body=max_body, **limits)
-        self.teacher = Teacher(net, info, source=source, save_dir=save_dir, data_dir=data_dir)
+        mnist, self.teachers = shared_loader(), []
+        self.saving = threading.Lock()  # one save at a time, counted for every network
+        for net_k, info_k, source_k, name_k in networks:
+            teacher = Teacher(net_k, info_k, source_k, save_dir, data_dir, name=name_k, mnist=mnist)
+            teacher.name = unique_name(teacher.name, [t.name for t in self.teachers])
+            self.teachers.append(teacher)
+
+    @property
+    def teacher(self):
+        return self.teachers[0]
 
     @property
     def net(self):
         return self.teacher.net
 
+    def pick(self, wanted):
+        """The Teacher named `wanted` (a name from networks(), or its index as text); the
+        first when None. RequestError(400) for anything else."""
+        if wanted is None:
+            return self.teachers[0]
+        for k, teacher in enumerate(self.teachers):
+            if wanted in (teacher.name, str(k)):
+                return teacher
+        names = ", ".join(t.name for t in self.teachers)
+        raise RequestError(
+            400,
+            f'"network" must be one of this server\'s networks ({names}) or its index 0–'
+            f"{len(self.teachers) - 1:d}, not {_short_json(wanted)}",
+        )
+
+    def networks(self):
+        """GET /api/networks: the networks this server has, in order (the first is the
+        default): name, index, sizes, activations, and the test accuracy their file records."""
+        listed = []
+        for k, t in enumerate(self.teachers):
+            training = t.info.get("training") if isinstance(t.info.get("training"), dict) else {}
+            listed.append(
+                {
+                    "name": t.name,
+                    "index": k,
+                    "sizes": list(t.net.sizes),
+                    "activation": t.net.activation,
+                    "output": t.net.output,
+                    "test_accuracy": training.get("test_accuracy"),
+                }
+            )
+        return {"default": 0, "networks": listed}
+
     def server_close(self):
-        self.teacher.stop()
+        for teacher in self.teachers:
+            teacher.stop()
         super().server_close()
+
+
+def unique_name(name, taken):
+    """name, or "name (2)", "name (3)", … when it is taken already."""
+    k, unique = 1, name
+    while unique in taken:
+        k += 1
+        unique = f"{name} ({k:d})"
+    return unique
 
 
 class DrawServer6(DrawServer):
@@ -590,6 +759,8 @@ def make_server(
     source=None,
     save_dir=None,
     data_dir=None,
+    name=None,
+    more=(),
     **limits,
 ):
     """Create (not start) the server for `net` on host:port; port 0 picks any free port.
@@ -600,6 +771,9 @@ def make_server(
     `source`: the weights file `net` came from (never overwritten); `save_dir`: where
     POST /api/save writes (default: the current folder); `data_dir`: an MNIST folder, for the
     taught network's accuracy and for rehearsal (None: without; MNIST is never downloaded).
+    `name`: what the page calls `net` (default: its file's name without .json). `more`: other
+    networks the page can switch to, each (net, info, source) or (net, info, source, name);
+    `net` stays the default (at most MAX_NETWORKS in all).
     `max_body`: the largest drawing's body in bytes. `limits`: max_connections, header_timeout,
     body_timeout (seconds), slow_after (seconds: when all connections are taken, one still
     sending its headers after this long makes way); see support/http.py.
@@ -616,6 +790,8 @@ def make_server(
         source=source,
         save_dir=save_dir,
         data_dir=data_dir,
+        name=name,
+        more=more,
         **limits,
     )
 
@@ -660,7 +836,16 @@ def parse_args(argv=None):
     ap.add_argument(
         "--weights",
         metavar="FILE",
-        help=f"weights file (default: the shipped pretrained/{PRETRAINED.name})",
+        action="append",
+        help="a weights file to draw with; repeat it for several. The page switches between "
+        "them and the shipped networks of pretrained/, and shows what each one reads. The "
+        f"first is the one the page starts with (default: pretrained/{PRETRAINED.name}); at "
+        f"most {MAX_NETWORKS:d} networks in all",
+    )
+    ap.add_argument(
+        "--no-shipped",
+        action="store_true",
+        help="only the --weights networks, not the shipped ones as well",
     )
     ap.add_argument(
         "--save-dir",
@@ -698,6 +883,42 @@ def stderr_log():
     return log
 
 
+def shipped_networks():
+    """The weights files shipped in pretrained/: PRETRAINED first, then the others by name
+    (every *.json there but the example digit's)."""
+    folder = PRETRAINED.parent
+    others = sorted(p for p in folder.glob("*.json") if p.name != "digit.json" and p != PRETRAINED)
+    return [p for p in [PRETRAINED, *others] if p.exists()]
+
+
+def load_networks(files, shipped=True, note=None):
+    """[(net, info, source)] for the draw server: each of `files` (WeightsError if one cannot
+    be read), then, with `shipped`, the shipped networks (one that cannot be read is left out,
+    with a line given to `note`); at most MAX_NETWORKS, each file once. WeightsError when
+    there is none at all (no files and nothing shipped)."""
+    loaded, seen = [], set()
+    for path in files:
+        if Path(path).resolve() not in seen:
+            loaded.append((*load_digit_reader(path), Path(path)))
+            seen.add(Path(path).resolve())
+    if not files and shipped and not PRETRAINED.exists():
+        load_digit_reader(None)  # says why, in one line
+    for path in shipped_networks() if shipped else []:
+        if path.resolve() in seen:
+            continue
+        try:
+            loaded.append((*load_digit_reader(path), path))
+        except WeightsError as e:
+            if note is not None:
+                note(f"note: left out {path.name}: {e}")
+        seen.add(path.resolve())
+    if not loaded:
+        raise WeightsError("no network to draw with: pass a weights file with --weights FILE")
+    if len(loaded) > MAX_NETWORKS and note is not None:
+        note(f"note: drawing with the first {MAX_NETWORKS:d} of {len(loaded):d} networks")
+    return loaded[:MAX_NETWORKS]
+
+
 def listen(net, host, port, **options):
     """make_server on host:port; when port is None, DEFAULT_PORT or, if taken, any free port."""
     if port is not None:
@@ -716,7 +937,7 @@ def main(argv=None):
         print(f"error: --save-dir {a.save_dir}: no such folder", file=sys.stderr)
         return 2
     try:
-        net, info = load_digit_reader(a.weights)
+        loaded = load_networks(a.weights or [], shipped=not a.no_shipped, note=stderr_log())
     except WeightsError as e:
         print(f"error: {e}", file=sys.stderr)
         if a.weights is None:
@@ -725,6 +946,7 @@ def main(argv=None):
                 file=sys.stderr,
             )
         return 2
+    (net, info, source), more = loaded[0], loaded[1:]
     try:
         server = listen(
             net,
@@ -732,7 +954,8 @@ def main(argv=None):
             a.port,
             info=info,
             log=stderr_log(),
-            source=a.weights or PRETRAINED,
+            source=source,
+            more=more,
             save_dir=a.save_dir,
             data_dir=a.data or os.environ.get("TINYNET_DATA") or None,
             max_connections=a.max_connections,
