@@ -67,10 +67,12 @@ def drive(
     cost="cross-entropy",
     pause=0.0,
     seed=1,
+    net=None,
 ):
     """Train as train.py does, calling view.on_batch / on_epoch / on_end with its info dicts.
-    Returns the engine. `pause`: seconds to sleep after each batch (to stretch a run out)."""
-    engine = engines.make_engine(network.new_network(seed=seed), engine_name)
+    Returns the engine. `pause`: seconds to sleep after each batch (to stretch a run out);
+    `net`: the network to train (default network.new_network(seed=seed))."""
+    engine = engines.make_engine(net or network.new_network(seed=seed), engine_name)
     examples = [engines.sparse(im) + (d,) for im, d in zip(images, labels)]
     n = len(examples)
     n_batches = (n + batch_size - 1) // batch_size
