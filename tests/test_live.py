@@ -24,6 +24,7 @@ import pytest
 from clients import interruptible
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_teach import OUTPUT_COSTS
 from training import COMMAND, quiet_run, train_env
 
 from tinynet import engines, live, network, train, weights
@@ -670,15 +671,6 @@ def test_explain_is_network_backprop_on_each_example(l, i, j, cost):
         cost,
     )
     assert told["after"] == copy.w[l][i][j]
-
-
-# Every (output, cost) a network may be trained with: softmax goes with cross-entropy only.
-OUTPUT_COSTS = [
-    (output, cost)
-    for output in network.OUTPUTS
-    for cost in sorted(network.COSTS)
-    if output == "sigmoid" or cost in network.SOFTMAX_COSTS
-]
 
 
 @settings(max_examples=60, deadline=None)
