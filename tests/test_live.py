@@ -22,8 +22,9 @@ from pathlib import Path
 import clients
 import pytest
 from clients import interruptible
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_teach import OUTPUT_COSTS
 from training import COMMAND, quiet_run, train_env
 
 from tinynet import engines, live, network, train, weights
@@ -67,10 +68,12 @@ def drive(
     cost="cross-entropy",
     pause=0.0,
     seed=1,
+    net=None,
 ):
     """Train as train.py does, calling view.on_batch / on_epoch / on_end with its info dicts.
-    Returns the engine. `pause`: seconds to sleep after each batch (to stretch a run out)."""
-    engine = engines.make_engine(network.new_network(seed=seed), engine_name)
+    Returns the engine. `pause`: seconds to sleep after each batch (to stretch a run out);
+    `net`: the network to train (default network.new_network(seed=seed))."""
+    engine = engines.make_engine(net or network.new_network(seed=seed), engine_name)
     examples = [engines.sparse(im) + (d,) for im, d in zip(images, labels)]
     n = len(examples)
     n_batches = (n + batch_size - 1) // batch_size
@@ -668,6 +671,68 @@ def test_explain_is_network_backprop_on_each_example(l, i, j, cost):
         cost,
     )
     assert told["after"] == copy.w[l][i][j]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(sorted(network.ACTIVATIONS)),
+    st.sampled_from(OUTPUT_COSTS),
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    st.integers(0, 10_000),
+    st.data(),
+)
+def test_explain_uses_each_networks_own_f_prime(activation, output_cost, hidden, seed, data):
+    """Issue 17: on a sigmoid, ReLU or tanh network with a sigmoid or softmax output, the lab's
+    numbers are that network's: "sp" is the neuron's own f′(z) (σ′, ReLU′, tanh′, as "f" names
+    it), δ = ∂C/∂a · f′(z) where that is defined, δ = a − y at a softmax output (no σ′ there),
+    BP2's ∂C/∂a = Σ w δ, BP4's ∂C/∂w = δ · a_in, each equal to network.backprop's."""
+    output, cost = output_cost
+    sizes = (12, *hidden, 10)
+    net = network.new_network(sizes, seed=seed, activation=activation, output=output)
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(3):
+        p = [rng.choice((0, 0, rng.randrange(256))) for _ in range(sizes[0])]
+        nz = [k for k, v in enumerate(p) if v]
+        examples.append((nz, [p[k] for k in nz], rng.randrange(10)))
+    les = live.lesson(net, examples, 0.3, cost, 0, 0)
+    last = len(net.w) - 1
+    l = data.draw(st.integers(0, last), label="l")
+    i = data.draw(st.integers(0, sizes[l + 1] - 1), label="i")
+    j = data.draw(st.one_of(st.none(), st.integers(0, sizes[l] - 1)), label="j")
+    name = f"b[{l}][{i}]" if j is None else f"w[{l}][{i}][{j}]"
+    told = live.explain(les, name)
+    f = output if l == last else activation
+    assert told["f"] == f
+    assert told["f_next"] == (None if l == last else output if l + 1 == last else activation)
+    for row, (nz, p, d) in zip(told["rows"], examples):
+        x = live.example_input(nz, p, sizes[0])
+        dC_db, dC_dw, delta, z, a = network.backprop(net, x, network.one_hot(d), cost)
+        assert row["delta"] == delta[l][i] and row["a"] == a[l + 1][i]
+        assert row["grad"] == (dC_db[l][i] if j is None else dC_dw[l][i][j])  # (BP3, BP4)
+        assert row["grad"] == row["delta"] * row["a_in"]
+        if l == last and output == "softmax":  # (BP1) no σ′ per neuron: δ = a − y
+            assert row["sp"] is None and row["dC_da"] is None
+            assert row["delta"] == row["a"] - row["y"]
+            continue
+        assert row["sp"] == network.activation_pair(f)[1](z[l][i])
+        if l < last:  # (BP2) ∂C/∂a = Σₖ w δ, the terms listed
+            back = sum(net.w[l + 1][k][i] * delta[l + 1][k] for k in range(len(delta[l + 1])))
+            assert row["dC_da"] == pytest.approx(back, rel=1e-12, abs=1e-15)
+            assert row["terms"] == [[net.w[l + 1][k][i], dk] for k, dk in enumerate(delta[l + 1])]
+        if row["dC_da"] is not None:  # δ = ∂C/∂a · f′(z)
+            assert row["dC_da"] * row["sp"] == pytest.approx(row["delta"], rel=1e-9, abs=1e-15)
+    copy = network.copy_network(net)
+    batch = [(live.example_input(nz, p, sizes[0]), network.one_hot(d)) for nz, p, d in examples]
+    network.sgd_step(copy, batch, 0.3, cost)
+    assert told["after"] == (copy.b[l][i] if j is None else copy.w[l][i][j])
+    C = network.cost_pair(cost, output)[0]
+    shown = live.lesson_state(les)["examples"]
+    for ex, (x, y) in zip(shown, batch):
+        z, a = network.feedforward(net, x)
+        assert ex["cost"] == C(
+            a[-1], y, z[-1]
+        )  # the network's own cost (log-likelihood for softmax)
 
 
 LAB_RUN = dict(limit=300, test_limit=100, epochs=2, batch_size=7, lr=0.5, lr_final=0.1)

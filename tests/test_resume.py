@@ -108,6 +108,38 @@ def test_interrupting_after_any_batch_and_resuming_gives_the_same_weights(
                 }
 
 
+class SetLr:
+    """A watcher that sets η from the live page's gate before batch (epoch, batch), 0-based."""
+
+    def __init__(self, epoch, batch, lr):
+        self.at, self.lr = (epoch, batch), lr
+
+    def before_batch(self, info):
+        if (info["next"]["epoch"], info["next"]["batch"]) == self.at:
+            info["set_lr"] = self.lr
+        return True
+
+
+def test_an_lr_change_before_an_interruption_is_in_the_resumed_runs_log(tmp_path, mnist_dir):
+    """η changed from the live page in an epoch that is then interrupted: the checkpoint keeps
+    the change, so the resumed run's record of that epoch still says it (and the weights and
+    log are those of the run that was not interrupted)."""
+    whole = tiny(tmp_path, mnist_dir, "whole.json", watchers=[SetLr(0, 1, 0.75)])
+    with pytest.raises(Interrupted):
+        tiny(tmp_path, mnist_dir, "cut.json", watchers=[SetLr(0, 1, 0.75), StopAt(0, 1)])
+    ck = tmp_path / "cut.json.checkpoint.json"
+    change = {"epoch": 1, "batch": 2, "lr": 0.75}
+    assert json.loads(ck.read_text())["lr_changes"] == [change]
+    resumed = train.train(resume=str(ck), quiet=True, data=str(mnist_dir), download=False)
+    assert resumed.w == whole.w and resumed.b == whole.b
+    log, whole_log = (
+        log_of(tmp_path / "cut.json.log.jsonl"),
+        log_of(tmp_path / "whole.json.log.jsonl"),
+    )
+    assert log[0]["lr_changes"] == whole_log[0]["lr_changes"] == [change]
+    assert "lr_changes" not in log[1] and [r["lr"] for r in log] == [0.75, 0.75]
+
+
 # --- 4. the log ------------------------------------------------------------------------------
 
 
@@ -204,6 +236,7 @@ def a_checkpoint(engine="lanes"):
         "history": [record],
         "stats": {"seen": 20, "cost": 30.0, "correct": 4},
         "seconds": 1.25,
+        "lr_changes": [{"epoch": 1, "batch": 3, "lr": 0.3}, {"epoch": 2, "batch": 1, "lr": 0.4}],
     }
 
 
@@ -235,6 +268,12 @@ def test_a_valid_checkpoint_is_read(tmp_path):
         (("seconds",), "1", "seconds"),
         (("exact",), None, "exact"),
         (("network", "sizes"), [784, 16, 10], "network"),
+        (("lr_changes",), {"epoch": 1}, "lr_changes"),
+        (("lr_changes", 1, "epoch"), 3, "lr_changes"),  # epoch 3 has not begun
+        (("lr_changes", 0, "lr"), 0, "lr_changes"),
+        (("lr_changes", 0, "batch"), 0, "lr_changes"),
+        (("lr_changes", 0, "when"), "now", "lr_changes"),
+        (("lr_changes", 0, "epoch"), 2, "lr_changes"),  # out of order
     ],
 )
 def test_a_damaged_field_is_named(tmp_path, where, value, field):
@@ -340,4 +379,5 @@ def test_a_mutated_checkpoint_is_read_or_refused_in_one_line(tmp_path, changes, 
         s = got["settings"]
         assert 0 <= got["epoch"] <= s["epochs"] and got["batch"] >= 0
         assert len(got["history"]) == got["epoch"]
+        assert all(1 <= c["epoch"] <= got["epoch"] + 1 for c in got["lr_changes"])
         assert got["network"].sizes == train.layer_sizes(s)

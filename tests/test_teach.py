@@ -181,7 +181,8 @@ def test_the_step_example_is_bp1_bp2_bp4_on_the_taught_output(digit, eta, seed, 
     assert e["delta"] == delta[L][digit]
     assert math.isclose(e["dC_da"] * e["sigma_prime"], e["delta"], rel_tol=1e-9)  # (BP1)
     assert e["sigma_prime"] == network.sigmoid_prime(z[L][digit]) and e["a"] == a[-1][digit]
-    assert math.isclose(h["sigma_prime"] * h["sum"], h["delta"], rel_tol=1e-9, abs_tol=1e-15)
+    assert h["f"] == "sigmoid" and h["f_prime"] == network.sigmoid_prime(z[L - 1][e["j"]])
+    assert math.isclose(h["f_prime"] * h["sum"], h["delta"], rel_tol=1e-9, abs_tol=1e-15)
     assert h["delta"] == delta[L - 1][e["j"]]  # (BP2)
     assert (e["old"], e["new"]) == (old.w[L][digit][e["j"]], net.w[L][digit][e["j"]])
     assert math.isclose(e["grad"] + e["rehearsal_grad"], e["batch_grad"], rel_tol=1e-9)
@@ -197,6 +198,74 @@ def test_the_step_example_is_bp1_bp2_bp4_on_the_taught_output(digit, eta, seed, 
     if rose:
         alone_lowers = step["cost_drawing_part"] < step["cost_before"]
         assert step["cost_rose"] == ("rehearsal" if alone_lowers else "eta")
+
+
+# Every (output, cost) a network may be trained with: softmax goes with cross-entropy only.
+OUTPUT_COSTS = [
+    (output, cost)
+    for output in network.OUTPUTS
+    for cost in sorted(network.COSTS)
+    if output == "sigmoid" or cost in network.SOFTMAX_COSTS
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    activation=st.sampled_from(sorted(network.ACTIVATIONS)),
+    output_cost=st.sampled_from(OUTPUT_COSTS),
+    hidden=st.lists(st.integers(1, 6), min_size=1, max_size=3),
+    digit=st.integers(0, 9),
+    seed=st.integers(0, 1000),
+    eta=st.floats(0.01, 3.0),
+    rehearse=st.integers(0, 2),
+)
+def test_the_step_example_uses_the_networks_own_f_prime(
+    activation, output_cost, hidden, digit, seed, eta, rehearse
+):
+    """Issue 17: on a ReLU, tanh or sigmoid network with a sigmoid or softmax output, the teach
+    panel's numbers are that network's: BP1 δ = ∂C/∂a · σ′(z) at a sigmoid output and δ = a − y
+    at a softmax one (no σ′), BP2 δⱼ = f′(zⱼ) · Σᵢ wᵢⱼ δᵢ with the hidden layers' own f′, BP4
+    ∂C/∂w = δ · aⱼ, each equal to network.backprop's."""
+    output, cost = output_cost
+    sizes = (784, *hidden, 10)
+    net = network.new_network(sizes, seed=seed, activation=activation, output=output)
+    x = teach.drawing_input(SEVEN.read_bytes())
+    old = network.copy_network(net)
+    rehearsal = [(x, (digit + k + 1) % 10) for k in range(rehearse)]
+    step = teach.teach(net, x, digit, eta, cost, rehearsal=rehearsal)
+    e, h = step["example"], step["example"]["hidden"]
+    y = network.one_hot(digit)
+    _, dC_dw, delta, z, a = network.backprop(old, x, y, cost)
+    L, j = len(sizes) - 2, e["j"]
+    assert (e["f"], e["cost"], h["f"]) == (output, cost, activation)
+    assert e["delta"] == delta[L][digit] and e["a"] == a[-1][digit] and e["y"] == y[digit]
+    if output == "softmax":  # (BP1) no σ′ per neuron: δ = a − y
+        assert e["sigma_prime"] is None and e["dC_da"] is None
+        assert e["delta"] == e["a"] - e["y"]
+    else:  # (BP1) δ = ∂C/∂a · σ′(z), ∂C/∂a the cost's own
+        assert e["sigma_prime"] == network.sigmoid_prime(z[L][digit])
+        assert math.isclose(e["dC_da"] * e["sigma_prime"], e["delta"], rel_tol=1e-9, abs_tol=1e-15)
+        want = (
+            2 * (e["a"] - e["y"])
+            if cost == "quadratic"
+            else (e["a"] - e["y"]) / (e["a"] * (1 - e["a"]))
+        )
+        assert math.isclose(e["dC_da"], want, rel_tol=1e-6, abs_tol=1e-12)
+    f_prime = network.activation_pair(activation)[1]
+    assert h["f_prime"] == f_prime(z[L - 1][j])  # (BP2) the hidden layer's own f′
+    back = sum(old.w[L][i][j] * delta[L][i] for i in range(10))
+    assert math.isclose(h["sum"], back, rel_tol=1e-12, abs_tol=1e-15)
+    assert h["term"] == old.w[L][digit][j] * e["delta"]
+    assert math.isclose(h["f_prime"] * h["sum"], h["delta"], rel_tol=1e-9, abs_tol=1e-15)
+    assert h["delta"] == delta[L - 1][j]
+    assert e["grad"] == dC_dw[L][digit][j] == e["delta"] * e["a_j"]  # (BP4)
+    assert math.isclose(
+        e["new"], e["old"] - eta / step["m"] * e["batch_grad"], rel_tol=1e-9, abs_tol=1e-12
+    )
+    C = network.cost_pair(cost, output)[0]
+    assert step["cost_before"] == C(a[-1], y, z[-1])
+    if not rehearsal:  # the drawing's part, with this network's own cost, is the whole step
+        assert math.isclose(step["cost_drawing_part"], step["cost_after"], rel_tol=1e-9)
 
 
 @pytest.mark.skipif(not weights.PRETRAINED.exists(), reason="no pretrained weights")

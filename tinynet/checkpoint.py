@@ -16,6 +16,7 @@ from . import engines, mnist
 from .settings import (
     DEFAULTS,
     DEFAULTS_OUT,
+    SETTING_RULES,
     TRAINING_SETTINGS,
     TrainingError,
     check_settings,
@@ -111,6 +112,30 @@ def _check_history(history, path, epoch, epochs):
             raise _damaged(path, f"history[{k:d}]", what)
 
 
+def _lr_changes(changes, path, epoch, epochs):
+    """The η changes made from the live page so far (train.batch_gate), each
+    {"epoch": e, "batch": k, "lr": η}: from batch k of epoch e on, η; none up to epoch + 1."""
+    last = min(epoch + 1, epochs)
+    what = (
+        f"a list of {{epoch: 1 to {last:d}, batch ≥ 1, lr: "
+        f"{SETTING_RULES['lr'][1]}}}, in order (η changed from the live page)"
+    )
+    keys = {"epoch", "batch", "lr"}
+    ok = isinstance(changes, list) and all(
+        isinstance(c, dict)
+        and set(c) == keys
+        and is_whole(c["epoch"], 1, last)
+        and is_whole(c["batch"], 1, 10**9)
+        and SETTING_RULES["lr"][0](c["lr"])
+        for c in changes
+    )
+    if ok and changes != sorted(changes, key=lambda c: (c["epoch"], c["batch"])):
+        ok = False
+    if not ok:
+        raise _damaged(path, "lr_changes", what)
+    return changes
+
+
 def _network(ck, path, sizes):
     """The checkpoint's weights as a Network of the settings' sizes."""
     try:
@@ -172,10 +197,11 @@ def _kaggle_record(record, path):
 def load_checkpoint(path):
     """A checkpoint file as a dict, every field checked (types, ranges, shapes).
 
-    Returns {"settings", "epoch", "batch", "network", "exact", "history", "stats", "seconds"},
-    "settings" holding only TRAINING_SETTINGS. Raises WeightsError naming the file and the
-    field; the checks that need the data (batch against the number of batches) are in
-    check_position().
+    Returns {"settings", "epoch", "batch", "network", "exact", "history", "stats", "seconds",
+    "kaggle", "lr_changes"}, "settings" holding only TRAINING_SETTINGS, "lr_changes" the η
+    changes made from the live page ([] in a checkpoint made before they were kept). Raises
+    WeightsError naming the file and the field; the checks that need the data (batch against
+    the number of batches) are in check_position().
     """
     ck = load_dict(path)
     settings = _settings(ck, path)
@@ -198,6 +224,7 @@ def load_checkpoint(path):
         "stats": ck.get("stats"),
         "seconds": float(ck["seconds"]),
         "kaggle": _kaggle_record(ck.get("kaggle"), path),
+        "lr_changes": _lr_changes(ck.get("lr_changes", []), path, ck["epoch"], settings["epochs"]),
     }
 
 
@@ -239,6 +266,7 @@ def save_checkpoint(path, s, engine, epoch, batch, history, stats, seconds):
                 "stats": stats,
                 "seconds": seconds,
                 **({"kaggle": s["kaggle"]} if s.get("kaggle") else {}),  # else MNIST
+                **({"lr_changes": s["lr_changes"]} if s.get("lr_changes") else {}),  # live page
             },
         )
 

@@ -215,7 +215,7 @@ def first_layer_step(les):
 def lesson_state(les):
     """What the page shows of the paused batch (part of GET /api/state): its m digits with their
     outputs and costs, every neuron's δ for each, and the first layer's Δw as tiles."""
-    C = network.cost_pair(les["cost"])[0]
+    C = network.cost_pair(les["cost"], les["net"].output)[0]
     examples = [
         {
             "image": base64.b64encode(r["image"]).decode("ascii"),
@@ -241,11 +241,14 @@ def lesson_state(les):
 
 
 def dC_da(les, r, l, i):
-    """∂Cₓ/∂a of neuron i of layer l+1 for example row r: at the output 2(a − y) (quadratic) or
-    (a − y)/(a(1 − a)) (cross-entropy; None where a rounds to 0 or 1); inside, Σₖ w δ (BP2)."""
+    """∂Cₓ/∂a of neuron i of layer l+1 for example row r: at a sigmoid output 2(a − y)
+    (quadratic) or (a − y)/(a(1 − a)) (cross-entropy; None where a rounds to 0 or 1); None at a
+    softmax output, whose BP1 is δ = a − y with no σ′ per neuron; inside, Σₖ w δ (BP2)."""
     net = les["net"]
     if l == len(net.w) - 1:
         a, y = r["a"][-1][i], r["y"][i]
+        if net.output == "softmax":
+            return None
         if les["cost"] == "quadratic":
             return 2.0 * (a - y)
         return (a - y) / (a * (1.0 - a)) if 0.0 < a < 1.0 else None
@@ -253,21 +256,31 @@ def dC_da(les, r, l, i):
     return sum(w_next[k][i] * d_next[k] for k in range(len(d_next)))
 
 
+def layer_activation(net, l):
+    """The activation of the neurons fed by weight layer l: net.output for the last one
+    ("sigmoid" or "softmax"), else net.activation ("sigmoid", "relu" or "tanh")."""
+    return net.output if l == len(net.w) - 1 else net.activation
+
+
 def explain(les, name):
     """Every number of one parameter's update, w ← w − (η/m) Σₓ ∂Cₓ/∂w, for the paused batch:
-    `name` is "w[l][i][j]" or "b[l][i]" (as in network.py). Per example x: the neuron's a, σ′(z),
+    `name` is "w[l][i][j]" or "b[l][i]" (as in network.py). Per example x: the neuron's a, its
+    f′(z) ("sp": σ′, ReLU′ or tanh′ as "f" names it; None at a softmax output, where δ = a − y),
     ∂Cₓ/∂a (BP1 at the output, BP2's sum inside, with its terms w·δ), δ, the input a[l][j] and
-    the product ∂Cₓ/∂w = δ · a (BP4; BP3 for a bias). ValueError for a bad name."""
+    the product ∂Cₓ/∂w = δ · a (BP4; BP3 for a bias). "f_next" names the next layer's
+    activation (None at the output). ValueError for a bad name."""
     net = les["net"]
     l, i, j = watch.parse(name, net.sizes)
     out_layer = l == len(net.w) - 1
+    f = layer_activation(net, l)
+    f_prime = None if f == "softmax" else network.activation_pair(f)[1]
     rows = []
     for r in les["rows"]:
         a_in = 1.0 if j is None else r["a"][l][j]
         row = {
             "digit": r["digit"],
             "a": r["a"][l + 1][i],
-            "sp": network.sigmoid_prime(r["z"][l][i]),
+            "sp": f_prime(r["z"][l][i]) if f_prime else None,
             "dC_da": dC_da(les, r, l, i),
             "delta": r["delta"][l][i],
             "a_in": a_in,
@@ -289,6 +302,8 @@ def explain(les, name):
         "l": l, "i": i, "j": j,
         "layers": len(net.w),
         "output_layer": out_layer,
+        "f": f,
+        "f_next": None if out_layer else layer_activation(net, l + 1),
         "cost": les["cost"],
         "eta": eta, "m": m,
         "value": value,

@@ -336,7 +336,7 @@ def teach(
         "cost_drawing_part": alone,
         "cost_rose": why_cost_rose(cost_before, cost_after, alone),
         "delta": [rounded(delta_l, 6) for delta_l in delta],
-        "example": step_example(old, net, digit, z, a, delta, y, m, eta),
+        "example": step_example(old, net, digit, z, a, delta, y, m, eta, cost),
         "changes": changes,
         "m": m,
         "eta": eta,
@@ -361,7 +361,7 @@ def drawing_part_cost(net, x, y, step, cost=DEFAULT_COST):
             b_l[i] -= step * dC_db[l][i]
             row[:] = [w - step * g for w, g in zip(row, dC_dw[l][i])]
     z, a = network.feedforward(moved, x)
-    return network.cost_pair(cost)[0](a[-1], y, z[-1])
+    return network.cost_pair(cost, net.output)[0](a[-1], y, z[-1])
 
 
 def why_cost_rose(cost_before, cost_after, cost_drawing_part):
@@ -373,22 +373,26 @@ def why_cost_rose(cost_before, cost_after, cost_drawing_part):
     return "rehearsal" if cost_drawing_part < cost_before else "eta"
 
 
-def step_example(old, new, digit, z, a, delta, y, m, eta):
+def step_example(old, new, digit, z, a, delta, y, m, eta, cost=DEFAULT_COST):
     """BP1 → BP2 → BP4 and the update, in numbers, for the weight into output `digit` from the
     last hidden neuron j that the drawing pushes hardest (largest |δ · aⱼ|):
 
-        BP1  δᴸ = ∂C/∂a · σ′(z)   "a", "y", "z", "sigma_prime", "dC_da", "delta"
-        BP2  δⱼ = σ′(zⱼ) · Σᵢ wᵢⱼ δᵢ   "hidden": {"j", "z", "sigma_prime", "sum", "term",
-             "delta"}, "term" being output `digit`'s share wᵢⱼ δᵢ of the sum
+        BP1  δᴸ = ∂C/∂a · σ′(z)   "a", "y", "z", "sigma_prime", "dC_da", "delta", "f" (the
+             output layer: "sigmoid" or "softmax"), "cost"; for softmax with cross-entropy
+             there is no σ′ per neuron: δᴸ = a − y, and "sigma_prime", "dC_da" are None
+        BP2  δⱼ = f′(zⱼ) · Σᵢ wᵢⱼ δᵢ   "hidden": {"j", "z", "f" (the hidden activation:
+             "sigmoid", "relu" or "tanh"), "f_prime", "sum", "term", "delta"}, "term" being
+             output `digit`'s share wᵢⱼ δᵢ of the sum
         BP4  ∂C/∂w = δ · aⱼ        "j", "a_j", "grad"
         and  w ← w − (η/m)·Σₓ ∂Cₓ/∂w   "old", "new", "batch_grad", "rehearsal_grad", "m", "eta"
     (old, new: the network before and after the step; z, a, delta: the drawing's forward
-    and backward pass before it)."""
+    and backward pass before it, with the cost named `cost`)."""
     L = len(old.w) - 1
     d = delta[L][digit]
     j = max(range(len(a[L])), key=lambda k: abs(d * a[L][k]))
-    s_out = network.sigmoid_prime(z[L][digit])
-    s_hid = network.sigmoid_prime(z[L - 1][j]) if L > 0 else 1.0
+    softmax = old.output == "softmax"
+    s_out = None if softmax else network.sigmoid_prime(z[L][digit])
+    f_prime = network.activation_pair(old.activation)[1]
     back = sum(old.w[L][i][j] * delta[L][i] for i in range(len(delta[L])))
     change = {"old": old.w[L][digit][j], "new": new.w[L][digit][j], "grad": d * a[L][j]}
     return batch_part(
@@ -400,8 +404,10 @@ def step_example(old, new, digit, z, a, delta, y, m, eta):
             a=a[L + 1][digit],
             y=y[digit],
             z=z[L][digit],
+            f=old.output,
+            cost=cost,
             sigma_prime=s_out,
-            dC_da=d / s_out if s_out else 0.0,
+            dC_da=None if softmax else (d / s_out if s_out else 0.0),
             delta=d,
             a_j=a[L][j],
             m=m,
@@ -409,7 +415,8 @@ def step_example(old, new, digit, z, a, delta, y, m, eta):
             hidden={
                 "j": j,
                 "z": z[L - 1][j] if L > 0 else None,
-                "sigma_prime": s_hid,
+                "f": old.activation if L > 0 else None,
+                "f_prime": f_prime(z[L - 1][j]) if L > 0 else 1.0,
                 "sum": back,
                 "term": old.w[L][digit][j] * d,
                 "delta": delta[L - 1][j] if L > 0 else None,

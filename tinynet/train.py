@@ -170,6 +170,7 @@ def settings_for(overrides):
     ck = load_checkpoint(s["resume"]) if s["resume"] else None
     if ck is not None:
         s.update(ck["settings"])
+        s["lr_changes"] = list(ck["lr_changes"])  # η set from the live page, for the epoch records
     check_settings(s)
     return s, ck
 
