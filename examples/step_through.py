@@ -445,12 +445,24 @@ def stage_5_gradients(a, digit, dC_db, dC_dw, delta):
 SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-def video_notation(z, a, y, digit, kind, dC_dw):
+def video_notation(z, a, y, digit, kind, dC_dw, output="sigmoid"):
     """Stage 5, continued: the largest gradient into the true digit's neuron in the video's
     notation and factor order beside the code's (see the map at the top of this file)."""
     L = len(dC_dw)
     row = dC_dw[-1][digit]
     k = max(range(len(row)), key=lambda j: abs(row[j]))  # the code's j: the neuron it comes from
+    if output == "softmax":  # no σ′ per neuron: with the log-likelihood cost ∂C/∂z = a − y
+        up, jk = SUPERSCRIPT[L], f"{digit:d},{k:d}".translate(SUBSCRIPT)
+        d = a[-1][digit] - y[digit]
+        print(
+            f"  The same ∂C/∂w in the video's notation: the code's w[{L - 1:d}][{digit:d}][{k:d}] "
+            f"is the video's w⁽{up}⁾{jk} (code i = video j, code j = video k).\n"
+            f"      video:  ∂C/∂w⁽{up}⁾{jk} = a⁽{SUPERSCRIPT[L - 1]}⁾ₖ · ∂C/∂z⁽{up}⁾ⱼ = "
+            f"{a[-2][k]:.4f} × {d:+.4f} = {a[-2][k] * d:+.4e}\n"
+            f"      code:   dC_dw[{L - 1:d}][{digit:d}][{k:d}] = δ · a = {d:+.4f} × "
+            f"{a[-2][k]:.4f} = {row[k]:+.4e}  (BP1 for softmax: δ = a − y, then BP4)"
+        )
+        return
     a_j, a_k, s = a[-1][digit], a[-2][k], network.sigmoid_prime(z[-1][digit])
     dC_da = 2 * (a_j - y[digit]) if kind == "quadratic" else (a_j - y[digit]) / (a_j * (1 - a_j))
     up, jk = SUPERSCRIPT[L], f"{digit:d},{k:d}".translate(SUBSCRIPT)
@@ -574,7 +586,7 @@ def main(argv=None):
     C = stage_3_cost(z, a, y, digit, kind, net.output)
     dC_db, dC_dw, delta = stage_4_backward(net, x, y, digit, kind)
     stage_5_gradients(a, digit, dC_db, dC_dw, delta)
-    video_notation(z, a, y, digit, kind, dC_dw)
+    video_notation(z, a, y, digit, kind, dC_dw, net.output)
     stage_6_formulas(net, x, y, kind, z, a, dC_dw)
     stage_7_update(net, x, y, digit, kind, eta, dC_db, dC_dw)
     stage_8_check(net, x, y, digit, kind, C, a)

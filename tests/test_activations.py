@@ -218,6 +218,11 @@ def test_step_through_takes_a_relu_softmax_network(tmp_path):
     assert "a = ReLU(z)" in r.stdout and "a[3] = softmax(z[2])" in r.stdout
     assert "δ = ReLU'(z[" in r.stdout and "C = −Σₖ yₖ ln aₖ" in r.stdout
     assert "lower" in r.stdout.split("STAGE 8")[1]
+    # the video's notation for a softmax output: a · ∂C/∂z, no σ′, and both orders agree
+    video = next(line for line in r.stdout.splitlines() if "video:  ∂C/∂w" in line)
+    code = next(line for line in r.stdout.splitlines() if "code:   dC_dw" in line)
+    assert "σ′" not in video and "δ = a − y" in code
+    assert video.split(" = ")[-1] == code.split(" = ")[-1].split()[0]
 
 
 def test_the_videos_notation_names_f_and_softmax():
