@@ -146,7 +146,7 @@ class Lanes:
         """Pack the first layer's whole-number weights W[i][j] (= w · 2⁴⁰) into the columns."""
         n_out, n_in = len(W), len(W[0])
         self.W1 = [pack([W[i][j] for i in range(n_out)]) for j in range(n_in)]
-        self.reach = max(sum(map(abs, row)) for row in W) / W_SCALE  # max Σⱼ |wᵢⱼ| (see guard)
+        self.reach = first_layer_reach(W, self.b[0])  # (see guard)
         self.changed()
 
     def integer_weights(self):
@@ -216,19 +216,23 @@ class Lanes:
         return self.forward(*sparse(image))[1][-1]
 
 
+def first_layer_reach(W, b):
+    """maxᵢ (Σⱼ |wᵢⱼ| + |bᵢ|): the largest |z| of the first layer, given W = w · 2⁴⁰."""
+    return max(sum(map(abs, row)) / W_SCALE + abs(b_i) for row, b_i in zip(W, b))
+
+
 def guard(lanes, grow):
     """OverflowError if a first-layer lane could carry once the batch's steps are added.
 
-    lanes.reach is an upper bound on maxᵢ Σⱼ |wᵢⱼ| (exact after set_integer_weights); a batch
-    can add at most `grow` to any neuron's Σⱼ |wᵢⱼ| + |bᵢ|. Only when the bound passes
-    LANE_REACH are the weights unpacked to work out the exact sums again.
+    lanes.reach is an upper bound on maxᵢ (Σⱼ |wᵢⱼ| + |bᵢ|) (exact after set_integer_weights);
+    a batch can add at most `grow` to it. Only when the bound passes LANE_REACH are the
+    weights unpacked to work out the exact sums again.
     """
-    b_max = max(map(abs, lanes.b[0]))
-    if lanes.reach + grow + b_max < LANE_REACH:
+    if lanes.reach + grow < LANE_REACH:
         lanes.reach += grow
         return
-    lanes.reach = max(sum(map(abs, row)) for row in lanes.integer_weights()[0]) / W_SCALE
-    if not lanes.reach + grow + b_max < LANE_REACH:  # (NaN too)
+    lanes.reach = first_layer_reach(lanes.integer_weights()[0], lanes.b[0])
+    if not lanes.reach + grow < LANE_REACH:  # (NaN too)
         raise OverflowError(
             f"a first-layer neuron's weighted input could pass ±{LANE_REACH:,.0f}, more than "
             "the lanes engine's 64-bit whole numbers hold"
@@ -280,8 +284,8 @@ def train_lanes(lanes, batches, eta, cost, on_batch=None):
             first_layer.append((nz, p, D))
         # w ← w − (η/m) Σₓ ∂Cₓ/∂w   and   b ← b − (η/m) Σₓ ∂Cₓ/∂b
         # what the batch can add to a neuron's Σⱼ |wᵢⱼ| + |bᵢ|: Σₓ (η/m) maxᵢ|δᵢ| (Σⱼ xⱼ + 1),
-        # at most (η/m) max|δ| (Σₓ Σⱼ xⱼ + m), in C: checked before the steps, which could carry
-        ink = sum(map(sum, (p for _, p, _ in first_layer))) / 255
+        # at most (η/m) max|δ| (Σₓ (non-zero pixels) + m), in C: checked before the steps
+        ink = sum(map(len, (p for _, p, _ in first_layer)))
         guard(lanes, step * max(map(abs, chain.from_iterable(delta_seen[0]))) * (ink + m))
         W1 = lanes.W1
         for nz, p, D in first_layer:
