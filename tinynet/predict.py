@@ -23,7 +23,7 @@ import sys
 import time
 
 from . import engines, mnist
-from .images.imagefile import ImageError, read_image, sniff_format
+from .images.imagefile import ImageError, read_image_and_original, sniff_format
 from .images.preprocess import NoDigitError, ascii_art
 from .reading import read_number
 from .support.cli import prog, run
@@ -215,7 +215,8 @@ def read_images(net, paths, deskew, as_json_lines=False, show=False):
             print(f"{path}: not an image, skipped", file=sys.stderr)
             continue
         try:
-            reading = read_number(net, *read_image(path), deskew=deskew)
+            width, height, rgba, original = read_image_and_original(path)  # boxes: file's pixels
+            reading = read_number(net, width, height, rgba, deskew=deskew, original=original)
         except (ImageError, NoDigitError) as e:
             print(f"{path}: {e}", file=sys.stderr)
             failed = True
