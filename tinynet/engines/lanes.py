@@ -16,7 +16,8 @@ each round trip do many multiplications at once, in two ways.
        Wⱼ −= pⱼ · D        is   w⁽¹⁾ᵢⱼ −= (η/m) δᵢ xⱼ  for all i at once (D packs the (η/m)δᵢ),
 
    over the non-zero pixels j only. The numbers are fixed-point (whole multiples of 2⁻⁴⁰/255),
-   as precise as floats for these sizes.
+   as precise as floats for these sizes. A lane that passed 2⁶³ would carry into the next one,
+   silently: guard() raises OverflowError before a batch's steps could take one there.
 
 2. The later layers (16 → 16 → 10): floats, with every dot product u·v done by math.dist, which
    loops in C. It gives the distance |u − v|, and since |u − v|² = |u|² − 2 u·v + |v|²,
