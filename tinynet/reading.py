@@ -14,7 +14,7 @@ From a REPL:
     '7'
 """
 
-from .images.imagefile import read_image
+from .images.imagefile import read_image, read_image_and_original
 from .images.preprocess import (
     bounding_box,
     crop,
@@ -51,6 +51,13 @@ def read_digit(path, deskew=False):
     """The 784 inputs (0 = paper, 1 = ink) the network sees for the image file at `path`."""
     width, height, rgba = read_image(path)
     return to_mnist(width, height, rgba, deskew)
+
+
+def read_file(net, path, deskew=False):
+    """read_number for the image file at `path`, its boxes in the file's own pixels (a big
+    image is read reduced: see imagefile.read_image_and_original)."""
+    width, height, rgba, original = read_image_and_original(path)
+    return read_number(net, width, height, rgba, deskew, original)
 
 
 def predict(net, x):
