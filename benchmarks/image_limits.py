@@ -13,6 +13,9 @@ busy machine) are printed as a table, with the first line predict wrote (a digit
 or the one-line reason the file was refused).  No assertions: this only measures.
 
 Run:  python3 benchmarks/image_limits.py [--only NAME ...] [--keep]
+ or:  pypy3 benchmarks/image_limits.py ...   (each predict then runs under PyPy: the wrapper
+      and predict use the interpreter that runs this script)
+The figures are in docs/files-and-limits.md ("Images").
 """
 
 import argparse

@@ -209,3 +209,41 @@ def test_sparse_keeps_exactly_the_non_zero_pixels(image):
     nz, p = fast.sparse(image)
     assert list(nz) == [j for j in range(len(image)) if image[j] != 0]
     assert bytes(p) == bytes(image[j] for j in nz)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    hidden=st.sampled_from([3, 70]),  # packed by shifts, and through struct (over 64 lanes)
+    log_eta=st.floats(0, 12),
+    m=st.integers(1, 3),
+)
+@example(seed=1, hidden=3, log_eta=7.5, m=2)  # silently wrong before the guard
+@example(seed=1, hidden=70, log_eta=12.0, m=2)
+def test_lanes_raise_overflow_error_rather_than_carry_into_the_next_lane(seed, hidden, log_eta, m):
+    # A huge step (an enormous η) takes a first-layer lane past 2⁶³: the engine must say so
+    # (train.py turns it into "training diverged"), never hand back corrupted weights.
+    eta = 10**log_eta
+    net = network.new_network([30, hidden, 10], seed=seed)
+    images = random_images(seed, m, size=30, ink=0.5)
+    labels = [random.Random(seed + k).randrange(10) for k in range(m)]
+    reference = copy(net)
+    batch = [([p / 255 for p in im], network.one_hot(d)) for im, d in zip(images, labels)]
+    network.sgd_step(reference, batch, eta, "cross-entropy")
+    reach = max(sum(map(abs, row)) + abs(b) for row, b in zip(reference.w[0], reference.b[0]))
+    e = fast.make_engine(net, "lanes")
+    examples = [fast.sparse(im) + (d,) for im, d in zip(images, labels)]
+    for _ in range(2):  # the second batch's forward pass reads the first one's weights
+        try:
+            e.train([examples], eta, "cross-entropy")
+        except OverflowError as error:
+            assert "64-bit" in str(error)
+            return
+        if _ == 0:
+            got = e.network()
+            # no error: every weight is network.py's (to fixed-point rounding), within the lanes
+            assert reach < lanes.LANE_REACH
+            for l in range(2):
+                for row, ref_row in zip(got.w[l], reference.w[l]):
+                    for w, ref in zip(row, ref_row):
+                        assert abs(w - ref) <= 1e-9 * max(1.0, abs(ref))

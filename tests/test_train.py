@@ -6,7 +6,7 @@ import sys
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from training import COMMAND, quiet_run, run_train, train_env
 
@@ -451,6 +451,26 @@ def test_settings_are_accepted_exactly_when_weight_decay_shrinks_the_weights(
         for eta in (lr, lr_final):
             factor = train.decay_factor(s, eta, n, train.DECAY_EVERY)
             assert 0.0 <= factor <= 1.0
+
+
+@settings(max_examples=10, deadline=None)
+@given(l2=st.floats(0, 2_000))
+@example(l2=270.0)  # the edge: 1 − ηλ/n = 0, accepted
+@example(l2=270.1)
+def test_the_decay_check_uses_the_real_number_of_training_images(tmp_path_factory, l2):
+    # Kaggle's train.csv: 30 rows, 27 trained on (Kaggle's real one: 37,800, not 60,000)
+    from tinynet import mnist
+
+    folder = tmp_path_factory.mktemp("kaggle")
+    mnist.write_kaggle_csv(folder / "train.csv", [bytes(784)] * 30, bytes(range(10)) * 3)
+    s = dict(train.DEFAULTS, data=str(folder), l2=l2, lr=0.1, lr_final=0.1, deskew=False)
+    train.check_settings(s)  # λη ≤ 60,000: passes the check made before the data is read
+    try:
+        train.load_data(s, quiet=True, say=lambda line: None)
+    except train.TrainingError as e:
+        assert 0.1 * l2 > 27 and "on 27 training images" in str(e) and "\n" not in str(e)
+    else:
+        assert 0.1 * l2 <= 27
 
 
 class Diverging:

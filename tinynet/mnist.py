@@ -29,19 +29,14 @@ deskewed_set() prepares a set as the network is shown it: every image sheared up
 import csv
 import gc
 import gzip
-import hashlib
 import io
 import itertools
 import os
 import re
-import socket
 import stat
 import sys
 import time
-import urllib.error
-import urllib.request
 import zlib
-from http.client import HTTPException
 from pathlib import Path
 
 from .images import deskew
@@ -395,6 +390,9 @@ def mirrors():
 
 def _download(name, folder, progress):
     """Download one file into folder, trying each mirror in turn."""
+    import urllib.error  # (here, not at the top: see _new_sha256)
+    from http.client import HTTPException
+
     failures = []  # (url, reason, whether the server could not be reached at all)
     for base in mirrors():
         url = base + name
@@ -457,6 +455,9 @@ def _fetch(url, name, progress, deadline=None, max_bytes=None):
     MAX_DOWNLOAD), or if it all takes longer than `deadline` seconds (default DEADLINE), however
     steadily it trickles in: TIMEOUT only bounds the wait for each piece.
     """
+    import urllib.request  # (here, not at the top: see _new_sha256)
+    from http.client import HTTPException
+
     deadline = DEADLINE if deadline is None else deadline
     max_bytes = MAX_DOWNLOAD if max_bytes is None else max_bytes
     give_up = time.monotonic() + deadline
@@ -493,6 +494,9 @@ def _fetch(url, name, progress, deadline=None, max_bytes=None):
 
 def _network_reason(e):
     """Why a download failed, in a few words."""
+    import socket
+    import urllib.error
+
     if isinstance(e, urllib.error.HTTPError):
         return f"HTTP error {e.code} {e.reason}"
     if isinstance(e, urllib.error.URLError):
@@ -555,12 +559,21 @@ def _content_sha256(path):
     return _known_sha256[key]
 
 
+def _new_sha256(data=b""):
+    """hashlib.sha256(data), hashlib imported only when something is hashed: on PyPy importing
+    hashlib (or urllib, http.client: they load OpenSSL) costs 33-50 MB of memory, which every
+    command importing mnist (predict too) would pay at start-up (docs/files-and-limits.md)."""
+    import hashlib
+
+    return hashlib.sha256(data)
+
+
 def _sha256_of_stream(stream, compressed, where):
     """SHA-256 of a binary stream's content, decompressing it first if it is gzip'ed.
 
     DataError (naming `where`) past MAX_IDX_BYTES of content plus the largest IDX header: no
     MNIST file is that big, and a small gzip bomb would otherwise keep us decompressing."""
-    hasher = hashlib.sha256()
+    hasher = _new_sha256()
     f = gzip.GzipFile(fileobj=stream, mode="rb") if compressed else stream
     limit = MAX_IDX_BYTES + 4 + 4 * 255
     done = 0
@@ -637,7 +650,7 @@ def load(kind="train", data_dir=None, download=True, verify=True, progress=None)
 def _read_mnist_file(path, name, magic, verify, split):
     """Read one MNIST file, checking its SHA-256 if verify; return (dims, payload)."""
     key = _file_key(path)
-    hasher = hashlib.sha256() if verify and key not in _known_sha256 else None
+    hasher = _new_sha256() if verify and key not in _known_sha256 else None
     try:
         _, dims, payload = read_idx(path, magic, split=split, hasher=hasher)
     except DataError as e:
@@ -839,7 +852,7 @@ def load_kaggle_split(path):
 def kaggle_key(record, first, count):
     """The deskewed cache's key for `count` images from image `first` (counted from 1) of the
     train.csv that `record` describes (load_kaggle_split)."""
-    return hashlib.sha256(f"{record['sha256']} {first:d} {count:d}".encode()).hexdigest()
+    return _new_sha256(f"{record['sha256']} {first:d} {count:d}".encode()).hexdigest()
 
 
 def split_line(record):
@@ -853,7 +866,7 @@ def split_line(record):
 
 def csv_sha256(path):
     """SHA-256 of a file's content (uncompressed, if it is gzip'ed), read a block at a time."""
-    hasher = hashlib.sha256()
+    hasher = _new_sha256()
     compressed = False
     try:
         compressed = _is_gzip(path)

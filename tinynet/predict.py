@@ -23,9 +23,9 @@ import sys
 import time
 
 from . import engines, mnist
-from .images.imagefile import ImageError, read_image, sniff_format
+from .images.imagefile import ImageError, sniff_format
 from .images.preprocess import NoDigitError, ascii_art
-from .reading import read_number
+from .reading import read_file, read_number  # noqa: F401  (read_number: also predict.read_number)
 from .support.cli import prog, run
 from .support.files import write_atomic
 from .support.progress import Progress
@@ -215,7 +215,7 @@ def read_images(net, paths, deskew, as_json_lines=False, show=False):
             print(f"{path}: not an image, skipped", file=sys.stderr)
             continue
         try:
-            reading = read_number(net, *read_image(path), deskew=deskew)
+            reading = read_file(net, path, deskew=deskew)
         except (ImageError, NoDigitError) as e:
             print(f"{path}: {e}", file=sys.stderr)
             failed = True

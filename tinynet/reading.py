@@ -14,7 +14,7 @@ From a REPL:
     '7'
 """
 
-from .images.imagefile import read_image
+from .images.imagefile import read_image, read_image_and_original
 from .images.preprocess import (
     bounding_box,
     crop,
@@ -51,6 +51,13 @@ def read_digit(path, deskew=False):
     """The 784 inputs (0 = paper, 1 = ink) the network sees for the image file at `path`."""
     width, height, rgba = read_image(path)
     return to_mnist(width, height, rgba, deskew)
+
+
+def read_file(net, path, deskew=False):
+    """read_number for the image file at `path`, its boxes in the file's own pixels (a big
+    image is read reduced: see imagefile.read_image_and_original)."""
+    width, height, rgba, original = read_image_and_original(path)
+    return read_number(net, width, height, rgba, deskew, original)
 
 
 def predict(net, x):
@@ -116,17 +123,23 @@ def unsure(outputs, x=None):
     )
 
 
-def read_number(net, width, height, rgba, deskew=False):
+def read_number(net, width, height, rgba, deskew=False, original=None):
     """Read every digit of an RGBA image, left to right.
 
     Returns ``{"number": "2026", "digits": [...], "unsure": bool}``, each digit a dict with
     "digit", "probabilities", "outputs" (the ten raw activations), "box" ([x0, y0, x1, y1) in
-    the image's pixels), "input" (the 784 floats the network saw), "upright" (the same before
-    deskewing; the two are equal without it) and "unsure".  An image
-    with one digit is prepared exactly as ``to_mnist`` prepares it.  Raises NoDigitError if
-    there is no ink, ValueError if ``rgba`` does not hold ``4 * width * height`` values.
+    the image's pixels, or the file's own when `original`, read_image_and_original's (k, full
+    width, full height), says the image was reduced k times from it), "input" (the 784 floats
+    the network saw), "upright" (the same before deskewing; the two are equal without it) and
+    "unsure".  An image with one digit is prepared exactly as ``to_mnist`` prepares it.
+    Raises NoDigitError if there is no ink, ValueError if ``rgba`` does not hold
+    ``4 * width * height`` values.
     """
     w, h, ink, k = ink_image(width, height, rgba)
+    # pixel (x, y) of the ink covers pixels k·x … k·x + k − 1 of the image, each of those
+    # `reduced` of the file's: k·reduced of the file's in all
+    reduced, full_width, full_height = original or (1, width, height)
+    k *= reduced
     groups = group_pieces(components(w, h, ink))
     if len(groups) <= 1:  # one digit: all the ink, as to_mnist takes it
         box = list(bounding_box(w, h, ink))
@@ -143,7 +156,7 @@ def read_number(net, width, height, rgba, deskew=False):
                 "digit": digit,
                 "probabilities": p,
                 "outputs": outputs,
-                "box": [k * x0, k * y0, min(width, k * x1), min(height, k * y1)],
+                "box": [k * x0, k * y0, min(full_width, k * x1), min(full_height, k * y1)],
                 "input": x,
                 "upright": upright,
                 "unsure": unsure(outputs, upright),

@@ -158,14 +158,17 @@ def check_settings(s, where=None):
 MNIST_TRAINING_IMAGES = 60_000
 
 
-def _check_decay(s, where=None):
+def _check_decay(s, where=None, n=None):
     """Refuse a weight decay that grows the weights: each step multiplies them by 1 − ηλ/n
     (train.decay_factor), which must not be below 0, so λ·η ≤ n for the largest η of the run.
     (Below 0 it flips the weights' signs, and raised to the power of the DECAY_EVERY steps done
-    at once it soon overflows.)"""
-    n = min(s["limit"] or MNIST_TRAINING_IMAGES, MNIST_TRAINING_IMAGES)
+    at once it soon overflows.)  n is the number of training images: MNIST's 60,000 (or
+    --limit) until the data is loaded, then the real number (train.load_data checks again:
+    Kaggle's train.csv trains on 37,800)."""
+    if n is None:
+        n = min(s["limit"] or MNIST_TRAINING_IMAGES, MNIST_TRAINING_IMAGES)
     eta = max(s["lr"], s["lr_final"])
-    if s["l2"] * eta <= n:
+    if s["l2"] * eta <= n or n == 0:  # (no images: train refuses that itself)
         return
     why = (
         f"with η = {eta:g} on {n:d} training images each step would multiply every weight by "

@@ -40,6 +40,7 @@ from .settings import (  # noqa: F401  (DEFAULTS and PRESETS: also read as train
     layer_sizes,
     parse_args,
 )
+from .settings import _check_decay as check_decay
 from .support.progress import Progress
 from .weights import WeightsError, out_of_range
 
@@ -218,6 +219,7 @@ def load_data(s, quiet, say):
     train_images, train_labels, test_images, test_labels = sets
     if s["limit"]:
         train_images, train_labels = train_images[: s["limit"]], train_labels[: s["limit"]]
+    check_decay(s, n=len(train_images))  # with the real n (Kaggle's: 37,800, not 60,000)
     if s["test_limit"]:
         test_images, test_labels = test_images[: s["test_limit"]], test_labels[: s["test_limit"]]
     if s["deskew"]:

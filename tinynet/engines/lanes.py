@@ -16,7 +16,8 @@ each round trip do many multiplications at once, in two ways.
        Wⱼ −= pⱼ · D        is   w⁽¹⁾ᵢⱼ −= (η/m) δᵢ xⱼ  for all i at once (D packs the (η/m)δᵢ),
 
    over the non-zero pixels j only. The numbers are fixed-point (whole multiples of 2⁻⁴⁰/255),
-   as precise as floats for these sizes.
+   as precise as floats for these sizes. A lane that passed 2⁶³ would carry into the next one,
+   silently: guard() raises OverflowError before a batch's steps could take one there.
 
 2. The later layers (16 → 16 → 10): floats, with every dot product u·v done by math.dist, which
    loops in C. It gives the distance |u − v|, and since |u − v|² = |u|² − 2 u·v + |v|²,
@@ -47,6 +48,12 @@ from .pixels import gatherer, sparse
 BITS = 64
 W_SCALE = 2**40
 Z_SCALE = 255 * W_SCALE  # Σⱼ pⱼ Wⱼ = z · Z_SCALE
+
+# A lane holds z·Z_SCALE: it must stay within ±2⁶³, or it carries into the next lane and every
+# z after it is silently wrong. So a first-layer neuron's reach Σⱼ |wᵢⱼ| + |bᵢ| (its largest
+# |z|, pixels being from 0 to 1) must stay below 2⁶³/Z_SCALE ≈ 32,896 (with 1 % kept spare for
+# rounding); weights.MAX_WEIGHTED_INPUT, 30,000, refuses files beyond it.
+LANE_REACH = 0.99 * 2**63 / Z_SCALE
 
 # The hidden activations and the outputs this engine runs (engines/__init__.py reads them).
 ACTIVATIONS, OUTPUTS = HIDDEN, OUTPUT_LAYERS
@@ -140,6 +147,7 @@ class Lanes:
         """Pack the first layer's whole-number weights W[i][j] (= w · 2⁴⁰) into the columns."""
         n_out, n_in = len(W), len(W[0])
         self.W1 = [pack([W[i][j] for i in range(n_out)]) for j in range(n_in)]
+        self.reach = first_layer_reach(W, self.b[0])  # (see guard)
         self.changed()
 
     def integer_weights(self):
@@ -209,6 +217,30 @@ class Lanes:
         return self.forward(*sparse(image))[1][-1]
 
 
+def first_layer_reach(W, b):
+    """maxᵢ (Σⱼ |wᵢⱼ| + |bᵢ|): the largest |z| of the first layer, given W = w · 2⁴⁰."""
+    return max(sum(map(abs, row)) / W_SCALE + abs(b_i) for row, b_i in zip(W, b))
+
+
+def guard(lanes, grow):
+    """OverflowError if a first-layer lane could carry once the batch's steps are added.
+
+    lanes.reach is an upper bound on maxᵢ (Σⱼ |wᵢⱼ| + |bᵢ|) (exact after set_integer_weights);
+    a batch can add at most `grow` to it. Only when the bound passes LANE_REACH are the
+    weights unpacked to work out the exact sums again.
+    """
+    if lanes.reach + grow < LANE_REACH:
+        lanes.reach += grow
+        return
+    lanes.reach = first_layer_reach(lanes.integer_weights()[0], lanes.b[0])
+    if not lanes.reach + grow < LANE_REACH:  # (NaN too)
+        raise OverflowError(
+            f"a first-layer neuron's weighted input could pass ±{LANE_REACH:,.0f}, more than "
+            "the lanes engine's 64-bit whole numbers hold"
+        )
+    lanes.reach += grow
+
+
 def train_lanes(lanes, batches, eta, cost, on_batch=None):
     """Mini-batch gradient descent over `batches`, in place: the step of network.sgd_step.
 
@@ -223,6 +255,7 @@ def train_lanes(lanes, batches, eta, cost, on_batch=None):
     n_layers = len(lanes.sizes) - 1
     f, output = lanes.activation, lanes.output_layer
     cost_pair(cost, output)  # softmax with the quadratic cost: the clear error of network.py
+    guard(lanes, 0.0)  # the weights it starts from (then each batch's, before its steps)
     for batch in batches:
         m = len(batch)
         step = eta / m
@@ -245,9 +278,16 @@ def train_lanes(lanes, batches, eta, cost, on_batch=None):
                 back = dots(lanes.cols[l], lanes.cols_norm2[l], delta)
                 delta = hidden_delta(f, a[l], back)
             delta_seen[0].append(delta)
-            D = pack(list(map(round, map(mul, delta, repeat(D_scale)))))
+            try:
+                D = pack(list(map(round, map(mul, delta, repeat(D_scale)))))
+            except (ValueError, struct.error):  # δ NaN, or a lane of D past 64 bits
+                guard(lanes, float("inf"))
             first_layer.append((nz, p, D))
         # w ← w − (η/m) Σₓ ∂Cₓ/∂w   and   b ← b − (η/m) Σₓ ∂Cₓ/∂b
+        # what the batch can add to a neuron's Σⱼ |wᵢⱼ| + |bᵢ|: Σₓ (η/m) maxᵢ|δᵢ| (Σⱼ xⱼ + 1),
+        # at most (η/m) max|δ| (Σₓ (non-zero pixels) + m), in C: checked before the steps
+        ink = sum(map(len, (p for _, p, _ in first_layer)))
+        guard(lanes, step * max(map(abs, chain.from_iterable(delta_seen[0]))) * (ink + m))
         W1 = lanes.W1
         for nz, p, D in first_layer:
             for j, p_j in zip(nz, p):

@@ -37,7 +37,6 @@ near-horizontal stroke (μ₀₂ tiny) would otherwise be smeared across the fie
 """
 
 import contextlib
-import hashlib
 from operator import mul
 from pathlib import Path
 
@@ -190,6 +189,8 @@ def read_cache(path, count, size=28):
     if len(data) != len(head) + pixels + 32 or not data.startswith(head):
         return None
     body, digest = data[:-32], data[-32:]
+    import hashlib  # here, not at the top: on PyPy it loads OpenSSL (33 MB for every predict)
+
     if hashlib.sha256(body).digest() != digest:
         return None
     n = size * size
@@ -200,6 +201,8 @@ def read_cache(path, count, size=28):
 def write_cache(path, images, size=28):
     """Store the deskewed images at ``path`` (atomically: a temporary file, then renamed)."""
     body = CACHE_MAGIC + len(images).to_bytes(4, "big") + bytes([size]) + b"".join(images)
+    import hashlib  # (see read_cache)
+
     write_atomic(path, body + hashlib.sha256(body).digest())
 
 

@@ -21,7 +21,14 @@ import stat
 
 from . import png, pnm
 
-__all__ = ["ImageError", "MAX_FILE_BYTES", "read_image", "read_image_and_scale", "sniff_format"]
+__all__ = [
+    "ImageError",
+    "MAX_FILE_BYTES",
+    "read_image",
+    "read_image_and_original",
+    "read_image_and_scale",
+    "sniff_format",
+]
 
 #: Files larger than this are refused before reading them (the whole file is held in memory
 #: while it is decoded).
@@ -126,7 +133,8 @@ def read_up_to(handle, size):
 
 
 def read_with_pillow(data, kind, max_side=png.WORKING_SIDE):
-    """Decode `data` with Pillow (imported only now) into (width, height, rgba, scale).
+    """Decode `data` with Pillow (imported only now) into (width, height, rgba, original),
+    `original` being (k, full width, full height) as read_image_and_original says.
 
     Pillow decodes at C speed into its own compact memory; an image larger than the working
     size is then shrunk by Pillow's reduce() (the mean of k × k blocks, like png.read) before
@@ -158,32 +166,37 @@ def read_with_pillow(data, kind, max_side=png.WORKING_SIDE):
                 with contextlib.suppress(Exception):
                     image = ImageOps.exif_transpose(image)
                 rgba = image.convert("RGBA")
-                k = png.shrink_factor(rgba.size[0], rgba.size[1], max_side)
+                original = rgba.size  # (after turning the photo upright)
+                k = png.shrink_factor(*original, max_side)
                 if k > 1:
                     rgba = rgba.reduce(k)
-                return rgba.size[0], rgba.size[1], list(rgba.tobytes()), k
+                return rgba.size[0], rgba.size[1], list(rgba.tobytes()), (k, *original)
     except ImageError:
         raise
     except Exception as exc:  # Pillow raises many kinds for broken files
         raise ImageError(f"cannot read this {kind} file (Pillow says: {exc})") from None
 
 
-def read_image_and_scale(path):
-    """Read an image file and return ``(width, height, rgba, scale)``.
+def read_image_and_original(path):
+    """Read an image file and return ``(width, height, rgba, original)``.
 
-    Like read_image; `scale` is k when the file's image was k times larger on each side and
-    has been area-averaged (k × k pixels to one) to the working size, else 1.
+    Like read_image; `original` is ``(k, full width, full height)``: the file's image is
+    ``full width × full height`` pixels, and k times larger on each side than the one returned
+    when it has been area-averaged (k × k pixels to one) to the working size, else k = 1.
+    Pixel (x, y) returned covers the file's pixels k·x … k·x + k − 1 (and y likewise):
+    reading.read_number(..., original=original) gives its boxes in the file's own pixels.
     """
     data = read_bytes(path)
     kind = sniff_format(data[:16])
     try:
         if kind == "PNG":
             header = png.read_header(data)
-            k = png.shrink_factor(header.width, header.height, interlace=header.interlace)
-            return png.read(data) + (k,)
+            size = header.width, header.height
+            k = png.shrink_factor(*size, interlace=header.interlace)
+            return png.read(data) + ((k, *size),)
         if kind == "PNM":
-            k = png.shrink_factor(*pnm.image_size(data))
-            return pnm.read(data) + (k,)
+            size = pnm.image_size(data)
+            return pnm.read(data) + ((png.shrink_factor(*size), *size),)
     except png.PNGError as exc:
         raise ImageError(f"cannot read PNG: {exc}") from exc
     except pnm.PNMError as exc:
@@ -195,13 +208,24 @@ def read_image_and_scale(path):
     return read_with_pillow(data, kind)
 
 
+def read_image_and_scale(path):
+    """Read an image file and return ``(width, height, rgba, scale)``.
+
+    Like read_image; `scale` is k when the file's image was k times larger on each side and
+    has been area-averaged (k × k pixels to one) to the working size, else 1.
+    """
+    width, height, rgba, (k, _, _) = read_image_and_original(path)
+    return width, height, rgba, k
+
+
 def read_image(path):
     """Read an image file and return ``(width, height, rgba)`` of at most the working size.
 
     `rgba` is a flat row-major list of 8-bit R, G, B, A values.  The format is recognised
     from the first bytes.  An image whose longer side is over png.WORKING_SIDE pixels is
     area-averaged down to it while it is decoded (`width` and `height` are the reduced
-    image's; read_image_and_scale also says by how much).  Raises ImageError on any failure.
+    image's; read_image_and_original also says by how much, and the file's own size).  Raises
+    ImageError on any failure.
     """
-    width, height, rgba, _ = read_image_and_scale(path)
+    width, height, rgba, _ = read_image_and_original(path)
     return width, height, rgba
