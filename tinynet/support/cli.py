@@ -43,9 +43,11 @@ def run(main):
     file that cannot be read or written: disk full, permission denied, a device error…) is shown
     as one line `error: FILE: reason` with status 2, and running out of memory as one line with
     status 1. Any other exception is a bug and keeps its traceback. On PyPy with an outsized
-    nursery the command first starts itself again with a small one (support/memory.py).
+    nursery a program's own main (not one called from a REPL or a test) first starts the
+    program again with a small one (support/memory.py).
     """
-    small_nursery_on_pypy()
+    if getattr(main, "__module__", None) == "__main__":
+        small_nursery_on_pypy()
     try:
         status = main()
         sys.stdout.flush()  # a broken pipe shows here, while we can still catch it
