@@ -3,9 +3,9 @@
 Makes, in a temporary folder, the big images a person has (a 12-megapixel RGB photo, an
 8000 × 8000 grey scan, 64-megapixel images) and the worst cases (every row Paeth-filtered
 noise, a PNM header of 32 million comment lines, an 8000 × 8000 plain PBM with no whitespace
-in its raster).  Each file is read by `imagefile.read_image_and_scale` in a fresh process (a script that,
-like every tinynet command, first keeps PyPy's nursery small: support/memory.py) of
-the interpreter given (`--python pypy3`), once for each tinynet source tree given with
+in its raster).  Each file is read by `imagefile.read_image_and_scale` in a fresh process (a
+script that, like every tinynet command, first keeps PyPy's nursery small: support/memory.py)
+of the interpreter given (`--python pypy3`), once for each tinynet source tree given with
 `--code` (A/B in one run: e.g. a copy of main's code made with
 `git archive main tinynet | tar -x -C /tmp/main`).  Printed for each: seconds (wall), peak
 RSS and CPU seconds (user + system: less disturbed than wall time on a busy machine) of that
