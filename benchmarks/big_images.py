@@ -3,8 +3,9 @@
 Makes, in a temporary folder, the big images a person has (a 12-megapixel RGB photo, an
 8000 × 8000 grey scan, 64-megapixel images) and the worst cases (every row Paeth-filtered
 noise, a PNM header of 32 million comment lines, an 8000 × 8000 plain PBM with no whitespace
-in its raster).  Each file is read by `imagefile.read_image_and_scale` in a fresh process of
-the interpreter given (`--python pypy3`), once for each tinynet source tree given with
+in its raster).  Each file is read by `imagefile.read_image_and_scale` in a fresh process (a
+script that, like every tinynet command, first keeps PyPy's nursery small: support/memory.py)
+of the interpreter given (`--python pypy3`), once for each tinynet source tree given with
 `--code` (A/B in one run: e.g. a copy of main's code made with
 `git archive main tinynet | tar -x -C /tmp/main`).  Printed for each: seconds (wall), peak
 RSS and CPU seconds (user + system: less disturbed than wall time on a busy machine) of that
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WRAPPER = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
-done = subprocess.run([sys.argv[1], "-c", sys.argv[2], sys.argv[3], sys.argv[4]],
+done = subprocess.run([sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]],
                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 seconds = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -44,9 +45,16 @@ lines = done.stdout.decode("utf-8", "replace").strip().splitlines() or [""]
 print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kib": peak, "said": lines[-1]}))
 """
 
+# Run as a script file (not -c), so that on PyPy it can start itself again with a small nursery
+# as every tinynet command does (support/memory.py; code without it reads with PyPy's own).
 READER = """
 import sys
 sys.path.insert(0, sys.argv[1])
+try:
+    from tinynet.support.memory import small_nursery_on_pypy
+    small_nursery_on_pypy()
+except ImportError:
+    pass
 from tinynet.images import imagefile
 try:
     width, height, rgba, k = imagefile.read_image_and_scale(sys.argv[2])
@@ -136,9 +144,9 @@ def cases():
     ]
 
 
-def measure(python, code, path):
+def measure(python, reader, code, path):
     done = subprocess.run(
-        [sys.executable, "-c", WRAPPER, python, READER, str(code), str(path)],
+        [sys.executable, "-c", WRAPPER, python, str(reader), str(code), str(path)],
         stdout=subprocess.PIPE,
         check=True,
     )
@@ -152,6 +160,8 @@ def main():
     parser.add_argument("--only", nargs="*", help="run only the cases with these names")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tinynet-big-images-"))
+    reader = folder / "reader.py"
+    reader.write_text(READER)
     print(
         f"reading with {args.python}; code: "
         + ", ".join(f"[{i}] {c}" for i, c in enumerate(args.code))
@@ -166,7 +176,7 @@ def main():
                 path.write_bytes(make())
             print(f"{name:<15} {path.stat().st_size / 1e6:>7.1f}       {what}")
             for i, code in enumerate(args.code):
-                result = measure(args.python, code, path)
+                result = measure(args.python, reader, code, path)
                 said = result["said"] if len(result["said"]) <= 110 else result["said"][:109] + "…"
                 print(
                     f"{'':<15} {'':>7}  [{i}] {result['seconds']:>7.2f} {result['cpu']:>6.2f} "

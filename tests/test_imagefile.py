@@ -2,7 +2,10 @@
 fallback."""
 
 import os
+import random
+import shutil
 import struct
+import subprocess
 import sys
 import types
 import zlib
@@ -14,6 +17,7 @@ from hypothesis import strategies as st
 
 from tinynet.images import imagefile, png, pnm
 from tinynet.images.imagefile import ImageError, read_image
+from tinynet.support import memory
 
 RED_DOT = png.encode(1, 1, [255, 0, 0, 255], "RGBA")
 OTHER_FORMATS = [
@@ -327,3 +331,66 @@ def test_fuzz_read_image(fuzz_path, data):
         assert str(exc) and str(fuzz_path) not in str(exc)
     else:
         assert len(rgba) == width * height * 4
+
+
+# --- memory under PyPy: the whole of `pypy3 -m tinynet.predict` on big images (#18) ---------
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPY = shutil.which("pypy3")
+
+
+def big_plain_pgm(side):
+    """A plain PGM of side² samples (the most a plain file may hold at 2048²): one random row."""
+    rng = random.Random(1)
+    row = b" ".join(b"%d" % rng.randrange(256) for _ in range(side)) + b"\n"
+    return b"P2\n%d %d\n255\n" % (side, side) + row * side
+
+
+def big_paeth_png(side):
+    """A side² 8-bit grey PNG, every row Paeth-filtered noise (the same row each time)."""
+    line = b"\x04" + random.Random(2).randbytes(side)
+    compressor = zlib.compressobj(1)
+    idat = b"".join(compressor.compress(line) for _ in range(side)) + compressor.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return (
+        png.SIGNATURE + png.chunk("IHDR", ihdr) + png.chunk("IDAT", idat) + png.chunk("IEND", b"")
+    )
+
+
+def predict_peak_mb(python, path):
+    """(peak resident MB, output) of `python -m tinynet.predict path`, PyPy's own nursery."""
+    env = {k: v for k, v in os.environ.items() if k != "PYPY_GC_NURSERY"}
+    with open(path.with_suffix(".out"), "w+b") as out:
+        child = subprocess.Popen(
+            [python, "-m", "tinynet.predict", str(path)], stdout=out, stderr=out, cwd=ROOT, env=env
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        return usage.ru_maxrss / 1024, out.read().decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(PYPY is None, reason="pypy3 is not installed: PyPy's memory cannot be measured")
+@pytest.mark.parametrize("make", [big_plain_pgm, big_paeth_png], ids=["plain-pgm", "paeth-png"])
+def test_pypy_predict_on_a_big_image_stays_under_300_mb(write, make):
+    path = write(make(2048), "big")
+    peak, said = predict_peak_mb(PYPY, path)
+    assert "looks most like" in said or "no digit" in said, said  # read, not refused
+    assert peak < 300, f"{peak:.0f} MB: {said}"
+
+
+def test_a_command_restarts_itself_the_same_way(monkeypatch):
+    main = types.ModuleType("__main__")
+    main.__spec__ = types.SimpleNamespace(name="tinynet.predict")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert memory.restart_command(["/x/predict.py", "a.png", "--json"]) == [
+        sys.executable, "-m", "tinynet.predict", "a.png", "--json"
+    ]  # fmt: skip
+    main.__spec__ = types.SimpleNamespace(name="tinynet.__main__")
+    assert memory.restart_command(["/x/__main__.py", "predict"])[1:3] == ["-m", "tinynet"]
+    main.__spec__ = None
+    assert memory.restart_command(["-c", "x"]) is None  # python -c: cannot be started again
+    assert memory.restart_command([__file__, "y"]) == [sys.executable, __file__, "y"]
+    if not memory.ON_PYPY:
+        assert memory.nursery_bytes() == 0
+        memory.small_nursery_on_pypy()  # CPython: nothing to do (and no restart)

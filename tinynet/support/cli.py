@@ -4,6 +4,8 @@ import argparse
 import os
 import sys
 
+from .memory import small_nursery_on_pypy
+
 
 def at_least(minimum):
     """An argparse type: a whole number ≥ minimum, with a clear message otherwise."""
@@ -40,8 +42,12 @@ def run(main):
     the output early (`... | head`), with status 141. An OSError that escaped the command (a
     file that cannot be read or written: disk full, permission denied, a device error…) is shown
     as one line `error: FILE: reason` with status 2, and running out of memory as one line with
-    status 1. Any other exception is a bug and keeps its traceback.
+    status 1. Any other exception is a bug and keeps its traceback. On PyPy with an outsized
+    nursery a program's own main (not one called from a REPL or a test) first starts the
+    program again with a small one (support/memory.py).
     """
+    if getattr(main, "__module__", None) == "__main__":
+        small_nursery_on_pypy()
     try:
         status = main()
         sys.stdout.flush()  # a broken pipe shows here, while we can still catch it
