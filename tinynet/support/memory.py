@@ -47,6 +47,8 @@ def small_nursery_on_pypy():
     command again (os.execv: the same process id, files and arguments) with a NURSERY one."""
     if "PYPY_GC_NURSERY" in os.environ or nursery_bytes() <= MAX_NURSERY_BYTES:
         return
+    if sys.gettrace() is not None:  # under a debugger (pdb, debugpy): a restart would leave it
+        return
     command = restart_command()
     if command is None:
         return
