@@ -8,7 +8,7 @@ import time
 import pytest
 from training import COMMAND, quiet_run, run_train, train_env
 
-from tinynet import engines, network, train, weights
+from tinynet import engines, network, settings, train, weights
 from tinynet.train import Interrupted
 
 SMALL = dict(limit=2000, test_limit=1000, epochs=3, lr=0.5, lr_final=0.5)
@@ -386,6 +386,50 @@ def test_preset_nielsen_is_his_chapter_one_network(tmp_path, mnist_dir):
     assert record["learning_rate"] == record["learning_rate_final"] == 1.5
     assert record["deskew"] is False
     assert train.PRESETS["nielsen"]["epochs"] == 30
+
+
+def test_preset_relu_softmax_is_one_relu_layer_with_softmax_and_cross_entropy(tmp_path, mnist_dir):
+    out = tmp_path / "r.json"
+    args = ["--data", str(mnist_dir), "--limit", "30", "--epochs", "1", "--test-limit", "10"]
+    assert train.main(args + ["--preset", "relu-softmax", "--out", str(out)]) == 0
+    net, info = weights.load_with_info(out)
+    record = info["training"]
+    assert net.sizes == [784, 64, 10]
+    assert (net.activation, net.output) == ("relu", "softmax")
+    assert (record["cost"], record["l2"], record["batch_size"]) == ("cross-entropy", 5.0, 10)
+    assert (record["learning_rate"], record["learning_rate_final"]) == (0.1, 0.01)
+    assert info["input"] == {"deskew": True}
+    assert train.PRESETS["relu-softmax"]["epochs"] == 10
+    # He's initialisation for ReLU: b = 0 before training (w ~ N(0, 2/784)); one short
+    # epoch moves the biases, so look at a fresh network of the same settings
+    fresh = network.new_network(net.sizes, seed=1, activation="relu", output="softmax")
+    assert all(b == 0.0 for b in fresh.b[0])
+
+
+def test_preset_wide_is_784_2048_10_relu_sigmoid_quadratic(tmp_path, mnist_dir):
+    out = tmp_path / "w.json"
+    args = ["--data", str(mnist_dir), "--limit", "20", "--epochs", "1", "--test-limit", "10"]
+    assert train.main(args + ["--preset", "wide", "--out", str(out)]) == 0
+    # 1.6 million weights: a 36 MB file, over weights.load's limits (MAX_BYTES, MAX_VALUES)
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    record = saved["training"]
+    assert saved["sizes"] == [784, 2048, 10]
+    assert (saved["activation"], saved["output"]) == ("relu", "sigmoid")
+    assert (record["cost"], record["l2"], record["batch_size"]) == ("quadratic", 0.0, 10)
+    eta = train.PRESETS["wide"]["lr"]
+    assert record["learning_rate"] == record["learning_rate_final"] == eta == 0.05
+    assert record["deskew"] is False
+    assert train.PRESETS["wide"]["epochs"] == 5
+
+
+@pytest.mark.parametrize("name", ["3b1b", "nielsen", "relu-softmax", "wide"])
+def test_every_preset_is_a_valid_set_of_settings_stated_in_the_help(name):
+    chosen = dict(train.DEFAULTS, **train.PRESETS[name], preset=name)
+    settings.check_settings(chosen)  # raises on a bad value, or softmax with quadratic cost
+    text = " ".join(settings.parser().format_help().split())
+    assert f"{name}: " in text
+    if "hidden" in train.PRESETS[name]:  # the help states the network it builds
+        assert f"784-{train.PRESETS[name]['hidden']}-10" in text
 
 
 def test_the_time_in_all_counts_the_data_preparation_too(tmp_path, mnist_dir, monkeypatch, capsys):
