@@ -378,13 +378,25 @@ def curves_svg(records, width=760, height=600):
 
     cost = column("cost")
     train, test = column("train_accuracy", 100.0), column("test_accuracy", 100.0)
-    left, right, top, mid, bottom = 90, 30, 60, 70, 60
-    ph = (height - top - mid - bottom) / 2
-    pw = width - left - right
     last_test = next((v for v in reversed(test) if v is not None), None)
     title = "Training: cost and accuracy per epoch"
     if last_test is not None:
         title += f" (final test accuracy {last_test:.2f}%)"
+    cost_lines = [("training cost (mean C during the epoch)", "#444", None, cost)]
+    accuracy_lines = [
+        ("training accuracy (during the epoch)", "#2166ac", "6 4", train),
+        ("test accuracy (after the epoch)", "#b2182b", None, test),
+    ]
+    return two_panels_svg(title, epochs, (cost_lines, "cost"), (accuracy_lines, "accuracy (%)"),
+                          width, height)  # fmt: skip
+
+
+def two_panels_svg(title, epochs, above, below, width, height):
+    """An SVG chart titled `title`: two panels of lines per epoch, above = (series, y title)
+    (left out when it has no values) and below; series as panel() takes them."""
+    left, right, top, mid, bottom = 90, 30, 60, 70, 60
+    ph = (height - top - mid - bottom) / 2
+    pw = width - left - right
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:d}" height="{height:d}" '
@@ -395,30 +407,9 @@ def curves_svg(records, width=760, height=600):
         f'<text x="{width / 2:.1f}" y="30" text-anchor="middle" font-size="16" '
         f'font-weight="bold">{escape(title)}</text>',
     ]
-    if any(v is not None for v in cost):
-        out += panel(
-            left,
-            top,
-            pw,
-            ph,
-            epochs,
-            [("training cost (mean C during the epoch)", "#444", None, cost)],
-            "cost",
-            legend_at="top",
-        )
-    out += panel(
-        left,
-        top + ph + mid,
-        pw,
-        ph,
-        epochs,
-        [
-            ("training accuracy (during the epoch)", "#2166ac", "6 4", train),
-            ("test accuracy (after the epoch)", "#b2182b", None, test),
-        ],
-        "accuracy (%)",
-        legend_at="bottom",
-    )
+    if any(v is not None for *_, vs in above[0] for v in vs):
+        out += panel(left, top, pw, ph, epochs, above[0], above[1], legend_at="top")
+    out += panel(left, top + ph + mid, pw, ph, epochs, below[0], below[1], legend_at="bottom")
     for y in (top + ph, top + 2 * ph + mid):
         out.append(
             f'<text x="{left + pw / 2:.1f}" y="{y + 40:.1f}" text-anchor="middle">epoch</text>'
@@ -445,28 +436,9 @@ def comparison_svg(runs, width=760, height=600):
     test = [
         (name, c, None, column(rs, "test_accuracy", 100.0)) for (name, rs), c in zip(runs, colours)
     ]
-    left, right, top, mid, bottom = 90, 30, 60, 70, 60
-    ph, pw = (height - top - mid - bottom) / 2, width - left - right
     title = "Training cost and test accuracy per epoch, " + " vs ".join(n for n, _ in runs)
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:d}" height="{height:d}" '
-        f'viewBox="0 0 {width:d} {height:d}" '
-        'font-family="sans-serif" font-size="13" fill="#222">',
-        f"<title>{escape(title)}</title>",
-        '<rect width="100%" height="100%" fill="white"/>',
-        f'<text x="{width / 2:.1f}" y="30" text-anchor="middle" font-size="16" '
-        f'font-weight="bold">{escape(title)}</text>',
-    ]
-    if any(v is not None for *_, vs in cost for v in vs):
-        out += panel(left, top, pw, ph, epochs, cost, "training cost", legend_at="top")
-    out += panel(left, top + ph + mid, pw, ph, epochs, test, "test accuracy (%)", "bottom")
-    for y in (top + ph, top + 2 * ph + mid):
-        out.append(
-            f'<text x="{left + pw / 2:.1f}" y="{y + 40:.1f}" text-anchor="middle">epoch</text>'
-        )
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return two_panels_svg(title, epochs, (cost, "training cost"), (test, "test accuracy (%)"),
+                          width, height)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
