@@ -80,7 +80,7 @@ PRESETS = {
     },
     # The wide network of the from-scratch projects: 784-2048-10, ReLU hidden (He's
     # initialisation), sigmoid output, quadratic cost; published: 88.2% on the test set.
-    # η = 0.05 constant (0.5 diverges; 0.05 gives 89% after 6,000 examples), no decay, MNIST as
+    # η = 0.05 constant (after 6,000 examples: 89.5%; η = 0.5: 73%), no decay, MNIST as
     # it is; 5 epochs, as one PyPy epoch takes about 70 s and a CPython one 4-5 min.
     "wide": {
         "hidden": "2048",
