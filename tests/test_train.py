@@ -8,7 +8,7 @@ import time
 import pytest
 from training import COMMAND, quiet_run, run_train, train_env
 
-from tinynet import engines, network, settings, train, weights
+from tinynet import engines, network, train, weights
 from tinynet.train import Interrupted
 
 SMALL = dict(limit=2000, test_limit=1000, epochs=3, lr=0.5, lr_final=0.5)
@@ -422,9 +422,11 @@ def test_preset_wide_is_784_2048_10_relu_sigmoid_quadratic(tmp_path, mnist_dir):
 
 @pytest.mark.parametrize("name", ["3b1b", "nielsen", "relu-softmax", "wide"])
 def test_every_preset_is_a_valid_set_of_settings_stated_in_the_help(name):
+    from tinynet.settings import check_settings, parser
+
     chosen = dict(train.DEFAULTS, **train.PRESETS[name], preset=name)
-    settings.check_settings(chosen)  # raises on a bad value, or softmax with quadratic cost
-    text = " ".join(settings.parser().format_help().split())
+    check_settings(chosen)  # raises on a bad value, or softmax with quadratic cost
+    text = " ".join(parser().format_help().split())
     assert f"{name}: " in text
     if "hidden" in train.PRESETS[name]:  # the help states the network it builds
         assert f"784-{train.PRESETS[name]['hidden']}-10" in text
