@@ -264,11 +264,12 @@ def main():
         accuracy = sum(d == y for d, y in kept) / max(1, len(kept))
         return by_kind, sum(flags) / len(flags), accuracy
 
-    by_kind, mnist_share, accuracy = figures(reading.UNSURE_MIN_OUTPUT, reading.UNSURE_MIN_MARGIN)
+    min_output, min_margin = reading.unsure_limits(net.output)
+    by_kind, mnist_share, accuracy = figures(min_output, min_margin)
     print(f"weights: {a.weights or weights.PRETRAINED.name}  (deskew: {deskew})")
     print(
-        f"rule: unsure if a_max < {reading.UNSURE_MIN_OUTPUT} "
-        f"or a_max - a_second < {reading.UNSURE_MIN_MARGIN} or the input's ink is faint > "
+        f"rule: unsure if a_max < {min_output} "
+        f"or a_max - a_second < {min_margin} or the input's ink is faint > "
         f"{reading.UNSURE_MAX_FAINT}, solid > {reading.UNSURE_MAX_SOLID}, crossings > "
         f"{reading.UNSURE_MAX_CROSSINGS} or spread > {reading.UNSURE_MAX_SPREAD}"
     )
@@ -292,7 +293,7 @@ def main():
     )
     if a.grid:
         print("min_output min_margin non_digits_flagged mnist_flagged")
-        for min_output in (0.2, 0.3, 0.4, 0.5, 0.6):
+        for min_output in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
             for min_margin in (0.0, 0.05, 0.1, 0.2):
                 kinds, share, _ = figures(min_output, min_margin)
                 print(

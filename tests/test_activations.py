@@ -18,6 +18,7 @@ from tinynet import (
     mnist,
     network,
     predict,
+    reading,
     train,
     visualize,
     weights,
@@ -234,3 +235,90 @@ def test_the_videos_notation_names_f_and_softmax():
     assert "C = −Σⱼ yⱼ ln a⁽²⁾ⱼ" in text
     s.update(activation="sigmoid", output="sigmoid")
     assert "a⁽ˡ⁾ = σ(w⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾); cost" in train._video_notation(s, [784, 16, 10], 10)
+
+
+# --- the second shipped network, and sigmoid vs ReLU -----------------------------------------
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def test_the_shipped_relu_softmax_network_reads_every_example(capsys):
+    """pretrained/'s second network: `predict --weights` reads all 14 examples right."""
+    net, info = weights.load_with_info(weights.PRETRAINED_RELU)
+    assert net.sizes == [784, 64, 10] and (net.activation, net.output) == ("relu", "softmax")
+    assert (
+        info["cost"] == "cross-entropy" and "--preset relu-softmax" in info["training"]["command"]
+    )
+    assert weights.PRETRAINED_RELU.stat().st_size < 1.5e6
+    files = sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".png", ".pgm"))
+    assert len(files) == 14
+    assert (
+        predict.main(
+            ["--weights", str(weights.PRETRAINED_RELU), "--json"] + [str(p) for p in files]
+        )
+        == 0
+    )
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    truth = [DIGIT_WORDS.index(p.name.split("-")[0].split(".")[0]) for p in files]
+    assert [a["digit"] for a in answers] == truth
+
+
+def test_the_shipped_relu_network_has_its_training_log_beside_it():
+    net, info = weights.load_with_info(weights.PRETRAINED_RELU)
+    log = weights.PRETRAINED_RELU.with_name(weights.PRETRAINED_RELU.name + ".log.jsonl")
+    records = visualize.read_log(log)
+    assert records == info["training"]["history"]
+    assert records[-1]["test_accuracy"] == info["training"]["test_accuracy"] >= 0.985
+    assert info["training"]["python"].startswith("CPython")
+
+
+def test_curves_draws_several_runs_on_one_chart(tmp_path, capsys):
+    logs = []
+    for name, accuracies in (("sigmoid", [0.2, 0.4]), ("relu", [0.9, 0.93])):
+        logs.append(tmp_path / f"{name}.json.log.jsonl")
+        logs[-1].write_text(
+            "".join(
+                json.dumps({"epoch": e + 1, "cost": 1.0 - a, "test_accuracy": a}) + "\n"
+                for e, a in enumerate(accuracies)
+            ),
+            encoding="utf-8",
+        )
+    out = tmp_path / "both.svg"
+    assert visualize.main(["curves"] + [str(p) for p in logs] + ["--out", str(out)]) == 0
+    svg = out.read_text(encoding="utf-8")
+    runs = [(visualize.run_name(p), visualize.read_log(p)) for p in logs]
+    assert [name for name, _ in runs] == ["sigmoid", "relu"]
+    assert svg == visualize.comparison_svg(runs)
+    assert svg.count("<polyline") == 4  # each run's cost and test accuracy
+    assert "sigmoid vs relu" in svg
+    one = tmp_path / "one.svg"
+    assert visualize.main(["curves", str(logs[0]), "--out", str(one)]) == 0
+    assert one.read_text(encoding="utf-8") == visualize.curves_svg(runs[0][1])
+
+
+def test_why_relu_compares_both_runs_epoch_by_epoch(tmp_path, mnist_dir, capsys):
+    from digits import load_benchmark
+
+    bench = load_benchmark("why_relu")
+    out = tmp_path / "why.svg"
+    args = ["--data", str(mnist_dir), "--epochs", "2", "--limit", "60", "--test-limit", "20"]
+    assert bench.main(args + ["--out", str(out)]) == 0
+    shown = capsys.readouterr().out
+    first_layer = {}
+    for line in shown.splitlines():
+        words = line.split()
+        if words and words[0] in ("sigmoid", "relu"):
+            first_layer[words[0]] = float(words[1])
+    # the vanishing gradient: the first layer's |∂C/∂b| is far smaller behind sigmoids
+    assert first_layer["sigmoid"] * 100 < first_layer["relu"]
+    assert "ReLU hidden layers" in shown and shown.count("%") == 4  # 2 epochs × 2 runs
+    assert "sigmoid hidden layers vs ReLU hidden layers" in out.read_text(encoding="utf-8")
+
+
+def test_a_softmax_network_has_its_own_unsure_threshold():
+    # 0.5 is a strong sigmoid output but a weak softmax one (the ten probabilities share 1)
+    outputs = [0.5, 0.3] + [0.025] * 8
+    assert not reading.unsure(outputs, output="sigmoid")
+    assert reading.unsure(outputs, output="softmax")
+    assert reading.unsure_limits("softmax")[0] > reading.unsure_limits("sigmoid")[0]
+    assert reading.unsure_limits() == (reading.UNSURE_MIN_OUTPUT, reading.UNSURE_MIN_MARGIN)

@@ -386,6 +386,50 @@ def test_preset_nielsen_is_his_chapter_one_network(tmp_path, mnist_dir):
     assert train.PRESETS["nielsen"]["epochs"] == 30
 
 
+def preset_file(tmp_path, mnist_dir, name, limit=30):
+    """The weights file (as JSON) of a short run of --preset `name`."""
+    out = tmp_path / f"{name}.json"
+    args = ["--data", str(mnist_dir), "--limit", str(limit), "--epochs", "1", "--test-limit", "10"]
+    assert train.main(args + ["--preset", name, "--out", str(out)]) == 0
+    # read as JSON: the wide network's 36 MB are over weights.load's limits (MAX_BYTES, MAX_VALUES)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_preset_relu_softmax_is_one_relu_layer_with_softmax_and_cross_entropy(tmp_path, mnist_dir):
+    saved = preset_file(tmp_path, mnist_dir, "relu-softmax")
+    record = saved["training"]
+    assert saved["sizes"] == [784, 64, 10]
+    assert (saved["activation"], saved["output"]) == ("relu", "softmax")
+    assert (record["cost"], record["l2"], record["batch_size"]) == ("cross-entropy", 5.0, 10)
+    assert (record["learning_rate"], record["learning_rate_final"]) == (0.1, 0.01)
+    assert saved["input"] == {"deskew": True}
+    assert train.PRESETS["relu-softmax"]["epochs"] == 10
+
+
+def test_preset_wide_is_784_2048_10_relu_sigmoid_quadratic(tmp_path, mnist_dir):
+    saved = preset_file(tmp_path, mnist_dir, "wide", limit=20)
+    record = saved["training"]
+    assert saved["sizes"] == [784, 2048, 10]
+    assert (saved["activation"], saved["output"]) == ("relu", "sigmoid")
+    assert (record["cost"], record["l2"], record["batch_size"]) == ("quadratic", 0.0, 10)
+    eta = train.PRESETS["wide"]["lr"]
+    assert record["learning_rate"] == record["learning_rate_final"] == eta == 0.05
+    assert record["deskew"] is False
+    assert train.PRESETS["wide"]["epochs"] == 5
+
+
+@pytest.mark.parametrize("name", ["3b1b", "nielsen", "relu-softmax", "wide"])
+def test_every_preset_is_a_valid_set_of_settings_stated_in_the_help(name):
+    from tinynet.settings import check_settings, parser
+
+    chosen = dict(train.DEFAULTS, **train.PRESETS[name], preset=name)
+    check_settings(chosen)  # raises on a bad value, or softmax with quadratic cost
+    text = " ".join(parser().format_help().split())
+    assert f"{name}: " in text
+    if "hidden" in train.PRESETS[name]:  # the help states the network it builds
+        assert f"784-{train.PRESETS[name]['hidden']}-10" in text
+
+
 def test_the_time_in_all_counts_the_data_preparation_too(tmp_path, mnist_dir, monkeypatch, capsys):
     real = train.mnist.deskewed_set
 

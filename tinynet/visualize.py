@@ -2,7 +2,7 @@
 python -m tinynet.visualize weights|curves|mistakes|all
 
     python -m tinynet.visualize weights  [--weights FILE] [--out weights.png]
-    python -m tinynet.visualize curves   LOG [--out curves.svg]
+    python -m tinynet.visualize curves   LOG [LOG ...] [--out curves.svg]
     python -m tinynet.visualize mistakes [--weights FILE] [--data DIR] [--out mistakes.png]
     python -m tinynet.visualize all      [--weights FILE] [--log LOG] [--data DIR] [--out-dir DIR]
 
@@ -15,7 +15,8 @@ Ink on red pixels pushes that neuron's z up, ink on blue pixels pulls it down.
 `curves`: cost and accuracy per epoch from a training log (the FILE.log.jsonl that
 python -m tinynet.train writes, one JSON object per epoch), as an SVG chart in two panels. The
 log's cost and training accuracy are running figures, gathered while the epoch trained; the
-test accuracy is measured after it.
+test accuracy is measured after it. Given several logs, it draws their costs and test
+accuracies on one chart, a colour per run (benchmarks/why_relu.py's sigmoid vs ReLU).
 
 `mistakes`: test digits the network gets wrong, each labelled "true→predicted" (true digit in
 black, the network's answer in red), drawn with a tiny built-in 3×5 bitmap font.
@@ -377,13 +378,25 @@ def curves_svg(records, width=760, height=600):
 
     cost = column("cost")
     train, test = column("train_accuracy", 100.0), column("test_accuracy", 100.0)
-    left, right, top, mid, bottom = 90, 30, 60, 70, 60
-    ph = (height - top - mid - bottom) / 2
-    pw = width - left - right
     last_test = next((v for v in reversed(test) if v is not None), None)
     title = "Training: cost and accuracy per epoch"
     if last_test is not None:
         title += f" (final test accuracy {last_test:.2f}%)"
+    cost_lines = [("training cost (mean C during the epoch)", "#444", None, cost)]
+    accuracy_lines = [
+        ("training accuracy (during the epoch)", "#2166ac", "6 4", train),
+        ("test accuracy (after the epoch)", "#b2182b", None, test),
+    ]
+    return two_panels_svg(title, epochs, (cost_lines, "cost"), (accuracy_lines, "accuracy (%)"),
+                          width, height)  # fmt: skip
+
+
+def two_panels_svg(title, epochs, above, below, width, height):
+    """An SVG chart titled `title`: two panels of lines per epoch, above = (series, y title)
+    (left out when it has no values) and below; series as panel() takes them."""
+    left, right, top, mid, bottom = 90, 30, 60, 70, 60
+    ph = (height - top - mid - bottom) / 2
+    pw = width - left - right
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:d}" height="{height:d}" '
@@ -394,36 +407,38 @@ def curves_svg(records, width=760, height=600):
         f'<text x="{width / 2:.1f}" y="30" text-anchor="middle" font-size="16" '
         f'font-weight="bold">{escape(title)}</text>',
     ]
-    if any(v is not None for v in cost):
-        out += panel(
-            left,
-            top,
-            pw,
-            ph,
-            epochs,
-            [("training cost (mean C during the epoch)", "#444", None, cost)],
-            "cost",
-            legend_at="top",
-        )
-    out += panel(
-        left,
-        top + ph + mid,
-        pw,
-        ph,
-        epochs,
-        [
-            ("training accuracy (during the epoch)", "#2166ac", "6 4", train),
-            ("test accuracy (after the epoch)", "#b2182b", None, test),
-        ],
-        "accuracy (%)",
-        legend_at="bottom",
-    )
+    if any(v is not None for *_, vs in above[0] for v in vs):
+        out += panel(left, top, pw, ph, epochs, above[0], above[1], legend_at="top")
+    out += panel(left, top + ph + mid, pw, ph, epochs, below[0], below[1], legend_at="bottom")
     for y in (top + ph, top + 2 * ph + mid):
         out.append(
             f'<text x="{left + pw / 2:.1f}" y="{y + 40:.1f}" text-anchor="middle">epoch</text>'
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+RUN_COLOURS = ("#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214", "#444444")
+
+
+def comparison_svg(runs, width=760, height=600):
+    """An SVG chart of several training logs, runs = [(name, records)]: the cost of each run
+    per epoch above, its test accuracy below, one colour per run."""
+    epochs = sorted({r["epoch"] for _, records in runs for r in records})
+
+    def column(records, key, factor=1.0):
+        by_epoch = {r["epoch"]: r.get(key) for r in records}
+        values = [by_epoch.get(e) for e in epochs]
+        return [v * factor if isinstance(v, (int, float)) else None for v in values]
+
+    colours = [RUN_COLOURS[k % len(RUN_COLOURS)] for k in range(len(runs))]
+    cost = [(name, c, None, column(rs, "cost")) for (name, rs), c in zip(runs, colours)]
+    test = [
+        (name, c, None, column(rs, "test_accuracy", 100.0)) for (name, rs), c in zip(runs, colours)
+    ]
+    title = "Training cost and test accuracy per epoch, " + " vs ".join(n for n, _ in runs)
+    return two_panels_svg(title, epochs, (cost, "training cost"), (test, "test accuracy (%)"),
+                          width, height)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,7 +518,12 @@ def make_weights(weights_path, out, global_scale=False):
 
 
 def make_curves(log_path, out):
-    svg = curves_svg(read_log(log_path))
+    """curves.svg of one log; given a list of several logs, their comparison_svg."""
+    if isinstance(log_path, (list, tuple)) and len(log_path) > 1:
+        svg = comparison_svg([(run_name(p), read_log(p)) for p in log_path])
+    else:
+        one = log_path[0] if isinstance(log_path, (list, tuple)) else log_path
+        svg = curves_svg(read_log(one))
     write_atomic(out, svg.encode("utf-8"))
     return svg
 
@@ -584,6 +604,14 @@ def add_weights_command(sub):
     p.add_argument("--global-scale", action="store_true", help="one colour scale for all tiles")
 
 
+def run_name(log_path):
+    """A run's name in a comparison: its log's file name less .json.log.jsonl / .log.jsonl."""
+    name = Path(log_path).name
+    for tail in (".log.jsonl", ".jsonl", ".json"):
+        name = name.removesuffix(tail)
+    return name
+
+
 def add_curves_command(sub):
     p = sub.add_parser(
         "curves",
@@ -593,7 +621,9 @@ def add_curves_command(sub):
     p.add_argument(
         "log",
         metavar="LOG",
-        help="training log (FILE.log.jsonl from tinynet.train) or a weights file",
+        nargs="+",
+        help="training log (FILE.log.jsonl from tinynet.train) or a weights file; several: "
+        "their costs and test accuracies on one chart, each run named by its file",
     )
     p.add_argument(
         "--out", metavar="FILE.svg", default="curves.svg", help="output (default: %(default)s)"

@@ -40,6 +40,8 @@ def shipped_file(name):
 
 
 PRETRAINED = shipped_file("tinynet-784-16-16-10.json")
+# The second shipped network: 784-64-10, ReLU hidden layer, softmax output (--preset relu-softmax)
+PRETRAINED_RELU = shipped_file("tinynet-784-64-10-relu-softmax.json")
 
 
 # The largest weights or checkpoint file read: the shipped 784-16-16-10 file is 286 KB; a
