@@ -549,3 +549,21 @@ def test_the_draw_server_refuses_such_a_step_and_goes_on(tmp_path):
     finally:
         s.shutdown()
         s.server_close()
+
+
+def test_the_page_judges_a_softmax_network_by_its_own_unsure_threshold():
+    # outputs a = softmax(b): ln 9 for digit 7 gives a₇ = 9/18 = 0.5, the others 1/18 each:
+    # sure by the sigmoid threshold (0.4), unsure by the softmax one (0.6)
+    from tinynet import reading
+
+    b_out = [0.0] * 10
+    b_out[7] = math.log(9.0)
+    net = network.Network(
+        [784, 1, 10], [[[0.0] * 784], [[0.0] for _ in range(10)]], [[0.0], b_out],
+        activation="relu", output="softmax",
+    )  # fmt: skip
+    x = reading.read_digit(str(SEVEN))
+    a = network.output(net, x)
+    assert abs(a[7] - 0.5) < 1e-12
+    assert not reading.unsure(a, x, "sigmoid") and reading.unsure(a, x, "softmax")
+    assert teach.analyse_input(net, x)["unsure"] is True

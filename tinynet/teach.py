@@ -172,9 +172,10 @@ def pick_digit(net, data, deskew=False, pick=None):
 # ---------------------------------------------------------- what the page shows
 
 
-def _analysis(x, a, upright=None):
+def _analysis(x, a, upright=None, output="sigmoid"):
     """What the page shows for input x and the activations a of the forward pass; `upright`:
-    the digit before deskewing, whose ink's shape says "unsure" (default x: not deskewed)."""
+    the digit before deskewing, whose ink's shape says "unsure" (default x: not deskewed);
+    `output`: the network's output layer, whose own thresholds say "unsure"."""
     outputs = a[-1]
     return {
         "blank": False,
@@ -185,7 +186,7 @@ def _analysis(x, a, upright=None):
         "probabilities": rounded(probabilities(outputs)),
         # predict's rule: weak, close, or not handwriting-like -- judged on the ink as drawn
         # (deskewing resamples: its blurred strokes would look faint, see reading.read_number)
-        "unsure": unsure(outputs, x if upright is None else upright),
+        "unsure": unsure(outputs, x if upright is None else upright, output),
     }
 
 
@@ -205,7 +206,7 @@ def analyse_input(net, x, upright=None):
     Numbers are rounded to 4 decimals: plenty for drawing, and a quarter of the bytes.
     """
     z, a = feedforward(net, x)
-    return _analysis(x, a, upright)
+    return _analysis(x, a, upright, net.output)
 
 
 BLANK_RESULT = {
@@ -329,8 +330,8 @@ def teach(
     cost_before, cost_after = C(a[-1], y, z[-1]), C(a_after[-1], y, z_after[-1])
     alone = drawing_part_cost(old, x, y, eta / m, cost)
     return {
-        "before": _analysis(x, a, upright),
-        "after": _analysis(x, a_after, upright),
+        "before": _analysis(x, a, upright, net.output),
+        "after": _analysis(x, a_after, upright, net.output),
         "cost_before": cost_before,
         "cost_after": cost_after,
         "cost_drawing_part": alone,
