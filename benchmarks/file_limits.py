@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tinynet import mnist, network, weights  # noqa: E402
+from tinynet.support import memory  # noqa: E402
 
 LIMIT = weights.MAX_BYTES
 
@@ -64,12 +65,24 @@ def gzip_idx(path, dims, payload_size):
     return path
 
 
+def largest_weights(path):
+    """(path, n): the weights file of the largest 784-n-10 network that fits the limits."""
+    n = 1
+    while 795 * (n + 1) * 22 < LIMIT and 795 * (n + 1) < weights.MAX_VALUES:  # ~22 B a number
+        n += 1
+    weights.save(network.new_network([784, n, 10], seed=1), path, "cross-entropy", {"seed": 1})
+    while path.stat().st_size > LIMIT or path.read_bytes().count(b",") > weights.MAX_VALUES:
+        n -= 10
+        weights.save(network.new_network([784, n, 10], seed=1), path, "cross-entropy", {})
+    return path, n
+
+
 def largest_checkpoint(path):
     """The largest checkpoint of a 784-n-10 network, engine lanes (its first layer twice: as
     floats and as whole numbers), that fits the limits; renamed to say n."""
     from tinynet import engines, settings, train
 
-    n = 600
+    n = min(weights.MAX_VALUES // (2 * 795), LIMIT // (2 * 795 * 20)) + 20  # 2 numbers a weight
     while True:
         net = network.new_network([784, n, 10], seed=1)
         s = dict(train.DEFAULTS, hidden=str(n), epochs=2, limit=30, engine="lanes")
@@ -99,16 +112,7 @@ def make_cases(folder):
     cases = []
 
     # -- weights and checkpoints ----------------------------------------------------------------
-    # The largest network whose file fits the limit: 784 inputs, n hidden, 10 outputs.
-    n = 1
-    while 795 * (n + 1) * 22 < LIMIT:  # about 22 bytes a parameter
-        n += 1
-    net = network.new_network([784, n, 10], seed=1)
-    path = folder / "largest-weights.json"
-    weights.save(net, path, "cross-entropy", {"seed": 1})
-    while path.stat().st_size > LIMIT:
-        n -= 10
-        weights.save(network.new_network([784, n, 10], seed=1), path, "cross-entropy", {})
+    path, n = largest_weights(folder / "largest-weights.json")
     cases.append((f"weights 784-{n}-10 ({path.stat().st_size:,d} B)", "weights", path))
 
     shipped = weights.PRETRAINED
@@ -191,7 +195,8 @@ def measure(python, reader, path):
         ["/usr/bin/time", "-v", python, "-c", code, str(path), str(ROOT)],
         capture_output=True,
         text=True,
-    )
+        env=dict(os.environ, PYPY_GC_NURSERY=os.environ.get("PYPY_GC_NURSERY", memory.NURSERY)),
+    )  # (PyPy's nursery as tinynet's commands set it: support/memory.py)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr).group(1))
     clock = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", run.stderr)
     h, m, s = clock.groups()

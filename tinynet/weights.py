@@ -45,16 +45,16 @@ PRETRAINED_RELU = shipped_file("tinynet-784-64-10-relu-softmax.json")
 
 
 # The largest weights or checkpoint file read: the shipped 784-16-16-10 file is 286 KB; a
-# 784-100-10 network 1.8 MB and its checkpoint 2.8 MB; a 784-500-10 network 8.8 MB and its
-# checkpoint 14 MB.
-MAX_BYTES = 16 * 1024 * 1024
+# 784-100-10 network 1.8 MB and its checkpoint 2.8 MB; --preset wide's 784-2048-10 network 36 MB
+# and its checkpoint 57 MB (3.2 million numbers).
+MAX_BYTES = 64 * 1024 * 1024
 # Decoded, a small value costs far more memory than its bytes ("0," is 2 bytes, 8 in a list;
 # "[]," 3 bytes, 64 as a list), so the text is also limited to MAX_VALUES values (counted as its
 # commas: n values in a list need n - 1) and to MAX_CONTAINERS lists and objects and as many
 # strings (a 784-500-10 checkpoint has 790,000 numbers, about 500 lists and 100 strings).
 # Hostile files within these limits stay under 300 MB and a few seconds to decode
 # (benchmarks/file_limits.py).
-MAX_VALUES = 1_000_000
+MAX_VALUES = 3_500_000
 MAX_CONTAINERS = 100_000
 # The longest integer read: 18 digits, so that every integer fits a machine word (under 2⁶³),
 # which PyPy keeps unboxed (a file of 40-digit integers took it to 363 MB). Checkpoints hold the
