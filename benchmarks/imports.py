@@ -56,8 +56,8 @@ def graph(root):
                     DEFERRED.update((name, target) for target in found)
                 else:
                     targets.update(found)
-            if isinstance(node, ast.If) and "__main__" in ast.dump(node.test):
-                commands.add(name)
+        if any(isinstance(n, ast.If) and "__main__" in ast.dump(n.test) for n in tree.body):
+            commands.add(name)  # (only a module-level `if __name__ == "__main__":`)
         targets.discard(name)
         edges[name] = sorted(targets)
     return edges, commands, trees
