@@ -220,6 +220,11 @@ def test_the_docs_hold_the_debugger_recipes():
     assert "python -m pdb -m tinynet.train --limit 1000 --epochs 1" in commands
 
 
+@pytest.mark.skipif(
+    sys.implementation.name == "pypy",
+    reason="the docs' pdb sessions are CPython's: PyPy's pdb does not stop at a breakpoint set "
+    "in network.py from step_through --break (checked on PyPy 7.3.11); CPython 3.9-3.13 run them",
+)
 @pytest.mark.parametrize("recipe", recipes(), ids=lambda r: r[1])
 def test_every_debugger_recipe_in_the_docs_works_as_written_from_any_folder(
     recipe, tmp_path, request
