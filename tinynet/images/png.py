@@ -1079,7 +1079,8 @@ def read(data, max_side=WORKING_SIDE):
     if not data.startswith(SIGNATURE):
         raise PNGError("not a PNG file (the 8-byte PNG signature is missing or damaged)")
     header, palette, trns, idat = read_chunks(data)
-    collect_on_pypy()  # reading the file and checking the CRCs made copies of it
+    if len(data) > COLLECT_EVERY:  # reading the file and checking the CRCs made copies of it
+        collect_on_pypy()  # (not for every small file: a full collection each time costs)
     if header.colour_type != 3:
         palette = None  # a suggested palette for an RGB image: not needed
     width, height = header.width, header.height

@@ -321,7 +321,8 @@ def read(data, max_side=png.WORKING_SIDE):
     PNMError on anything wrong.
     """
     data = bytes(data)
-    png.collect_on_pypy()  # reading the file made a copy of it
+    if len(data) > png.COLLECT_EVERY:
+        png.collect_on_pypy()  # reading the file made a copy of it
     kind, width, height, maxval, channels, pos = parse_header(data)
     k = png.shrink_factor(width, height, max_side)
     if k == 1 and width * height > png.MAX_DECODE_PIXELS:
