@@ -306,19 +306,33 @@ def dense_source(n_in, n_out, f="sigmoid"):
     with the inner one written out, so that each aⱼ or δᵢ lives in a local variable (as in
     first_layer_source). Wider layers keep the inner loop too (wide_dense_source).
     """  # noqa: E501 (the example must match the generated source line for line)
-    a_x = _unpack("a", n_in, "a[x]")
-    f_prime = FORMULAS[f][1].format(a="a_j")
+    return (
+        dense_forward_source(n_in, n_out)
+        + _BETWEEN_FORWARD_AND_BACKWARD
+        + dense_backward_source(n_in, n_out, f)
+        + dense_update_source(n_in, n_out)
+    )
+
+
+def dense_forward_source(n_in, n_out):
+    """forward's lines up to its loop's end: zᵢ = bᵢ + Σⱼ w[i·n_in + j] aⱼ, written out in j."""
     return [
         "def forward(w, b, a):",
         "    z = [None] * len(a)",
         "    for x in range(len(a)):",
-        "        " + a_x,
+        "        " + _unpack("a", n_in, "a[x]"),
         "        z_x = []",
         f"        for i in range({n_out:d}):",
         "            z_x.append(b[i] + {})".format(
             " + ".join(f"w[i * {n_in:d} + {j:d}] * a{j:d}" for j in range(n_in))
         ),
-        *_BETWEEN_FORWARD_AND_BACKWARD,
+    ]
+
+
+def dense_backward_source(n_in, n_out, f="sigmoid"):
+    """backward's loop body (BP2): δ⁽ˡ⁻¹⁾ⱼ = f′(zⱼ) Σᵢ w[i·n_in + j] δᵢ, written out in i."""
+    f_prime = FORMULAS[f][1].format(a="a_j")
+    return [
         "        " + _unpack("d", n_out, "delta[x]"),
         "        a_x = a[x]; back_x = []",
         f"        for j in range({n_in:d}):",
@@ -329,9 +343,15 @@ def dense_source(n_in, n_out, f="sigmoid"):
         "        back[x] = back_x",
         "    return back",
         "",
+    ]
+
+
+def dense_update_source(n_in, n_out):
+    """update (BP3, BP4): bᵢ −= step δᵢ and w[i·n_in + j] −= step δᵢ aⱼ, written out in j."""
+    return [
         "def update(w, b, step, delta, a):",
         "    for x in range(len(a)):",
-        "        " + a_x + "; d = delta[x]",
+        "        " + _unpack("a", n_in, "a[x]") + "; d = delta[x]",
         f"        for i in range({n_out:d}):",
         "            u = step * d[i]; b[i] -= u",
         "            " + "; ".join(f"w[i * {n_in:d} + {j:d}] -= u * a{j:d}" for j in range(n_in)),
