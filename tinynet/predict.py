@@ -4,16 +4,8 @@ Each image is read (PNG or PGM/PPM/PBM by tinynet itself; other formats through 
 installed), its ink found, cut into digits left to right (see images/segment.py), and every digit
 prepared the way MNIST's digits were (see preprocess.py) and fed to the network.
 
-From a REPL:
-
-    >>> from tinynet import reading, weights
-    >>> from tinynet.images.imagefile import read_image
-    >>> net, info = weights.load_digit_reader()
-    >>> reading.read_number(net, *read_image("examples/seven-ink-on-paper.png"))["number"]
-    '7'
-
-The reading itself (ink, digits, the network's answer, when it is unsure) is in reading.py;
-this file is the command around it.
+The reading itself (ink, digits, the network's answer, when it is unsure) is in reading.py,
+whose docstring shows it from a REPL; this file is the command around it.
 """
 
 import argparse
