@@ -481,7 +481,7 @@ def test_wait_serves_until_ctrl_c_then_closes():
         "main = threading.main_thread().ident\n"
         "def in_wait():\n"
         "    f = sys._current_frames().get(main)\n"
-        "    while f is not None and f.f_code.co_name != 'wait':\n"
+        "    while f is not None and f.f_code is not live.Live.wait.__code__:\n"  # (not Event.wait)
         "        f = f.f_back\n"
         "    return f is not None\n"
         "def tell():\n"  # the URL only once the main thread is inside wait(): a Ctrl-C sent
