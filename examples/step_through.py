@@ -42,6 +42,8 @@ down, δ = 2(a − y)·σ′(z) (BP1), then δ·a (BP4). Stage 5 prints one weig
 import argparse
 import bdb
 import math
+import os
+import pdb
 import sys
 import time
 from pathlib import Path
@@ -566,11 +568,36 @@ def stage_8_check(net, x, y, digit, kind, C, a):
     print("  averaging the gradients of 10 examples per step (python -m tinynet.train).")
 
 
-def main(argv=None):
-    """The eight stages in order, each a function above: read them top to bottom."""
+def one_pdb_for_every_stop():
+    """With --break and pdb: every stage's breakpoint() stops in the same pdb, on the line after
+    it. So the breakpoints you set at one stop still stop you later (Python 3.9's and PyPy's
+    breakpoint() starts a new pdb each time, which forgets them), and every Python shows the
+    same stops (3.13's breakpoint() would stop on its own line, one above). Left alone under
+    another debugger (VS Code, python -m pdb) or with PYTHONBREAKPOINT set."""
+    if sys.gettrace() is not None or os.environ.get("PYTHONBREAKPOINT"):
+        return
+    if sys.breakpointhook is not sys.__breakpointhook__:
+        return
+    debugger = pdb.Pdb(skip=["bdb"])  # (skip: so it does not stop inside set_step below)
+
+    def stop_in_the_caller():
+        sys.settrace(None)  # (a `c` with breakpoints set left pdb tracing: not in set_trace)
+        debugger.set_trace(sys._getframe(1))  # the frame that called breakpoint()
+        debugger.set_step()  # stop at its next line
+
+    sys.breakpointhook = stop_in_the_caller
+
+
+def main(argv):
+    """The eight stages in order, each a function above: read them top to bottom.
+
+    (argv has no default: Python 3.13.0's pdb fails on `b main` for a def whose first constant
+    is a default None.)"""
     global BREAK
     args = parse_args(argv)
     BREAK = args.breaks
+    if BREAK:
+        one_pdb_for_every_stop()
     kind, eta = args.cost, args.lr
     try:
         x, digit, where = the_example(args)
@@ -593,8 +620,8 @@ def main(argv=None):
     return 0
 
 
-def run(argv=None):
-    """main(), but `q` at a --break stop ends the script quietly instead of with a traceback.
+def run(argv):
+    """main(argv), but `q` at a --break stop ends the script quietly instead of with a traceback.
 
     Under a debugger that was already running (python -m pdb, VS Code), that debugger handles
     its own quit as usual."""
@@ -609,4 +636,4 @@ def run(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(sys.argv[1:]))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .support import cli
+from .support.debugging import command_line
 from .support.files import write_atomic
 
 # name → (the module whose main(argv) runs it, one line on what it does)
@@ -75,7 +76,7 @@ def dispatch(argv):
 
 def main(argv=None):
     """The `tinynet` command (console script and `python -m tinynet`); ends the program."""
-    cli.run(lambda: dispatch(sys.argv[1:] if argv is None else list(argv)))
+    cli.run(lambda: dispatch(command_line(argv)))
 
 
 # ---- tinynet examples [DIR] --------------------------------------------------------------------

@@ -38,6 +38,7 @@ from .network import (
     one_hot,
 )
 from .support.cli import non_negative_int, run
+from .support.debugging import command_line
 
 
 def cost_of(net, x, y, cost):
@@ -379,7 +380,7 @@ def print_verdict(rows, tolerance, h, floor, relu=False):
 
 def main(argv=None):
     """Read the options, choose the network and the example, compare, print; the exit status."""
-    a = parser().parse_args(argv)
+    a = parser().parse_args(command_line(argv))
 
     from .weights import WeightsError
 

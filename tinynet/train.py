@@ -7,7 +7,6 @@ checkpoints and resuming are in checkpoint.py.
 From a REPL: `from tinynet.train import train; net = train(epochs=1, limit=2000)`.
 """
 
-import bdb
 import math
 import platform
 import random
@@ -41,6 +40,7 @@ from .settings import (  # noqa: F401  (DEFAULTS and PRESETS: also read as train
     parse_args,
 )
 from .settings import _check_decay as check_decay
+from .support.debugging import command_line, debugger
 from .support.progress import Progress
 from .weights import WeightsError, out_of_range
 
@@ -86,33 +86,6 @@ def shifted(image, dx, dy, size=28):
     elif dx < 0:
         rows = [row[-dx:] + bytes(-dx) for row in rows]
     return b"".join(rows)
-
-
-# --- under a debugger ----------------------------------------------------------------------
-
-
-def debugger():
-    """What debugs this program ("pdb", "debugpy", "a trace function"), or None.
-
-    pdb (python -m pdb, breakpoint()) leaves its frames on the stack and, while it has
-    breakpoints, a trace function; VS Code's debugpy loads pydevd. A coverage tool's trace
-    function is not a debugger, and neither is the debugpy a Jupyter kernel loads but does not run.
-    """
-    tracer = sys.gettrace()
-    if isinstance(getattr(tracer, "__self__", None), bdb.Bdb):
-        return "pdb"
-    frame = sys._getframe(1)
-    while frame is not None:
-        if isinstance(frame.f_locals.get("self"), bdb.Bdb):
-            return "pdb"
-        frame = frame.f_back
-    # Jupyter's kernel (ipykernel) always loads debugpy: there it counts only while it traces.
-    jupyter_idle = "ipykernel" in sys.modules and tracer is None
-    if ("pydevd" in sys.modules or "debugpy" in sys.modules) and not jupyter_idle:
-        return "debugpy"
-    if tracer is not None and "coverage" not in type(tracer).__module__ + repr(tracer):
-        return "a trace function"
-    return None
 
 
 # --- the 3Blue1Brown notation --------------------------------------------------------------
@@ -641,7 +614,7 @@ def _download_progress(done, total, name):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    argv = command_line(argv)  # (sys.argv[1:] when None)
     given = parse_args(argv)  # only the options on the command line
     watch_names, live, port = given.pop("watch", []), given.pop("live", False), given.pop("port", 0)
     paused, speed = given.pop("paused", False), given.pop("speed", 0.0)
