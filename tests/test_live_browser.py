@@ -195,3 +195,58 @@ def test_pause_step_click_a_weight_and_read_its_bp4_line(browser):
     finally:
         view.close()
         page.close()
+
+
+LAB_SCREENSHOT_ENV = "TINYNET_LAB_SCREENSHOT"
+
+
+def test_the_lab_on_real_mnist_explains_the_weight_that_moves_most(browser, mnist_dir):
+    """Real MNIST, paused: two steps, then a click on the pixel of the Δw tiles that this batch
+    moves most. The page names that weight and fills in its BP4 line and its update with
+    network.py's numbers. TINYNET_LAB_SCREENSHOT=docs/lab-screenshot.png saves the page."""
+    images, labels = mnist.load("train", mnist_dir, download=False)
+    test_images, test_labels = mnist.load("test", mnist_dir, download=False)
+    view = live.start(port=0, paused=True)
+    thread = threading.Thread(
+        target=drive,
+        args=(view, "plain", images[:200], labels[:200], test_images[:500], test_labels[:500], 1),
+        kwargs={"eta": 0.5},
+        daemon=True,
+    )
+    page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    problems = watch(page, view.url)
+    try:
+        thread.start()
+        page.goto(view.url)
+        for k in range(3):
+            if k:
+                page.click("#step")
+            page.wait_for_function(f"() => document.body.dataset.lesson === '0.{k:d}'")
+        dw = live.first_layer_step(view.lesson)
+        _, i, j = max((abs(v), i, j) for i, row in enumerate(dw) for j, v in enumerate(row))
+        name = f"w[0][{i:d}][{j:d}]"
+        side = page.evaluate("document.querySelector('#dw canvas').clientWidth") / 28
+        where = {"x": (j % 28 + 0.5) * side, "y": (j // 28 + 0.5) * side}
+        page.click(f"#dw canvas >> nth={i:d}", position=where)
+        page.wait_for_function(f"() => document.body.dataset.explained === '{name}'")
+        told = live.explain(view.lesson, name)
+        first = told["rows"][0]
+        assert page.text_content("#bp4").startswith(f"BP4  ∂Cₓ/∂{name} = δ[0][{i:d}] · a[0]")
+        got = numbers(page.text_content("#bp4").split(" = ", 2)[2])
+        assert got == pytest.approx([first["delta"], first["a_in"], first["grad"]], rel=1e-3)
+        update = numbers(page.text_content("#update").split(" = ", 1)[1])
+        after = told["value"] - told["eta"] / told["m"] * sum(r["grad"] for r in told["rows"])
+        assert update[-1] == pytest.approx(after, rel=1e-3, abs=1e-6)
+        # the table: a heading, one row per example, then Σₓ ∂Cₓ/∂w
+        assert page.locator("#contrib tr").count() == 1 + told["m"] + 1
+        total = numbers(page.text_content("#contrib tr >> nth=-1"))
+        assert total == pytest.approx([sum(r["grad"] for r in told["rows"])], rel=1e-3)
+        if os.environ.get(LAB_SCREENSHOT_ENV):
+            page.mouse.move(1190, 990)
+            page.screenshot(path=os.environ[LAB_SCREENSHOT_ENV], full_page=True)
+        page.click("#pause")  # resume: the run ends
+        thread.join(60)
+        assert not thread.is_alive() and problems == []
+    finally:
+        view.close()
+        page.close()
