@@ -137,23 +137,31 @@ def numbers(text):
     return [float(n.replace("−", "-")) for n in re.findall(NUMBER, text)]
 
 
-def test_pause_step_click_a_weight_and_read_its_bp4_line(browser):
-    """--paused: the page shows the first batch's backpropagation; a step moves on one batch;
-    clicking a pixel of a Δw tile explains that weight, and the BP4 line's numbers are
-    network.backprop's for that weight and the chosen digit."""
-    images, labels, test_images, test_labels, _, _ = training_data()
+def paused_lab(browser, images, labels, test_images, test_labels):
+    """A live view started paused, one epoch of `drive` (plain engine, η 0.5) in a thread held
+    by it, and a page open on it: (view, thread, page, the page's problems)."""
     view = live.start(port=0, paused=True)
     thread = threading.Thread(
         target=drive,
-        args=(view, "plain", images[:100], labels[:100], test_images, test_labels, 1),
+        args=(view, "plain", images, labels, test_images, test_labels, 1),
         kwargs={"eta": 0.5},
         daemon=True,
     )
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
     problems = watch(page, view.url)
+    thread.start()
+    page.goto(view.url)
+    return view, thread, page, problems
+
+
+def test_pause_step_click_a_weight_and_read_its_bp4_line(browser):
+    """--paused: the page shows the first batch's backpropagation; a step moves on one batch;
+    clicking a pixel of a Δw tile explains that weight, and the BP4 line's numbers are
+    network.backprop's for that weight and the chosen digit."""
+    images, labels, test_images, test_labels, _, _ = training_data()
+    view, thread, page, problems = paused_lab(browser, images[:100], labels[:100], test_images,
+                                              test_labels)  # fmt: skip
     try:
-        thread.start()
-        page.goto(view.url)
         page.wait_for_function("() => document.body.dataset.lesson === '0.0'", timeout=30000)
         assert page.is_visible("#lab") and page.text_content("#pause") == "resume"
         assert page.locator("#lab-digits .example").count() == 10
@@ -206,18 +214,9 @@ def test_the_lab_on_real_mnist_explains_the_weight_that_moves_most(browser, mnis
     network.py's numbers. TINYNET_LAB_SCREENSHOT=docs/lab-screenshot.png saves the page."""
     images, labels = mnist.load("train", mnist_dir, download=False)
     test_images, test_labels = mnist.load("test", mnist_dir, download=False)
-    view = live.start(port=0, paused=True)
-    thread = threading.Thread(
-        target=drive,
-        args=(view, "plain", images[:200], labels[:200], test_images[:500], test_labels[:500], 1),
-        kwargs={"eta": 0.5},
-        daemon=True,
-    )
-    page = browser.new_page(viewport={"width": 1200, "height": 1000})
-    problems = watch(page, view.url)
+    view, thread, page, problems = paused_lab(browser, images[:200], labels[:200],
+                                              test_images[:500], test_labels[:500])  # fmt: skip
     try:
-        thread.start()
-        page.goto(view.url)
         for k in range(3):
             if k:
                 page.click("#step")
