@@ -99,17 +99,37 @@ def stage(n, title, hint):
 SUPERSCRIPT = {1: "¹", 2: "²", 3: "³"}
 
 
-def timed(f, *args):
-    """Seconds one call of f(*args) takes: the code's own time, so a debugger's tracing (which
-    makes every line in a file with breakpoints many times slower) is paused during it."""
+def pdb_tracing():
+    """pdb's trace function, if pdb is tracing (it traces every line run in a file that has a
+    breakpoint, which makes those lines many times slower), else None."""
     trace = sys.gettrace()
-    sys.settrace(None)
+    return trace if isinstance(getattr(trace, "__self__", None), bdb.Bdb) else None
+
+
+def vs_code():
+    """The debugpy module when VS Code (a debugpy client) debugs this program, else None."""
+    debugpy = sys.modules.get("debugpy")
+    return debugpy if debugpy is not None and debugpy.is_client_connected() else None
+
+
+def timed(f, *args):
+    """Seconds one call of f(*args) takes: the code's own time, with the debugger's tracing
+    paused (pdb's, or VS Code's by debugpy's own switch: it warns when its tracing is changed),
+    so that no breakpoint stops it and no tracing slows it."""
+    trace, debugpy = pdb_tracing(), vs_code()
+    if trace:
+        sys.settrace(None)
+    if debugpy:
+        debugpy.trace_this_thread(False)
     try:
         start = time.perf_counter()
         f(*args)
         return time.perf_counter() - start
     finally:
-        sys.settrace(trace)
+        if trace:
+            sys.settrace(trace)
+        if debugpy:
+            debugpy.trace_this_thread(True)
 
 
 def largest_entry(matrix):
@@ -145,7 +165,7 @@ def formulas_stage(net, x, y, kind, z, a, dC_dw):
         + (
             ";\n  the debugger's tracing is paused while it runs (its breakpoints do not stop in"
             "\n  it: traced, the formulas take tens of times longer, 20 s instead of 0.5) ..."
-            if sys.gettrace() is not None
+            if pdb_tracing() or vs_code()
             else " ..."
         ),
         flush=True,
