@@ -49,7 +49,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run from a clone without installing
+if (ROOT / "tinynet" / "network.py").is_file():  # in a clone: run it without installing
+    sys.path.insert(0, str(ROOT))  # (a copy from `tinynet examples` uses the installed tinynet)
 
 from tinynet import formulas, mnist, network  # noqa: E402  (after the path is set)
 from tinynet.explain import example_digit  # noqa: E402

@@ -143,10 +143,13 @@ def test_the_version_is_the_packages_one():
 def test_examples_copies_every_image_and_prints_the_paths(tmp_path):
     r = tinynet_cmd("examples", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    shipped = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".png", ".pgm", ".md"))
+    shipped = sorted(p.name for p in EXAMPLES.iterdir() if front.is_example(p))
     assert len(shipped) >= 15
     assert r.stdout.splitlines() == [f"tinynet-examples/{name}" for name in shipped]
-    assert r.stderr == "try: tinynet predict tinynet-examples/seven-ink-on-paper.png\n"
+    assert r.stderr == (
+        "try: tinynet predict tinynet-examples/seven-ink-on-paper.png\n"
+        "and: python tinynet-examples/step_through.py --break\n"
+    )
     copied = tmp_path / "tinynet-examples"
     assert sorted(p.name for p in copied.iterdir()) == shipped  # and no temporary file left
     for name in shipped:

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tinynet import __main__ as front
 from tinynet import explain, gradcheck, network, visualize, weights
 from tinynet.images import png
 from tinynet.network import Network
@@ -194,11 +195,16 @@ def recipes():
     return found
 
 
-def run_recipe(command, typed, cwd, env):
+def run_recipe(command, typed, cwd, env, examples=ROOT / "examples"):
     """The recipe's command run in `cwd` (python: this interpreter; examples/step_through.py:
-    this clone's, by its full path), with its pdb commands on stdin."""
+    the one in `examples`, this clone's by default, by its full path), with its pdb commands on
+    stdin."""
     args = [
-        sys.executable if a == "python" else str(ROOT / a) if a.startswith("examples/") else a
+        sys.executable
+        if a == "python"
+        else str(examples / a[len("examples/") :])
+        if a.startswith("examples/")
+        else a
         for a in command.split()
     ]
     return subprocess.run(
@@ -233,24 +239,52 @@ def as_this_python_needs(command):
     return " ".join(words)
 
 
-@pytest.mark.parametrize("recipe", recipes(), ids=lambda r: r[1])
+def installed_copy(site):
+    """tinynet as the wheel installs it, in the folder `site`: the package, with the shipped
+    weights in tinynet/pretrained/ and the example files in tinynet/examples/."""
+    package = site / "tinynet"
+    shutil.copytree(ROOT / "tinynet", package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "pretrained", package / "pretrained")
+    (package / "examples").mkdir()
+    for path in (ROOT / "examples").iterdir():
+        if front.is_example(path):
+            shutil.copyfile(path, package / "examples" / path.name)
+    return site
+
+
+def recipes_and_scripts():
+    """Each recipe; those that run examples/step_through.py twice: the clone's, and the copy
+    `tinynet examples` makes for an installed tinynet (no clone)."""
+    for recipe in recipes():
+        yield pytest.param(recipe, "clone", id=recipe[1])
+        if "examples/" in recipe[1]:
+            yield pytest.param(recipe, "copy", id=recipe[1] + " (tinynet examples' copy)")
+
+
+@pytest.mark.parametrize("recipe, script", recipes_and_scripts())
 def test_every_debugger_recipe_in_the_docs_works_as_written_from_any_folder(
-    recipe, tmp_path, request
+    recipe, script, tmp_path, request
 ):
     """Run in an empty folder, with tinynet where an installed package would be (a copy of the
     package alone on PYTHONPATH): pdb takes every command (no `***` error), stops where the
-    recipe shows and prints what it shows."""
+    recipe shows and prints what it shows. The script is the clone's, or the copy that
+    `tinynet examples DIR` writes, which then steps through the installed package."""
     name, command, typed, stops, printed = recipe
-    site = tmp_path / "site-packages"
-    shutil.copytree(
-        ROOT / "tinynet", site / "tinynet", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    site = installed_copy(tmp_path / "site-packages")
     folder = tmp_path / "somewhere"
     folder.mkdir()
     env = clean_env(PYTHONPATH=str(site))
     if "tinynet.train" in command:  # training needs MNIST
         env["TINYNET_DATA"] = str(request.getfixturevalue("mnist_dir"))
-    r = run_recipe(as_this_python_needs(command), typed, folder, env)
+    examples = ROOT / "examples"
+    if script == "copy":  # (into a folder named examples, as the recipe's stops name it)
+        examples = tmp_path / "examples"
+        copied = run(["-m", "tinynet", "examples", examples], env=env, cwd=folder)
+        assert copied.returncode == 0 and (examples / "step_through.py").is_file(), copied.stderr
+    r = run_recipe(as_this_python_needs(command), typed, folder, env, examples)
+    if script == "copy":  # it stepped through the installed package, not this clone
+        assert str(site / "tinynet" / "network.py") in r.stdout
+        assert str(ROOT / "tinynet") not in r.stdout
     out = r.stdout + r.stderr
     assert "*** " not in out and "Traceback" not in out, out[-3000:]
     # (pdb's answers follow its prompt on the same line: the typed commands are not echoed)

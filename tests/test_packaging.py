@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tinynet import __main__ as front
 from tinynet import explain, weights
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p.name for p in (ROOT / "pretrained").iterdir() if p.is_file())
-EXAMPLE_FILES = sorted(
-    p.name for p in (ROOT / "examples").iterdir() if p.suffix in (".png", ".pgm", ".md")
-)
+EXAMPLE_FILES = sorted(p.name for p in (ROOT / "examples").iterdir() if front.is_example(p))
 
 SHOW_PATHS = (
     "from tinynet import explain, weights; "
@@ -134,7 +133,7 @@ def test_the_wheel_holds_the_examples_the_entry_point_and_the_version(tmp_path):
             assert packed == (ROOT / "examples" / image).read_bytes(), image
         assert [n for n in names if n.startswith("tinynet/examples/")] == sorted(
             f"tinynet/examples/{image}" for image in EXAMPLE_FILES
-        ), "only the images and their README, no examples/*.py"
+        ), "only the images, their README and step_through.py (no other examples/*.py)"
         info = next(n for n in names if n.endswith(".dist-info/METADATA"))
         metadata = z.read(info).decode("utf-8")
         entry_points = z.read(info.replace("METADATA", "entry_points.txt")).decode("utf-8")
@@ -161,3 +160,18 @@ def test_the_wheel_holds_the_examples_the_entry_point_and_the_version(tmp_path):
     assert (empty / "here" / "seven-ink-on-paper.png").read_bytes() == (
         ROOT / "examples" / "seven-ink-on-paper.png"
     ).read_bytes()
+    # the copied step_through.py runs on the installed package: one step, stage 1 to 8
+    step = subprocess.run(
+        [sys.executable, str(empty / "here" / "step_through.py")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=str(empty),
+        env={
+            "PYTHONPATH": str(tmp_path / "site"),
+            "PATH": "/usr/bin:/bin",
+            "PYTHONIOENCODING": "utf-8",
+        },
+        timeout=120,
+    )
+    assert step.returncode == 0 and "STAGE 8" in step.stdout, step.stderr[-2000:]

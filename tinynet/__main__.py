@@ -26,10 +26,11 @@ COMMANDS = {
     "gradcheck": ("tinynet.gradcheck", "check backpropagation against finite differences"),
     "visualize": ("tinynet.visualize", "pictures of the weights, the curves, the mistakes"),
     "draw": ("tinynet.draw", "draw a digit in your browser and watch the network read it"),
-    "examples": ("tinynet.__main__", "copy the example digit images into a folder"),
+    "examples": ("tinynet.__main__", "copy the example images and step_through.py into a folder"),
 }
 
-EXAMPLE_SUFFIXES = (".png", ".pgm", ".md")
+EXAMPLE_SUFFIXES = (".png", ".pgm", ".md")  # the example digit images and their README
+EXAMPLE_SCRIPTS = ("step_through.py",)  # one training step to read and debug (docs/learning.md)
 DEFAULT_EXAMPLES_DIR = "tinynet-examples"
 
 
@@ -93,11 +94,14 @@ def examples_folder():
     return inside if inside.is_dir() else package.parent / "examples"
 
 
+def is_example(path):
+    """Whether `path` (in examples/) is one of the files tinynet ships and `examples` copies."""
+    return path.suffix in EXAMPLE_SUFFIXES or path.name in EXAMPLE_SCRIPTS
+
+
 def example_files():
-    """The shipped example images (and their README), sorted by name."""
-    return sorted(
-        p for p in examples_folder().iterdir() if p.is_file() and p.suffix in EXAMPLE_SUFFIXES
-    )
+    """The shipped example images (and their README), and step_through.py, sorted by name."""
+    return sorted(p for p in examples_folder().iterdir() if p.is_file() and is_example(p))
 
 
 class ExamplesClash(Exception):
@@ -133,7 +137,8 @@ def same_bytes(a, b):
 def examples_main(argv=None):
     ap = argparse.ArgumentParser(
         prog="tinynet examples",
-        description="Copy the example digit images into DIR and print their paths.",
+        description="Copy the example digit images into DIR, with step_through.py (one step of "
+        "training to read and step through in a debugger), and print their paths.",
     )
     ap.add_argument(
         "dir",
@@ -152,6 +157,7 @@ def examples_main(argv=None):
         print(path)
     seven = Path(args.dir) / "seven-ink-on-paper.png"
     print(f"try: tinynet predict {seven}", file=sys.stderr)
+    print(f"and: python {Path(args.dir) / 'step_through.py'} --break", file=sys.stderr)
     return 0
 
 
