@@ -255,10 +255,12 @@ def installed_copy(site):
 def recipes_and_scripts():
     """Each recipe; those that run examples/step_through.py twice: the clone's, and the copy
     `tinynet examples` makes for an installed tinynet (no clone)."""
+    params = []
     for recipe in recipes():
-        yield pytest.param(recipe, "clone", id=recipe[1])
+        params.append(pytest.param(recipe, "clone", id=recipe[1]))
         if "examples/" in recipe[1]:
-            yield pytest.param(recipe, "copy", id=recipe[1] + " (tinynet examples' copy)")
+            params.append(pytest.param(recipe, "copy", id=recipe[1] + " (tinynet examples' copy)"))
+    return params
 
 
 @pytest.mark.parametrize("recipe, script", recipes_and_scripts())
