@@ -310,15 +310,19 @@ def test_the_docs_way_past_python_3_13_0s_pdb_works_on_every_python(tmp_path):
     assert "unrecognized arguments" not in r.stdout + r.stderr
 
 
-def test_a_first_double_dash_is_dropped_only_under_pdb():
+def test_a_first_double_dash_is_dropped_only_under_pdb(monkeypatch):
+    """...and only from the program's own arguments: an argv a caller gives is its own."""
     import bdb
 
-    from tinynet.support.debugging import command_line
+    from tinynet.support.debugging import program_args
 
-    assert command_line(["--", "--limit", "5"]) == ["--", "--limit", "5"]
-    under_pdb = bdb.Bdb().runcall(command_line, ["--", "--limit", "5"])
-    assert under_pdb == ["--limit", "5"]
-    assert bdb.Bdb().runcall(command_line, ["--limit", "--"]) == ["--limit", "--"]
+    monkeypatch.setattr(sys, "argv", ["tinynet.train", "--", "--limit", "5"])
+    assert program_args() == ["--", "--limit", "5"]
+    assert bdb.Bdb().runcall(program_args) == ["--limit", "5"]
+    given = ["--", "-a-file-named-so.png"]
+    assert bdb.Bdb().runcall(program_args, given) == given
+    monkeypatch.setattr(sys, "argv", ["tinynet.train", "--limit", "--"])
+    assert bdb.Bdb().runcall(program_args) == ["--limit", "--"]
 
 
 def test_the_pdb_recipe_fails_without_breaking_by_function(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .support import cli
-from .support.debugging import command_line
+from .support.debugging import program_args
 from .support.files import write_atomic
 
 # name → (the module whose main(argv) runs it, one line on what it does)
@@ -77,7 +77,7 @@ def dispatch(argv):
 
 def main(argv=None):
     """The `tinynet` command (console script and `python -m tinynet`); ends the program."""
-    cli.run(lambda: dispatch(command_line(argv)))
+    cli.run(lambda: dispatch(program_args(argv)))
 
 
 # ---- tinynet examples [DIR] --------------------------------------------------------------------

@@ -86,7 +86,7 @@ from .images.preprocess import NoDigitError
 from .network import DEFAULT_COST
 from .support import http
 from .support.cli import positive_int
-from .support.debugging import command_line
+from .support.debugging import program_args
 from .support.http import RequestError, printable
 from .teach import (
     ACCURACY_DIGITS,
@@ -869,7 +869,7 @@ def parse_args(argv=None):
         help=f"connections answered at once; more are told 503 (default {http.MAX_CONNECTIONS:d})",
     )
     ap.add_argument("--open", action="store_true", help="open the page in your web browser")
-    return ap.parse_args(command_line(argv))
+    return ap.parse_args(program_args(argv))
 
 
 def stderr_log():

@@ -6,7 +6,7 @@ import time
 
 from . import engines, mnist
 from .support.cli import positive_int, run
-from .support.debugging import command_line
+from .support.debugging import program_args
 from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
 
@@ -81,7 +81,7 @@ def main(argv=None):
     p.add_argument(
         "--no-download", dest="download", action="store_false", help="never download MNIST"
     )
-    a = p.parse_args(command_line(argv))
+    a = p.parse_args(program_args(argv))
     try:
         net, info = load_digit_reader(a.weights)
         images, labels, kind, record = test_set(a.data, a.download)

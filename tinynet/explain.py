@@ -32,7 +32,7 @@ from .images.preprocess import ASCII_RAMP, NoDigitError, ascii_art
 from .reading import probabilities, read_digit
 from .settings import DEFAULTS
 from .support.cli import positive_int, prog, run
-from .support.debugging import command_line
+from .support.debugging import program_args
 from .weights import PRETRAINED, WeightsError, load_digit_reader, shipped_file, weights_input
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -528,7 +528,7 @@ def main(argv=None):
         metavar="K",
         help="gradients shown per layer (default: 3)",
     )
-    a = ap.parse_args(command_line(argv))
+    a = ap.parse_args(program_args(argv))
     try:
         net, info = load_digit_reader(a.weights)
     except WeightsError as e:

@@ -38,7 +38,7 @@ from .network import (
     one_hot,
 )
 from .support.cli import non_negative_int, run
-from .support.debugging import command_line
+from .support.debugging import program_args
 
 
 def cost_of(net, x, y, cost):
@@ -302,12 +302,13 @@ def network_to_check(weights_file=None, seed=1, hidden="16,16", activation="sigm
                      output="sigmoid"):  # fmt: skip
     """(net, description): the network in weights_file, else a random one, new_network(seed)
     with those hidden layers (sizes "16,16"), activation and output."""
+    from .settings import layer_sizes
     from .weights import load_digit_reader
 
     if weights_file:
         return load_digit_reader(weights_file)[0], f"the weights in {weights_file}"
     try:
-        sizes = [784] + [int(n) for n in hidden.split(",") if n.strip()] + [10]
+        sizes = layer_sizes({"hidden": hidden})
     except ValueError:
         raise ValueError(f"--hidden must be sizes like 16,16, not {hidden!r}") from None
     if min(sizes) < 1:
@@ -380,7 +381,7 @@ def print_verdict(rows, tolerance, h, floor, relu=False):
 
 def main(argv=None):
     """Read the options, choose the network and the example, compare, print; the exit status."""
-    a = parser().parse_args(command_line(argv))
+    a = parser().parse_args(program_args(argv))
 
     from .weights import WeightsError
 

@@ -212,9 +212,9 @@ def softplus(t):
     return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
 
 
-# Each cost is a pair: its value C for one example, and (BP1) its output error
-# δ⁽ᴸ⁾ᵢ = ∂C/∂a⁽ᴸ⁾ᵢ · σ'(z⁽ᴸ⁾ᵢ). Both take the output a⁽ᴸ⁾, the wanted output y and z⁽ᴸ⁾.
-# COSTS are for a sigmoid output layer, SOFTMAX_COSTS for a softmax one.
+# Each cost is a pair: its value C for one example, and (BP1) its output error δ⁽ᴸ⁾ᵢ = ∂C/∂z⁽ᴸ⁾ᵢ:
+# ∂C/∂a⁽ᴸ⁾ᵢ · σ'(z⁽ᴸ⁾ᵢ) in COSTS (a sigmoid output layer), a⁽ᴸ⁾ᵢ − yᵢ in SOFTMAX_COSTS (softmax).
+# Both take the output a⁽ᴸ⁾, the wanted output y and z⁽ᴸ⁾.
 
 
 def quadratic_cost(a_L, y, z_L):

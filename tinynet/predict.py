@@ -19,7 +19,7 @@ from .images.imagefile import ImageError, sniff_format
 from .images.preprocess import NoDigitError, ascii_art
 from .reading import read_file, read_number  # noqa: F401  (read_number: also predict.read_number)
 from .support.cli import prog, run
-from .support.debugging import command_line
+from .support.debugging import program_args
 from .support.files import write_atomic
 from .support.progress import Progress
 from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
@@ -225,7 +225,7 @@ def read_images(net, paths, deskew, as_json_lines=False, show=False):
 
 def main(argv=None):
     ap = parser()
-    a = ap.parse_args(command_line(argv))
+    a = ap.parse_args(program_args(argv))
     if bool(a.images) == bool(a.kaggle) or (a.out and not a.kaggle):
         ap.error("give IMAGE files, or --kaggle CSV [--out FILE]")
     if a.kaggle and (a.json or a.show):

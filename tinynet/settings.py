@@ -9,10 +9,10 @@ import argparse
 import re
 
 from .engines import ENGINES
-from .network import ACTIVATIONS, COSTS, DEFAULT_COST, OUTPUTS, SOFTMAX_QUADRATIC
+from .network import ACTIVATIONS, COSTS, DEFAULT_COST, OUTPUTS, SOFTMAX_COSTS, SOFTMAX_QUADRATIC
 from .support.cli import at_least, positive_int
 from .support.text import is_real, is_whole, short
-from .weights import WeightsError
+from .weights import MAX_DIGITS, WeightsError
 
 DEFAULTS = {
     "data": None,  # folder with the MNIST files (else $TINYNET_DATA, else a cache)
@@ -148,8 +148,8 @@ SETTING_RULES = {
     "activation": (lambda v: v in tuple(ACTIVATIONS), "one of: " + ", ".join(ACTIVATIONS)),
     "output": (lambda v: v in OUTPUTS, "one of: " + ", ".join(OUTPUTS)),
     "seed": (
-        lambda v: is_whole(v, -(10**18) + 1, 10**18 - 1),
-        "a whole number of 18 digits at most",
+        lambda v: is_whole(v, -(10**MAX_DIGITS) + 1, 10**MAX_DIGITS - 1),
+        f"a whole number of {MAX_DIGITS:d} digits at most",
     ),
     "l2": (lambda v: is_real(v, 0.0, 1e6), "a number from 0 to 1000000"),
     "shift": (lambda v: is_whole(v, 0, 27), "a whole number from 0 to 27"),
@@ -180,17 +180,17 @@ def check_settings(s, where=None):
                 )
             option = "--" + name.replace("_", "-")
             raise TrainingError(f"{option} must be {what} (it is {it_is})")
-    if s.get("output") == "softmax" and s.get("cost") == "quadratic":  # network.cost_pair
+    if s.get("output") == "softmax" and s.get("cost") not in SOFTMAX_COSTS:  # network.cost_pair
         if where is not None:
             raise WeightsError(f"{where}: damaged checkpoint: {SOFTMAX_QUADRATIC}")
         raise TrainingError(f"--output softmax: {SOFTMAX_QUADRATIC} (--cost cross-entropy)")
-    _check_decay(s, where)
+    check_decay(s, where)
 
 
 MNIST_TRAINING_IMAGES = 60_000
 
 
-def _check_decay(s, where=None, n=None):
+def check_decay(s, where=None, n=None):
     """Refuse a weight decay that grows the weights: each step multiplies them by 1 − ηλ/n
     (train.decay_factor), which must not be below 0, so λ·η ≤ n for the largest η of the run.
     (Below 0 it flips the weights' signs, and raised to the power of the DECAY_EVERY steps done

@@ -35,12 +35,12 @@ from .settings import (  # noqa: F401  (DEFAULTS and PRESETS: also read as train
     PRESETS,
     Interrupted,
     TrainingError,
+    check_decay,
     check_settings,
     layer_sizes,
     parse_args,
 )
-from .settings import _check_decay as check_decay
-from .support.debugging import command_line, debugger
+from .support.debugging import debugger, program_args
 from .support.progress import Progress
 from .weights import WeightsError, out_of_range
 
@@ -553,8 +553,7 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
 
     saved = [ck is not None]  # is there a checkpoint of this run (a good one) on disk?
 
-    def checkpoint(epoch, batch, stats):
-        check_weights(engine)
+    def checkpoint(epoch, batch, stats):  # (the weights are checked before: close_epoch)
         save_checkpoint(ckpt_path, s, engine, epoch, batch, history, stats, elapsed())
         saved[0] = True
 
@@ -572,6 +571,7 @@ def train(argv=None, watchers=(), quiet=False, watch_names=(), **overrides):
                                     quiet=quiet or watching is not None,
                                     before_batch=before_batch)  # fmt: skip
                 if stopped is not None:  # Ctrl-C: save where we are, say how to go on
+                    check_weights(engine)
                     checkpoint(epoch, stopped, st)
                     raise interrupted(ckpt_path, say)
                 confusion = close_epoch(engine, s, data, epoch, st, t_epoch, history, say, log_path)
@@ -614,7 +614,7 @@ def _download_progress(done, total, name):
 
 
 def main(argv=None):
-    argv = command_line(argv)  # (sys.argv[1:] when None)
+    argv = program_args(argv)  # (sys.argv[1:] when None)
     given = parse_args(argv)  # only the options on the command line
     watch_names, live, port = given.pop("watch", []), given.pop("live", False), given.pop("port", 0)
     paused, speed = given.pop("paused", False), given.pop("speed", 0.0)

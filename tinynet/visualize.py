@@ -45,7 +45,7 @@ from xml.sax.saxutils import escape
 from . import mnist
 from .images import png
 from .support.cli import positive_int, run
-from .support.debugging import command_line
+from .support.debugging import program_args
 from .support.files import write_atomic
 from .weights import PRETRAINED, WeightsError, load_digit_reader, weights_input
 
@@ -716,7 +716,7 @@ COMMANDS = {
 
 
 def main(argv=None):
-    a = parser().parse_args(command_line(argv))
+    a = parser().parse_args(program_args(argv))
     try:
         written = COMMANDS[a.what](a)
     except (WeightsError, mnist.DataError, ValueError, OSError) as e:

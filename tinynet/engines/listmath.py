@@ -7,6 +7,8 @@ else 0. network.ACTIVATIONS has the same pairs, written from z.
 
 from math import exp, log, log1p, tanh
 
+from ..network import softmax  # (the network's own: nothing to speed up there)
+
 HIDDEN = ("sigmoid", "relu", "tanh")  # what the fast engines run in the hidden layers
 OUTPUT_LAYERS = ("sigmoid", "softmax")  # and in the output layer
 
@@ -29,14 +31,6 @@ def tanhs(z):
     return list(map(tanh, z))
 
 
-def softmax(z):
-    """aᵢ = e^zᵢ / Σₖ e^zₖ, computed as e^(zᵢ − max z) / Σₖ e^(zₖ − max z): it never overflows."""
-    top = max(z)
-    e = [exp(z_k - top) for z_k in z]
-    total = sum(e)
-    return [e_k / total for e_k in e]
-
-
 LAYER = {"sigmoid": sigmoids, "relu": relus, "tanh": tanhs, "softmax": softmax}
 
 
@@ -57,7 +51,7 @@ def output_delta_and_cost(a_L, z_L, digit, cost, output="sigmoid"):
     softmax output, cross-entropy:  δᵢ = aᵢ − yᵢ,   C = −ln a_digit (softmax_delta_and_cost)
     """
     if output == "softmax":
-        return softmax_delta_and_cost(a_L, z_L, digit, cost)
+        return softmax_delta_and_cost(a_L, z_L, digit)
     delta, C = [], 0.0
     for k in range(len(a_L)):
         a_k, z_k = a_L[k], z_L[k]
@@ -73,7 +67,7 @@ def output_delta_and_cost(a_L, z_L, digit, cost, output="sigmoid"):
     return delta, C
 
 
-def softmax_delta_and_cost(a_L, z_L, digit, cost):
+def softmax_delta_and_cost(a_L, z_L, digit):
     """(BP1) for a softmax output, whose cost is the cross-entropy (log-likelihood; network.py
     refuses the quadratic cost with softmax):  δᵢ = aᵢ − yᵢ,  C = −ln a_digit = ln Σₖ e^zₖ − z_digit
     """

@@ -16,7 +16,7 @@ pieces that take long to warm up.) A layer wider than WRITTEN_OUT neurons keeps 
 
 The activation f of the hidden layers is a parameter of the generated source: its formula,
 f(z), and f′ read from a = f(z) for BP2, are written out in place (FORMULAS). A softmax output is
-listmath.softmax, one example at a time.
+network.softmax, one example at a time.
 """
 
 import linecache
@@ -24,8 +24,8 @@ import types
 from functools import cache
 from math import exp, tanh
 
-from ..network import Network, argmax, cost_pair
-from .listmath import HIDDEN, OUTPUT_LAYERS, output_delta_and_cost, softmax
+from ..network import Network, argmax, cost_pair, softmax
+from .listmath import HIDDEN, OUTPUT_LAYERS, output_delta_and_cost
 from .pixels import PIXEL
 
 # The hidden activations and the outputs this engine runs (engines/__init__.py reads them).

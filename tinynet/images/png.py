@@ -65,6 +65,8 @@ from collections import namedtuple
 from itertools import islice
 from operator import add
 
+from ..support import ON_PYPY
+
 __all__ = [
     "PNGError",
     "MAX_PIXELS",
@@ -307,7 +309,6 @@ def inflate_blocks(pieces, expected, block_size=1 << 16):
 #: PyPy frees memory only at its collections, which its default settings let wait until the
 #: heap has grown far; reading a big image calls one every this many inflated bytes.
 COLLECT_EVERY = 2 << 20
-PYPY = sys.implementation.name == "pypy"
 
 
 def collect_garbage_now(size, block):
@@ -319,7 +320,7 @@ def collect_garbage_now(size, block):
 
 def collect_on_pypy():
     """A garbage collection, on PyPy only."""
-    if PYPY:
+    if ON_PYPY:
         gc.collect()
 
 
@@ -534,7 +535,7 @@ def undo_paeth_loop(line, prev, bpp):
     return bytes(out)  # a bytearray kept as the next row's `prev` costs PyPy memory
 
 
-if PYPY:  # pragma: no cover - the suite runs on CPython
+if ON_PYPY:  # pragma: no cover - the suite runs on CPython
     undo_sub, undo_up, undo_average, undo_paeth = (
         undo_sub_loop,
         undo_up_loop,
@@ -935,7 +936,7 @@ def block_sums_loop(strip, rows, width, kx, channels):
     return sums
 
 
-if PYPY:  # pragma: no cover - the suite runs on CPython
+if ON_PYPY:  # pragma: no cover - the suite runs on CPython
     block_sums = block_sums_loop
 
 

@@ -28,14 +28,17 @@ def debugger():
     return None
 
 
-def command_line(argv=None):
-    """argv, or else the program's arguments (sys.argv[1:]); under pdb, without a first `--`.
+def program_args(argv=None):
+    """argv, or else the program's arguments (sys.argv[1:]), there without a first `--` under pdb.
 
     `python -m pdb -m tinynet.train -- --limit 1000` is how options get past Python 3.13.0's pdb,
     which takes options after the module as its own ("unrecognized arguments"; fixed in 3.13.1).
-    Other versions hand the `--` on to the command, where it would stop argparse reading them.
+    Other versions hand the `--` on to the program, where it would stop argparse reading them.
+    An argv given by a caller (`tinynet` to its commands, a REPL) is taken as it is.
     """
-    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv is not None:
+        return list(argv)
+    argv = sys.argv[1:]
     if argv[:1] == ["--"] and debugger() == "pdb":
         del argv[0]
     return argv

@@ -13,6 +13,7 @@ import os
 import sys
 
 from . import ON_PYPY
+from .debugging import debugger
 
 #: The nursery a command runs with when PyPy would choose a larger one than MAX_NURSERY_BYTES
 #: (4 MB is PyPy's own size for a machine whose cache it cannot tell; just as fast here).
@@ -47,7 +48,7 @@ def small_nursery_on_pypy():
     command again (os.execv: the same process id, files and arguments) with a NURSERY one."""
     if "PYPY_GC_NURSERY" in os.environ or nursery_bytes() <= MAX_NURSERY_BYTES:
         return
-    if sys.gettrace() is not None:  # under a debugger (pdb, debugpy): a restart would leave it
+    if sys.gettrace() is not None or debugger():  # under a debugger: a restart would leave it
         return
     command = restart_command()
     if command is None:
