@@ -45,7 +45,8 @@ def start_gradients(sizes, activation, images, labels):
     """Mean |∂C/∂b| of each layer, over the examples, for the seed-1 network before training."""
     net = network.new_network(sizes, seed=1, activation=activation)
     totals = [0.0] * (len(sizes) - 1)
-    for x, digit in zip(images, labels):
+    for image, digit in zip(images, labels):
+        x = [p / 255.0 for p in image]  # pixels 0…255 → inputs 0…1, as training has them
         dC_db = network.backprop(net, x, network.one_hot(digit))[0]
         for l, layer in enumerate(dC_db):
             totals[l] += sum(abs(d) for d in layer) / len(layer)
