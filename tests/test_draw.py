@@ -193,6 +193,11 @@ def test_network_summary(random_net):
     }
     deskewed = {"training": {}, "input": {"deskew": True}}
     assert teach.network_summary(random_net, deskewed)["summary"]["deskew"] is True
+    # a softmax network is judged by its own limits (reading.unsure_limits), and so explained
+    softmax_net = network.new_network([784, 16, 10], seed=1, activation="relu", output="softmax")
+    rule = teach.network_summary(softmax_net)["summary"]["unsure_rule"]
+    assert (rule["min_output"], rule["min_margin"]) == reading.unsure_limits("softmax")
+    assert rule["min_output"] != reading.UNSURE_MIN_OUTPUT
 
 
 def test_make_server_refuses_a_network_that_does_not_read_digits():

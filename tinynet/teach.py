@@ -30,11 +30,10 @@ from .images import png
 from .images.preprocess import NoDigitError, to_mnist
 from .network import DEFAULT_COST, feedforward, one_hot
 from .reading import (
-    UNSURE_MIN_MARGIN,
-    UNSURE_MIN_OUTPUT,
     probabilities,
     read_number,
     unsure,
+    unsure_limits,
 )
 from .support.http import RequestError
 from .weights import out_of_range, weights_input
@@ -137,21 +136,17 @@ def read_drawing(net, data, deskew=False):
     return read_number(net, width, height, rgba, deskew=deskew)
 
 
-def digit_input(net, data, deskew=False, pick=None):
-    """The 784 inputs of one digit of a drawing (for teaching): the whole drawing when it holds
-    one digit (drawing_input), else digit number `pick` (0 = leftmost) of read_drawing.
+def pick_digit(net, data, deskew=False, pick=None):
+    """One digit of a drawing, for teaching, as read_drawing gives it: {"input", "upright",
+    "digit", …} (its "upright" inputs, before deskewing, are what ``reading.unsure`` judges the
+    ink's shape on). The whole drawing when it holds one digit, else digit number `pick`
+    (0 = leftmost).
 
     DrawingError when the drawing holds several digits and `pick` does not say which one,
     or `pick` is not one of them; NoDigitError for a drawing without ink. (Which digit the
     network reads does not matter here, so any network will do for the segmentation: the
     inputs do not depend on it: the draw server passes the weights it started with, which
     teaching never changes.)"""
-    return pick_digit(net, data, deskew, pick)["input"]
-
-
-def pick_digit(net, data, deskew=False, pick=None):
-    """digit_input's digit as read_drawing gives it: {"input", "upright", "digit", …} (its
-    "upright" inputs, before deskewing, are what ``reading.unsure`` judges the ink's shape on)."""
     reading = read_drawing(net, data, deskew)
     digits = reading["digits"]
     if pick is None:
@@ -355,12 +350,8 @@ def batch_part(change, m, eta):
 def drawing_part_cost(net, x, y, step, cost=DEFAULT_COST):
     """The cost C of (x, y) after the drawing's own part of a step, w − step·∂C_x/∂w and
     b − step·∂C_x/∂b, taken on a copy of net (net itself is left as it is)."""
-    dC_db, dC_dw, _, _, _ = network.backprop(net, x, y, cost)
     moved = network.copy_network(net)
-    for l, (w_l, b_l) in enumerate(zip(moved.w, moved.b)):
-        for i, row in enumerate(w_l):
-            b_l[i] -= step * dC_db[l][i]
-            row[:] = [w - step * g for w, g in zip(row, dC_dw[l][i])]
+    network.sgd_step(moved, [(x, y)], step, cost)  # a batch of one: w − step·∂C_x/∂w
     z, a = network.feedforward(moved, x)
     return network.cost_pair(cost, net.output)[0](a[-1], y, z[-1])
 
@@ -511,7 +502,8 @@ def network_summary(net, info=None):
     training = (info or {}).get("training") or {}
     summary = {"parameters": sum(len(row) + 1 for w_l in net.w for row in w_l)}
     summary["deskew"] = weights_input(info or {})["deskew"]  # drawings are straightened too
-    summary["unsure_rule"] = {"min_output": UNSURE_MIN_OUTPUT, "min_margin": UNSURE_MIN_MARGIN}
+    min_output, min_margin = unsure_limits(net.output)  # (a softmax output has its own)
+    summary["unsure_rule"] = {"min_output": min_output, "min_margin": min_margin}
     for key in ("test_accuracy", "epochs", "cost", "command"):
         if key in training:
             summary[key] = training[key]
