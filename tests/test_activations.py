@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from training import ROOT, quiet_run, run_train
+from training import ROOT, StopAt, quiet_run, resume_run, run_train
 
 from tinynet import (
     engines,
@@ -76,16 +76,11 @@ def test_resume_goes_on_with_the_checkpoints_activation(tmp_path, mnist_dir):
     kw = dict(hidden="10", activation="tanh", output="softmax", epochs=2)
     whole = tiny_run(tmp_path, mnist_dir, "one.json", **kw)
 
-    class Stop:
-        def on_batch(self, info):
-            if (info["epoch"], info["batch"]) == (1, 5):
-                raise Interrupted()
-
     with pytest.raises(Interrupted):
-        tiny_run(tmp_path, mnist_dir, "two.json", watchers=[Stop()], **kw)
+        tiny_run(tmp_path, mnist_dir, "two.json", watchers=[StopAt(1, 5)], **kw)
     ckpt = tmp_path / "two.json.checkpoint.json"
     assert json.loads(ckpt.read_text())["settings"]["activation"] == "tanh"
-    resumed = train.train(resume=str(ckpt), quiet=True, data=str(mnist_dir), download=False)
+    resumed = resume_run(mnist_dir, ckpt)
     assert (resumed.activation, resumed.output) == ("tanh", "softmax")
     assert resumed.w == whole.w and resumed.b == whole.b
 
@@ -93,16 +88,16 @@ def test_resume_goes_on_with_the_checkpoints_activation(tmp_path, mnist_dir):
     d["network"]["activation"] = "relu"  # the weights of another network than the settings'
     ckpt.write_text(json.dumps(d))
     with pytest.raises(weights.WeightsError, match="network.activation"):
-        train.train(resume=str(ckpt), quiet=True, data=str(mnist_dir), download=False)
+        resume_run(mnist_dir, ckpt)
     d["settings"]["activation"] = "elu"
     ckpt.write_text(json.dumps(d))
     with pytest.raises(weights.WeightsError, match="settings.activation must be one of") as e:
-        train.train(resume=str(ckpt), quiet=True, data=str(mnist_dir), download=False)
+        resume_run(mnist_dir, ckpt)
     assert "\n" not in str(e.value)
     d["settings"].update(activation="tanh", cost="quadratic")  # with softmax: refused
     ckpt.write_text(json.dumps(d))
     with pytest.raises(weights.WeightsError, match="softmax"):
-        train.train(resume=str(ckpt), quiet=True, data=str(mnist_dir), download=False)
+        resume_run(mnist_dir, ckpt)
 
 
 def test_softmax_with_the_quadratic_cost_is_one_line(tmp_path):

@@ -11,12 +11,6 @@ from tinynet import network
 from tinynet.engines import lanes, loops
 
 
-def copy(net):
-    return network.Network(
-        net.sizes, [[list(r) for r in w] for w in net.w], [list(b) for b in net.b]
-    )
-
-
 def random_images(seed, n, size=784, ink=0.2):
     rng = random.Random(seed)
     return [
@@ -47,7 +41,7 @@ def test_one_batch_equals_network_sgd_step(hidden, seed, kind, engine, m, eta):
     net = network.new_network(sizes, seed=seed)
     images = random_images(seed, m, size=30, ink=0.5)
     labels = [random.Random(seed + k).randrange(10) for k in range(m)]
-    reference = copy(net)
+    reference = network.copy_network(net)
     ref_cost = network.sgd_step(
         reference,
         [([p / 255 for p in im], network.one_hot(d)) for im, d in zip(images, labels)],
@@ -227,7 +221,7 @@ def test_lanes_raise_overflow_error_rather_than_carry_into_the_next_lane(seed, h
     net = network.new_network([30, hidden, 10], seed=seed)
     images = random_images(seed, m, size=30, ink=0.5)
     labels = [random.Random(seed + k).randrange(10) for k in range(m)]
-    reference = copy(net)
+    reference = network.copy_network(net)
     batch = [([p / 255 for p in im], network.one_hot(d)) for im, d in zip(images, labels)]
     network.sgd_step(reference, batch, eta, "cross-entropy")
     reach = max(sum(map(abs, row)) + abs(b) for row, b in zip(reference.w[0], reference.b[0]))

@@ -13,8 +13,7 @@ import pytest
 from digits import run_predict
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_resume import StopAt
-from training import run_train, train_env
+from training import StopAt, run_train, train_env
 
 from tinynet import evaluate, mnist, predict, reading, train, weights
 from tinynet.images import deskew

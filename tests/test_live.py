@@ -583,24 +583,24 @@ def wait_until_held(view, seconds=60):
     assert view.held
 
 
-def lab_run(view, steps=3, **kw):
-    """A synthetic run (drive) in a thread with `view`; returns (thread, result)."""
+def lab_run(view, **kw):
+    """A synthetic run (drive) in a thread with `view`; returns the thread."""
     images, labels = synthetic_digits(100)
     test_images, test_labels = synthetic_digits(20, seed=9)
-    result = {}
-
-    def run():
-        result["engine"] = drive(view, "plain", images, labels, test_images, test_labels, **kw)
-
-    thread = threading.Thread(target=run, daemon=True)
+    thread = threading.Thread(
+        target=drive,
+        args=(view, "plain", images, labels, test_images, test_labels),
+        kwargs=kw,
+        daemon=True,
+    )
     thread.start()
-    return thread, result
+    return thread
 
 
 def test_paused_runs_one_batch_per_step_and_shows_it():
     view = live.start(port=0, paused=True)
     try:
-        thread, result = lab_run(view, epochs=1, eta=0.5)
+        thread = lab_run(view, epochs=1, eta=0.5)
         wait_until_held(view)
         s = state_of(view)
         assert s["paused"] is True and s["seen"] == 0 and s["batch"] == 0
@@ -626,7 +626,7 @@ def test_a_step_does_what_explain_says_to_the_last_bit():
     for a weight of every layer and a bias; and a new η counts from that batch."""
     view = live.start(port=0, paused=True)
     try:
-        thread, result = lab_run(view, epochs=1, eta=0.5)
+        thread = lab_run(view, epochs=1, eta=0.5)
         wait_until_held(view)
         control(view, {"action": "step"})
         control(view, {"action": "step", "lr": 2.0})  # a step, then η = 2 from the held batch

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from training import quiet_run, run_train
+from training import StopAt, quiet_run, resume_run, run_train
 
 from tinynet import checkpoint, network, train
 from tinynet.checkpoint import load_checkpoint
@@ -24,17 +24,6 @@ TINY = dict(limit=30, test_limit=20, epochs=2, batch_size=10, lr=0.5)
 
 def tiny(tmp_path, mnist_dir, name, **kw):
     return quiet_run(mnist_dir, tmp_path / name, TINY, **kw)
-
-
-class StopAt:
-    """A watcher that interrupts training after the batch (epoch, batch), like Ctrl-C."""
-
-    def __init__(self, epoch, batch):
-        self.at = (epoch, batch)
-
-    def on_batch(self, info):
-        if (info["epoch"], info["batch"]) == self.at:
-            raise Interrupted()
 
 
 def log_of(path):
@@ -98,7 +87,7 @@ def test_interrupting_after_any_batch_and_resuming_gives_the_same_weights(
             with pytest.raises(Interrupted):
                 tiny(tmp_path, mnist_dir, name, watchers=[StopAt(epoch, batch)], **kw)
             ck = tmp_path / (name + ".checkpoint.json")
-            resumed = train.train(resume=str(ck), quiet=True, data=str(mnist_dir), download=False)
+            resumed = resume_run(mnist_dir, ck)
             assert resumed.w == whole.w and resumed.b == whole.b, (epoch, batch)
             log = log_of(tmp_path / (name + ".log.jsonl"))
             assert [r["epoch"] for r in log] == [1, 2]
@@ -130,7 +119,7 @@ def test_an_lr_change_before_an_interruption_is_in_the_resumed_runs_log(tmp_path
     ck = tmp_path / "cut.json.checkpoint.json"
     change = {"epoch": 1, "batch": 2, "lr": 0.75}
     assert json.loads(ck.read_text())["lr_changes"] == [change]
-    resumed = train.train(resume=str(ck), quiet=True, data=str(mnist_dir), download=False)
+    resumed = resume_run(mnist_dir, ck)
     assert resumed.w == whole.w and resumed.b == whole.b
     log, whole_log = (
         log_of(tmp_path / "cut.json.log.jsonl"),

@@ -8,7 +8,7 @@ import time
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from training import COMMAND, quiet_run, run_train, train_env
+from training import COMMAND, StopAt, quiet_run, resume_run, run_train, train_env
 
 from tinynet import engines, network, train, weights
 from tinynet.train import Interrupted
@@ -44,20 +44,10 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path, mnist_dir):
     other = small_run(tmp_path, mnist_dir, "seed.json", seed=2, **kw)
     assert other.w != first.w
 
-    class Stop:
-        def on_batch(self, info):
-            if (info["epoch"], info["batch"]) == (1, 10):
-                raise Interrupted()
-
     with pytest.raises(Interrupted):
-        small_run(tmp_path, mnist_dir, "three.json", watchers=[Stop()], **kw)
+        small_run(tmp_path, mnist_dir, "three.json", watchers=[StopAt(1, 10)], **kw)
     assert not (tmp_path / "three.json").exists()
-    resumed = train.train(
-        resume=str(tmp_path / "three.json.checkpoint.json"),
-        quiet=True,
-        data=str(mnist_dir),
-        download=False,
-    )
+    resumed = resume_run(mnist_dir, tmp_path / "three.json.checkpoint.json")
     assert resumed.w == first.w and resumed.b == first.b
 
 

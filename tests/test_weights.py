@@ -677,11 +677,9 @@ def test_the_largest_weights_file_and_checkpoint_load_within_300_mb(tmp_path):
     PyPy when it is installed (it took 372 MB there before #18)."""
     import shutil
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import file_limits
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    from digits import load_benchmark
+
+    file_limits = load_benchmark("file_limits")
     path, n = file_limits.largest_weights(tmp_path / "w.json")
     assert n >= 2048  # --preset wide's 784-2048-10 and its checkpoint must load
     ck = file_limits.largest_checkpoint(tmp_path / "c.checkpoint.json")

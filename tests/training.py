@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tinynet import train
+from tinynet.settings import Interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = [sys.executable, "-m", "tinynet.train"]
@@ -18,6 +19,22 @@ def quiet_run(mnist_dir, out, defaults, **kw):
     settings = dict(defaults, data=str(mnist_dir), out=str(out), quiet=True, download=False)
     settings.update(kw)
     return train.train(**settings)
+
+
+def resume_run(mnist_dir, checkpoint):
+    """train.train(resume=checkpoint) on the MNIST folder, quietly, never downloading."""
+    return train.train(resume=str(checkpoint), quiet=True, data=str(mnist_dir), download=False)
+
+
+class StopAt:
+    """A watcher that interrupts training after the batch (epoch, batch), like Ctrl-C."""
+
+    def __init__(self, epoch, batch):
+        self.at = (epoch, batch)
+
+    def on_batch(self, info):
+        if (info["epoch"], info["batch"]) == self.at:
+            raise Interrupted()
 
 
 def train_env(base=None, **extra):
