@@ -34,3 +34,13 @@ def mnist_dir():
     if not d or not all((Path(d) / f).exists() for f in MNIST_FILES):
         pytest.skip(NO_DATA_REASON)
     return Path(d)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for the browser tests of one file (clients.chromium: the system's;
+    the test skips, saying why, where it cannot run)."""
+    import clients
+
+    with clients.chromium() as b:
+        yield b

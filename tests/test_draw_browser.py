@@ -20,7 +20,6 @@ from pathlib import Path
 
 import clients
 import pytest
-from clients import chromium
 from drawing import PAD_DIGITS, SEVEN_STROKE, pad_two
 
 from tinynet import draw, network, weights
@@ -45,12 +44,6 @@ def trained_weights_path():
         return weights.PRETRAINED
     env = os.environ.get("TINYNET_TEST_WEIGHTS")
     return Path(env) if env else None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

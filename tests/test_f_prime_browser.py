@@ -3,22 +3,15 @@ or one with a softmax output, the draw page's teach panel and the live page's la
 network's own f′ (ReLU′, tanh′, σ′) and, at a softmax output, BP1 as δ = a − y, in the code's
 notation and the video's. Launching and skipping work as in tests/test_draw_browser.py."""
 
-import threading
-
 import clients
 import pytest
 from test_draw_browser import FOUR_CLOSED, draw_with_mouse, wait_for_answer
-from test_live import drive, synthetic_digits
+from test_live import synthetic_digits
+from test_live_browser import paused_lab
 
-from tinynet import draw, live, network
+from tinynet import draw, network
 
 NETWORKS = [("relu", "softmax"), ("tanh", "sigmoid")]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with clients.chromium() as b:
-        yield b
 
 
 @pytest.mark.parametrize(("activation", "output"), NETWORKS)
@@ -72,18 +65,10 @@ def explained(page, name, notation):
 def test_the_lab_writes_the_networks_own_f_prime(browser, activation, output):
     images, labels = synthetic_digits(40)
     net = network.new_network(seed=3, activation=activation, output=output)
-    view = live.start(port=0, paused=True)
-    thread = threading.Thread(
-        target=drive,
-        args=(view, "plain", images, labels, images[:10], labels[:10], 1),
-        kwargs={"eta": 0.5, "net": net},
-        daemon=True,
+    view, thread, page, problems = paused_lab(
+        browser, images, labels, images[:10], labels[:10], net=net
     )
-    page = browser.new_page(viewport={"width": 1200, "height": 1000})
-    problems = clients.watch(page, view.url, local=("data:",))
     try:
-        thread.start()
-        page.goto(view.url)
         page.wait_for_function("() => document.body.dataset.lesson === '0.0'", timeout=30000)
         prime = {"relu": "ReLU′", "tanh": "tanh′"}[activation]
         hidden = explained(page, "w[1][2][4]", "code")

@@ -24,12 +24,6 @@ from tinynet import live, mnist
 SCREENSHOT_ENV = "TINYNET_LIVE_SCREENSHOT"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with clients.chromium() as b:
-        yield b
-
-
 def training_data():
     """Real MNIST for the screenshot, else synthetic digits (the test needs no data files)."""
     data = os.environ.get("TINYNET_DATA")
@@ -137,14 +131,14 @@ def numbers(text):
     return [float(n.replace("−", "-")) for n in re.findall(NUMBER, text)]
 
 
-def paused_lab(browser, images, labels, test_images, test_labels):
-    """A live view started paused, one epoch of `drive` (plain engine, η 0.5) in a thread held
-    by it, and a page open on it: (view, thread, page, the page's problems)."""
+def paused_lab(browser, images, labels, test_images, test_labels, **drive_kw):
+    """A live view started paused, one epoch of `drive` (plain engine, η 0.5, then `drive_kw`)
+    in a thread held by it, and a page open on it: (view, thread, page, the page's problems)."""
     view = live.start(port=0, paused=True)
     thread = threading.Thread(
         target=drive,
         args=(view, "plain", images, labels, test_images, test_labels, 1),
-        kwargs={"eta": 0.5},
+        kwargs={"eta": 0.5, **drive_kw},
         daemon=True,
     )
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
