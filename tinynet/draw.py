@@ -560,7 +560,8 @@ class DrawHandler(http.Handler):
             with teacher.lock:
                 result = analyse_reading(teacher.net, reading)
             if len(self.server.teachers) > 1:
-                result["readings"] = every_reading(self.server.teachers, data, teacher, result)
+                result["readings"] = every_reading(self.server.teachers, data, teacher, reading,
+                                                   result)  # fmt: skip
             return 200, result
 
     def post_teach(self, body):
@@ -603,12 +604,14 @@ class DrawHandler(http.Handler):
             }
 
 
-def every_reading(teachers, data, chosen, result):
+def every_reading(teachers, data, chosen, reading, result):
     """What each of the server's networks reads in the drawing, in the server's order, for the
     page to show side by side: [{"network", "index", "number", "digits", "shares", "unsure"}]
-    ("shares": each digit's winning share of the ten outputs). `result` is the chosen
-    network's analyse_reading, already computed."""
-    readings, cut = [], {}  # the drawing cut into digits, once per way of preparing it
+    ("shares": each digit's winning share of the ten outputs). `reading` is the drawing as the
+    chosen network's read_drawing cut it, `result` its analyse_reading, both already computed."""
+    # the drawing cut into digits, once per way of preparing it (the cut is the same for any
+    # network: only whether it deskews matters)
+    readings, cut = [], {chosen.deskew: reading}
     for k, t in enumerate(teachers):
         if t is chosen:
             one = result
