@@ -507,9 +507,7 @@ class DrawHandler(http.Handler):
     BODY_LIMITS = {"reset": SMALL_BODY, "save": SMALL_BODY}
 
     def get_network(self):
-        teacher = self.get_chosen()
-        if teacher is None:
-            return
+        teacher = self.chosen()
         with teacher.lock:
             body = teacher.summary_json()
         self.send_body(200, body, "application/json")
@@ -518,9 +516,7 @@ class DrawHandler(http.Handler):
         self.send_json(200, self.server.networks())
 
     def get_state(self):
-        teacher = self.get_chosen()
-        if teacher is None:
-            return
+        teacher = self.chosen()
         with teacher.lock:
             state = teacher.state()
         self.send_json(200, state)
@@ -531,15 +527,6 @@ class DrawHandler(http.Handler):
         path): RequestError(400) for any other name."""
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         return self.server.pick(query.get("network", [None])[-1])
-
-    def get_chosen(self):
-        """chosen() for a GET: None once a 400 is sent for a network the server does not have
-        (support/http.py answers RequestError only for POSTs)."""
-        try:
-            return self.chosen()
-        except RequestError as e:
-            self.send_error(e.status, str(e))
-            return None
 
     def computing(self, teacher=None):
         """At most COMPUTE_SLOTS drawings are decoded at once (each can take tens of MB)."""

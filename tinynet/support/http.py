@@ -388,7 +388,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         route = self.route()
         if route in self.GET_ROUTES:
-            getattr(self, "get_" + self.GET_ROUTES[route])()
+            try:
+                getattr(self, "get_" + self.GET_ROUTES[route])()
+            except RequestError as e:  # (raised before anything was sent)
+                self.send_error(e.status, str(e))
         elif route in self.POST_ROUTES:
             self.send_error(405, f"use POST for {route}")
         else:
